@@ -1,0 +1,30 @@
+# fmixzoo — see README.md.
+GO      ?= go
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+
+.PHONY: serve test test-deps bench lint fmt
+
+## serve: run zoo-serve on the embedded default store (the models the repo ships)
+serve:
+	$(GO) run ./cmd/zoo-serve
+
+## test: install what the tests need, then run every test
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+## bench: benchmarks with ratios against references run in the same command
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./fmix/
+
+## lint: gofmt check and go vet
+lint:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
