@@ -1,0 +1,176 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var unitNorm = Norm{Mean: []float32{0}, Std: []float32{1.0 / 255}} // pixel values unchanged
+
+func TestCropFlip(t *testing.T) {
+	ex := Example{Pix: []uint8{1, 2, 3, 4}, C: 1, H: 2, W: 2}
+	// Without randomness: a centred, unflipped crop.
+	out := make([]float32, 4)
+	require.NoError(t, CropFlip{C: 1, Size: 2, Norm: unitNorm}.Apply(ex, nil, out))
+	assert.InDeltaSlice(t, []float32{1, 2, 3, 4}, out, 1e-4)
+
+	// Every random crop of the padded image is a window of it, zero outside.
+	tf := CropFlip{C: 1, Size: 2, Pad: 1, Flip: true, Norm: unitNorm}
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := map[[4]float32]bool{}
+	for i := 0; i < 400; i++ {
+		require.NoError(t, tf.Apply(ex, rng, out))
+		seen[[4]float32(out)] = true
+	}
+	// 3×3 offsets × 2 flips, some coinciding; the unpadded image and its mirror must appear.
+	assert.True(t, seen[[4]float32{1, 2, 3, 4}])
+	assert.True(t, seen[[4]float32{2, 1, 4, 3}])
+	assert.True(t, seen[[4]float32{0, 0, 0, 1}], "top-left offset shows the zero padding")
+	assert.LessOrEqual(t, len(seen), 18)
+
+	// Normalisation.
+	require.NoError(t, CropFlip{C: 1, Size: 2, Norm: FashionMNISTNorm}.Apply(Example{Pix: []uint8{0, 255, 0, 0}, C: 1, H: 2, W: 2}, nil, out))
+	assert.InDelta(t, -0.1307/0.3081, out[0], 1e-5)
+	assert.InDelta(t, (1-0.1307)/0.3081, out[1], 1e-5)
+}
+
+func TestEval(t *testing.T) {
+	// 4×2 grey image resized so the shorter side is 2 (a no-op) and
+	// centre-cropped to 2×2.
+	ex := Example{Pix: []uint8{1, 2, 3, 4, 5, 6, 7, 8}, C: 1, H: 2, W: 4}
+	out := make([]float32, 4)
+	require.NoError(t, Eval{C: 1, Resize: 2, Crop: 2, Norm: unitNorm}.Apply(ex, nil, out))
+	assert.InDeltaSlice(t, []float32{2, 3, 6, 7}, out, 1e-4)
+
+	// Downscaling a constant image stays constant; grey becomes RGB.
+	flat := Example{Pix: make([]uint8, 16), C: 1, H: 4, W: 4}
+	for i := range flat.Pix {
+		flat.Pix[i] = 100
+	}
+	rgb := make([]float32, 3*2*2)
+	norm3 := Norm{Mean: []float32{0, 0, 0}, Std: []float32{1.0 / 255, 1.0 / 255, 1.0 / 255}}
+	require.NoError(t, Eval{C: 3, Resize: 2, Crop: 2, Norm: norm3}.Apply(flat, nil, rgb))
+	for _, v := range rgb {
+		assert.InDelta(t, 100, v, 1e-3)
+	}
+	assert.Error(t, Eval{C: 1, Resize: 2, Crop: 3, Norm: unitNorm}.Apply(ex, nil, out))
+	assert.Error(t, Eval{C: 1, Resize: 2, Crop: 2, Norm: Norm{}}.Apply(ex, nil, out))
+}
+
+func TestRandomResizedCrop(t *testing.T) {
+	ex := Example{Pix: make([]uint8, 3*40*30), C: 3, H: 40, W: 30}
+	for i := range ex.Pix {
+		ex.Pix[i] = 50
+	}
+	tf := RandomResizedCrop{Size: 8, Norm: Norm{Mean: []float32{0, 0, 0}, Std: []float32{1.0 / 255, 1.0 / 255, 1.0 / 255}}}
+	out := make([]float32, OutLen(tf))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20; i++ {
+		require.NoError(t, tf.Apply(ex, rng, out))
+		for _, v := range out {
+			require.InDelta(t, 50, v, 1e-3)
+		}
+	}
+}
+
+func TestLoaderReproducible(t *testing.T) {
+	n := 37
+	ds := &memDataset{pix: make([]uint8, n*4), labels: make([]int, n), c: 1, h: 2, w: 2, classes: 10}
+	for i := range ds.labels {
+		ds.labels[i] = i % 10
+		for j := 0; j < 4; j++ {
+			ds.pix[i*4+j] = uint8(i)
+		}
+	}
+	tf := CropFlip{C: 1, Size: 2, Pad: 1, Flip: true, Norm: unitNorm}
+	collect := func(workers int, epoch int) ([][]float32, []int) {
+		l, err := NewLoader(ds, tf, LoaderOptions{BatchSize: 8, Shuffle: true, Workers: workers, Prefetch: 3, Seed: 42})
+		require.NoError(t, err)
+		var xs [][]float32
+		var labels []int
+		for b, err := range l.Epoch(context.Background(), epoch) {
+			require.NoError(t, err)
+			xs = append(xs, b.X)
+			labels = append(labels, b.Labels...)
+		}
+		require.Len(t, xs, l.NumBatches())
+		return xs, labels
+	}
+	x1, l1 := collect(1, 0)
+	x4, l4 := collect(4, 0)
+	assert.Equal(t, x1, x4, "the worker count does not change the data")
+	assert.Equal(t, l1, l4)
+	assert.Len(t, l1, n)
+	assert.ElementsMatch(t, ds.labels, l1, "every example once per epoch")
+	_, lNext := collect(4, 1)
+	assert.NotEqual(t, l1, lNext, "a new order each epoch")
+
+	// Stopping early leaves no worker blocked (the race detector and
+	// goroutine leak would show up as a hang at the end of the test).
+	l, err := NewLoader(ds, tf, LoaderOptions{BatchSize: 4, DropLast: true, Workers: 2, Seed: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 9, l.NumBatches())
+	for range l.Epoch(context.Background(), 0) {
+		break
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, err := range l.Epoch(ctx, 0) {
+		if err != nil {
+			assert.ErrorIs(t, err, context.Canceled)
+			break
+		}
+	}
+}
+
+func TestSGDMatchesPyTorch(t *testing.T) {
+	// Two steps of torch.optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
+	// on w = [1, -2] with grads [0.5, 0.5] then [-1, 2], by hand:
+	// step 1: d = [0.51, 0.48]; buf = d; w = [0.949, -2.048]
+	// step 2: d = [-1+0.00949, 2-0.02048] = [-0.99051, 1.97952]
+	//         buf = 0.9·[0.51,0.48] + d = [-0.53151, 2.41152]; w = [1.002151, -2.289152]
+	o := &SGD{Momentum: 0.9, WeightDecay: 0.01}
+	w := []float32{1, -2}
+	require.NoError(t, o.Step(0.1, [][]float32{w}, [][]float32{{0.5, 0.5}}))
+	assert.InDeltaSlice(t, []float32{0.949, -2.048}, w, 1e-6)
+	require.NoError(t, o.Step(0.1, [][]float32{w}, [][]float32{{-1, 2}}))
+	assert.InDeltaSlice(t, []float32{1.002151, -2.289152}, w, 1e-5)
+	assert.Error(t, o.Step(0.1, [][]float32{w, w}, [][]float32{{1, 1}, {1, 1}}))
+	assert.Error(t, o.Step(0.1, [][]float32{w}, [][]float32{{1}}))
+}
+
+func TestSchedule(t *testing.T) {
+	ms := Schedule{Base: 0.1, Kind: "multistep", Milestones: []int{100, 150}, Gamma: 0.1, Epochs: 200}
+	require.NoError(t, ms.Validate())
+	tests := []struct {
+		s     Schedule
+		epoch int
+		step  int
+		want  float64
+	}{
+		{ms, 0, 0, 0.1},
+		{ms, 99, 0, 0.1},
+		{ms, 100, 0, 0.01},
+		{ms, 199, 0, 0.001},
+		{Schedule{Base: 0.1, Kind: "cosine", Epochs: 10}, 0, 0, 0.1},
+		{Schedule{Base: 0.1, Kind: "cosine", Epochs: 10}, 5, 0, 0.05},
+		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 0, 0, 0.1 / 50},
+		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 4, 9, 0.1},
+		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 2, 4, 0.1 * 25 / 50},
+	}
+	for _, tt := range tests {
+		assert.InDelta(t, tt.want, tt.s.LR(tt.epoch, tt.step, 10), 1e-12, "%+v epoch %d step %d", tt.s, tt.epoch, tt.step)
+	}
+	m, err := ParseMilestones("100, 150")
+	require.NoError(t, err)
+	assert.Equal(t, []int{100, 150}, m)
+	for _, bad := range []string{"150,100", "x", "-3"} {
+		_, err := ParseMilestones(bad)
+		assert.Error(t, err, bad)
+	}
+	assert.Error(t, Schedule{Base: 0.1, Kind: "step", Epochs: 1}.Validate())
+}
