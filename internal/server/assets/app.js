@@ -1,0 +1,99 @@
+// zoo-serve demo page: list the models, send the chosen image to
+// /v1/models/{name}/classify, draw the top-5 as bars.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const modelSel = $("model"), fileIn = $("file"), drop = $("drop"), status = $("status");
+
+function headers() {
+  const t = $("token").value.trim();
+  return t ? { Authorization: "Bearer " + t } : {};
+}
+
+async function api(path, init) {
+  const resp = await fetch(path, Object.assign({ headers: headers() }, init || {}));
+  let body = null;
+  try { body = await resp.json(); } catch (e) { /* not JSON */ }
+  if (!resp.ok) {
+    if (resp.status === 401) $("auth").open = true;
+    throw new Error((body && body.error) || resp.status + " " + resp.statusText);
+  }
+  return body;
+}
+
+function setStatus(text, isError) {
+  status.textContent = text;
+  status.className = isError ? "error" : "muted";
+}
+
+async function loadModels() {
+  try {
+    const { models } = await api("/v1/models");
+    modelSel.replaceChildren(...models.map((m) => {
+      const o = document.createElement("option");
+      o.value = m.name;
+      o.textContent = m.name + " (" + m.dataset + ", " + m.input.join("×") + ")";
+      return o;
+    }));
+    const fashion = models.find((m) => m.dataset === "fashion_mnist" || m.name.includes("fashion"));
+    if (fashion) modelSel.value = fashion.name;
+    showInfo();
+    modelSel.dataset.loaded = "true";
+  } catch (e) {
+    setStatus("Cannot list models: " + e.message, true);
+  }
+}
+
+async function showInfo() {
+  try {
+    const m = await api("/v1/models/" + encodeURIComponent(modelSel.value));
+    const acc = m.accuracy && m.accuracy.top1 != null ? "top-1 " + m.accuracy.top1 + "% (" + m.accuracy.source + ")" : "no reported accuracy";
+    $("model-info").textContent = m.arch + " · " + (m.msda || "") + " · " + acc + (m.loaded ? " · loaded" : "");
+  } catch (e) {
+    $("model-info").textContent = "";
+  }
+}
+
+async function classify(file) {
+  if (!file || !modelSel.value) return;
+  const preview = $("preview");
+  preview.src = URL.createObjectURL(file);
+  preview.hidden = false;
+  $("drop-text").textContent = file.name;
+  $("predictions").replaceChildren();
+  setStatus("Classifying with " + modelSel.value + "…");
+  try {
+    const r = await api("/v1/models/" + encodeURIComponent(modelSel.value) + "/classify?top_k=5",
+      { method: "POST", body: file });
+    const items = r.predictions[0].map((p) => {
+      const li = document.createElement("li");
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = p.label;
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const fill = document.createElement("span");
+      fill.style.width = (100 * p.probability).toFixed(1) + "%";
+      bar.append(fill);
+      const pct = document.createElement("span");
+      pct.className = "pct";
+      pct.textContent = (100 * p.probability).toFixed(1) + "%";
+      li.append(label, bar, pct);
+      return li;
+    });
+    $("predictions").replaceChildren(...items);
+    setStatus(r.model + " · " + r.elapsed_ms.toFixed(1) + " ms");
+    $("result").dataset.top1 = r.predictions[0][0].label;
+  } catch (e) {
+    setStatus("Classification failed: " + e.message, true);
+  }
+}
+
+fileIn.addEventListener("change", () => classify(fileIn.files[0]));
+modelSel.addEventListener("change", () => { showInfo(); if (fileIn.files[0]) classify(fileIn.files[0]); });
+["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add("over"); }));
+["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
+drop.addEventListener("drop", (e) => { e.preventDefault(); classify(e.dataTransfer.files[0]); });
+drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileIn.click(); } });
+$("token").addEventListener("change", loadModels);
+loadModels();

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// apiError is an error with the HTTP status it maps to.
+type apiError struct {
+	status int
+	msg    string
+	// retryAfter, in seconds, is sent as Retry-After when positive.
+	retryAfter int
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errorf(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// errQueueFull is returned when a model's batching queue is full.
+var errQueueFull = &apiError{status: http.StatusServiceUnavailable, msg: "server busy: queue full, retry later", retryAfter: 1}
+
+// writeError writes err as {"error": "..."} with the status it maps to.
+// Errors that are not API errors are internal: they are logged by the
+// caller and reported as 500 without detail.
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v) // the client may have gone; nothing to do about it
+}

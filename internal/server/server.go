@@ -1,0 +1,339 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config configures a Server. Zero fields take the defaults documented on
+// each; New rejects negative ones.
+type Config struct {
+	// MaxBatch is the most images run in one batch (default 32).
+	MaxBatch int
+	// BatchDelay is how long a batch waits for more requests once its first
+	// one arrived (default 2ms; negative: do not wait).
+	BatchDelay time.Duration
+	// MaxQueue is how many requests may wait per model before the server
+	// answers 503 with Retry-After (default 1024).
+	MaxQueue int
+	// Workers is how many batches of one model may run at once (default 1).
+	Workers int
+	// MaxModels is how many models stay loaded; beyond it the least
+	// recently used is unloaded (default 4).
+	MaxModels int
+	// Models are loaded and warmed up by Preload, before the server reports
+	// ready.
+	Models []string
+	// MaxBody bounds a request body in bytes (default 16 MiB; 413 beyond).
+	MaxBody int64
+	// MaxPixels bounds an image's width×height (default 40e6; 413 beyond),
+	// checked on the image header before decoding.
+	MaxPixels int64
+	// MaxImages bounds the images of one request (default 256).
+	MaxImages int
+	// RequestTimeout bounds a request's work, model loading included
+	// (default 60s).
+	RequestTimeout time.Duration
+	// LoadTimeout bounds loading and warming up one model (default 10m).
+	LoadTimeout time.Duration
+	// Token, when set, is the bearer token every endpoint but the health
+	// checks and the demo page's static files requires.
+	Token string
+	// Logger receives one line per request and the model lifecycle
+	// (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxBatch < 0 || c.MaxQueue < 0 || c.Workers < 0 || c.MaxModels < 0 || c.MaxBody < 0 ||
+		c.MaxPixels < 0 || c.MaxImages < 0 || c.RequestTimeout < 0 || c.LoadTimeout < 0 {
+		return c, fmt.Errorf("server: negative limit in config %+v", c)
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxBatch, 32)
+	def(&c.MaxQueue, 1024)
+	def(&c.Workers, 1)
+	def(&c.MaxModels, 4)
+	def(&c.MaxImages, 256)
+	if c.BatchDelay == 0 {
+		c.BatchDelay = 2 * time.Millisecond
+	}
+	if c.MaxBody == 0 {
+		c.MaxBody = 16 << 20
+	}
+	if c.MaxPixels == 0 {
+		c.MaxPixels = 40_000_000
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 60 * time.Second
+	}
+	if c.LoadTimeout == 0 {
+		c.LoadTimeout = 10 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if len(c.Models) > c.MaxModels {
+		return c, fmt.Errorf("server: %d models to preload but at most %d may stay loaded", len(c.Models), c.MaxModels)
+	}
+	return c, nil
+}
+
+// Server serves models of a Catalog over HTTP. Create one with New; it is an
+// http.Handler.
+type Server struct {
+	cfg     Config
+	reg     *registry
+	metrics *metrics
+	log     *slog.Logger
+	handler http.Handler
+
+	ready    atomic.Bool // preloading done
+	draining atomic.Bool // shutting down
+}
+
+// New returns a server for cat. It loads nothing: models load on first use,
+// or in Preload.
+func New(cat Catalog, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, metrics: newMetrics(), log: cfg.Logger}
+	s.reg = newRegistry(cat, cfg, s.metrics, s.log)
+	s.handler = s.routes()
+	if len(cfg.Models) == 0 {
+		s.ready.Store(true)
+	}
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Preload loads and warms up Config.Models, then marks the server ready.
+func (s *Server) Preload(ctx context.Context) error {
+	for _, name := range s.cfg.Models {
+		if _, err := s.reg.get(ctx, name); err != nil {
+			return fmt.Errorf("server: preload %q: %w", name, err)
+		}
+	}
+	s.ready.Store(true)
+	return nil
+}
+
+// Ready reports whether /readyz answers 200.
+func (s *Server) Ready() bool { return s.ready.Load() && !s.draining.Load() }
+
+// Close unloads every model once its queued requests are done. Call it after
+// the HTTP server has stopped.
+func (s *Server) Close() {
+	s.draining.Store(true)
+	s.reg.close()
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting connections, reports not ready, waits up to shutdownTimeout for
+// in-flight requests and unloads the models. It returns nil after a clean
+// shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	s.log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path))
+	})
+
+	// Open to all: health checks and the demo page's static files.
+	r.Get("/healthz", s.live)
+	r.Get("/readyz", s.readyz)
+	r.Get("/v2/health/live", s.live)
+	r.Get("/v2/health/ready", s.readyz)
+	r.Get("/", s.demoIndex)
+	r.Handle("/assets/*", s.demoAssets())
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.auth, s.timeout)
+		r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+		r.Get("/v1/models", s.listModels)
+		r.Get("/v1/models/{name}", s.getModel)
+		r.Post("/v1/models/{name}/classify", s.classify)
+		r.Get("/v2", s.v2Server)
+		r.Get("/v2/models/{name}", s.v2Model)
+		r.Get("/v2/models/{name}/ready", s.v2ModelReady)
+		r.Post("/v2/models/{name}/infer", s.v2Infer)
+	})
+	return r
+}
+
+func (s *Server) live(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"live": true})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !s.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "loaded": s.reg.names()})
+}
+
+// requestNote is filled by handlers for the request's log line and metrics.
+type requestNote struct {
+	model string // set once the model is known to exist
+}
+
+type noteKey struct{}
+
+func note(r *http.Request) *requestNote {
+	if n, ok := r.Context().Value(noteKey{}).(*requestNote); ok {
+		return n
+	}
+	return &requestNote{}
+}
+
+// observe logs one line per request and records the request metrics. It
+// logs neither headers nor the query string, so no credential reaches the log.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		n := &requestNote{}
+		r = r.WithContext(context.WithValue(r.Context(), noteKey{}, n))
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		s.metrics.inFlight.Inc()
+		defer func() {
+			s.metrics.inFlight.Dec()
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues(n.model, fmt.Sprint(status)).Inc()
+			s.metrics.latency.WithLabelValues(n.model).Observe(d.Seconds())
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Float64("ms", float64(d.Microseconds())/1000),
+				slog.String("model", n.model),
+				slog.String("remote", r.RemoteAddr))
+		}()
+		next.ServeHTTP(ww, r)
+	})
+}
+
+// recoverer turns a panicking handler into a 500 and a logged stack.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			writeError(w, errorf(http.StatusInternalServerError, "internal error"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auth requires "Authorization: Bearer <Config.Token>" when a token is set.
+// Both sides are hashed first so that the comparison takes the same time
+// whatever the lengths.
+func (s *Server) auth(next http.Handler) http.Handler {
+	if s.cfg.Token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(s.cfg.Token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		got := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="zoo-serve"`)
+			writeError(w, errorf(http.StatusUnauthorized, "missing or wrong bearer token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds a request's work with Config.RequestTimeout.
+func (s *Server) timeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// fail writes err, logging it first when it is an internal error.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, context.DeadlineExceeded):
+		err = &apiError{status: http.StatusServiceUnavailable, msg: "request timed out", retryAfter: 1}
+	case errors.Is(err, context.Canceled):
+		err = &apiError{status: 499, msg: "client closed the request"}
+	default:
+		s.log.Error("request failed", "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
