@@ -1,0 +1,22 @@
+// Package hub turns model names into runnable models:
+//
+//	weights.json ─▶ resolve ▶ store ▶ cache ▶ verify ▶ decode ▶ Model
+//
+// A name (or alias) is looked up in the manifest (weights.json, embedded in
+// every binary, or ZOO_MANIFEST). Its ONNX weights come from a Store
+// (ZOO_STORE: the embedded weights/ directory by default, file://DIR,
+// s3://BUCKET/PREFIX through minio-go, or read-only http(s)://) into a Cache
+// (ZOO_CACHE, $XDG_CACHE_HOME/fmixzoo or ~/.cache/fmixzoo) that checks size
+// and sha256 on every write and every read, so corrupted weights are never
+// evaluated. Downloads of one file are merged within a process and
+// serialised between processes; transient failures are retried with
+// backoff; ZOO_OFFLINE=1 uses the cache only.
+//
+//	m, err := hub.Load("pyramidnet_cifar10_fmix")
+//	if err != nil { ... }
+//	preds, err := m.Classify(ctx, img, 5) // top-5 labels with probabilities
+//
+// The published FMix checkpoints exist only as PyTorch state dicts; until a
+// converter fills DefaultImporter, Load reports ErrNoWeights and says how to
+// convert them (zoo-train pull).
+package hub

@@ -1,0 +1,128 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrNoWeights is returned (wrapped) when neither the store nor an importer
+// can supply a model's ONNX weights; the message says how to get them.
+var ErrNoWeights = errors.New("no ONNX weights available")
+
+// Load resolves name (or an alias) in the manifest, fetches its weights
+// through the verified cache and builds a runnable Model. It is
+// LoadContext with context.Background().
+func Load(name string, opts ...Option) (*Model, error) {
+	return LoadContext(context.Background(), name, opts...)
+}
+
+// LoadContext is Load with a context bounding the whole operation.
+//
+// Configuration comes from the options, else the environment: ZOO_MANIFEST
+// (manifest path or URL), ZOO_STORE (store URI, default the embedded
+// weights/), ZOO_CACHE (cache directory), ZOO_OFFLINE=1 (cache only),
+// ZOO_S3_ENDPOINT, AWS_REGION and the AWS credential variables.
+func LoadContext(ctx context.Context, name string, opts ...Option) (*Model, error) {
+	c := newConfig(opts)
+	m := c.manifest
+	if m == nil {
+		var err error
+		if m, err = DefaultManifest(); err != nil {
+			return nil, fmt.Errorf("hub: load %q: %w", name, err)
+		}
+	}
+	e, err := m.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.weights(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("hub: load %q: %w", name, err)
+	}
+	model, err := newModel(data, e)
+	if err != nil {
+		return nil, fmt.Errorf("hub: load %q: %w", name, err)
+	}
+	return model, nil
+}
+
+// weights returns the entry's verified ONNX bytes.
+func (c *config) weights(ctx context.Context, e Entry) ([]byte, error) {
+	dir := c.cacheDir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	cache, err := OpenCache(dir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return nil, err
+	}
+	if e.Weights.SHA256 == "" {
+		return c.importUpstream(ctx, e, cache, store, nil)
+	}
+	open := func(ctx context.Context) (io.ReadCloser, int64, error) {
+		rc, info, err := store.Get(ctx, e.Weights.Key)
+		if err != nil {
+			return nil, 0, fmt.Errorf("fetch %s from %s: %w", e.Weights.Key, store, err)
+		}
+		return rc, info.Size, nil
+	}
+	data, err := cache.Fetch(ctx, Digest{SHA256: e.Weights.SHA256, Size: e.Weights.Size}, open, FetchOptions{
+		What:     e.Name,
+		Offline:  *c.offline,
+		Retries:  c.retries,
+		Backoff:  c.backoff,
+		Stall:    c.stall,
+		Progress: c.progress,
+		Logger:   c.logger,
+	})
+	if errors.Is(err, ErrNotFound) && e.Upstream != nil {
+		return c.importUpstream(ctx, e, cache, store, err)
+	}
+	return data, err
+}
+
+func (c *config) openStore() (Store, error) {
+	if c.store != nil {
+		return c.store, nil
+	}
+	o := StoreOptions{HTTPClient: c.httpClient}
+	if c.storeURI != nil {
+		return OpenStore(*c.storeURI, o)
+	}
+	return storeFromEnv(o)
+}
+
+// importUpstream converts the entry's upstream checkpoint through the
+// importer hook, or explains how to get the weights when there is none.
+func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, store Store, cause error) ([]byte, error) {
+	if e.Upstream != nil && c.importer != nil {
+		c.logger.Info("hub: no ONNX weights in the store; importing the upstream checkpoint",
+			"name", e.Name, "url", e.Upstream.URL("", 0))
+		data, err := c.importer(ctx, e, ImportEnv{
+			Cache: cache, Store: store, Offline: *c.offline, Logger: c.logger, Progress: c.progress,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("import upstream checkpoint: %w", err)
+		}
+		return data, nil
+	}
+	if cause == nil {
+		cause = fmt.Errorf("%s has no ONNX for %q and weights.json records no sha256 for it", store, e.Name)
+	}
+	if e.Upstream == nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoWeights, cause)
+	}
+	return nil, fmt.Errorf("%w: %w; the authors published only PyTorch weights (%s): "+
+		"convert them with `zoo-train pull %s` (or `zoo-train import`), which writes the ONNX and "+
+		"its weights.json entry, then set ZOO_STORE and ZOO_MANIFEST to the result",
+		ErrNoWeights, cause, e.Upstream.URL("", 0), e.Name)
+}
