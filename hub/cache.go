@@ -268,7 +268,7 @@ func (c *Cache) download(ctx context.Context, d Digest, open Opener, o FetchOpti
 	defer watchdog.Stop()
 	defer func() {
 		if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
-			err = &transientError{fmt.Errorf("%w: no data for %v: %w", errStalled, stall, err)}
+			err = &transientError{fmt.Errorf("download %s: %w: no data for %v", o.What, errStalled, stall)}
 		}
 	}()
 

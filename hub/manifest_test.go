@@ -2,6 +2,8 @@ package hub
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +93,12 @@ func TestListAndInfo(t *testing.T) {
 	require.NoError(t, os.WriteFile(alt, []byte(doc), 0o644))
 	t.Setenv("ZOO_MANIFEST", alt)
 	assert.Equal(t, []string{"only_one"}, List("*"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Replace(doc, "only_one", "from_url", 1)))
+	}))
+	defer srv.Close()
+	t.Setenv("ZOO_MANIFEST", srv.URL+"/weights.json")
+	assert.Equal(t, []string{"from_url"}, List("*"), "ZOO_MANIFEST may be a URL")
 	t.Setenv("ZOO_MANIFEST", filepath.Join(t.TempDir(), "missing.json"))
 	assert.Nil(t, List("*"))
 	_, err = Info("only_one")
