@@ -130,7 +130,6 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-
 // readImages returns the request's images: the raw body, or every part
 // named "image" of a multipart/form-data body.
 func (s *Server) readImages(w http.ResponseWriter, r *http.Request) ([][]byte, error) {

@@ -147,4 +147,3 @@ func (s *Server) writeInfer(w http.ResponseWriter, name string, info ModelInfo, 
 	_, _ = w.Write(header)
 	_, _ = w.Write(bin)
 }
-
