@@ -50,18 +50,20 @@ func LoadContext(ctx context.Context, name string, opts ...Option) (*Model, erro
 
 // weights returns the entry's verified ONNX bytes.
 func (c *config) weights(ctx context.Context, e Entry) ([]byte, error) {
-	dir := c.cacheDir
-	if dir == "" {
-		var err error
-		if dir, err = DefaultCacheDir(); err != nil {
-			return nil, err
-		}
-	}
-	cache, err := OpenCache(dir)
+	store, err := c.openStore()
 	if err != nil {
 		return nil, err
 	}
-	store, err := c.openStore()
+	if _, ok := store.(localStore); ok && e.Weights.SHA256 != "" {
+		// A local store is read in place: copying it into the cache would
+		// only cost disk. It is verified all the same.
+		data, err := readVerified(ctx, store, e)
+		if errors.Is(err, ErrNotFound) && e.Upstream != nil {
+			return c.importUpstream(ctx, e, nil, store, err)
+		}
+		return data, err
+	}
+	cache, err := c.openCache()
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +92,41 @@ func (c *config) weights(ctx context.Context, e Entry) ([]byte, error) {
 	return data, err
 }
 
+// localStore marks stores on local disk or in the binary, which Load reads
+// in place rather than through the cache.
+type localStore interface{ local() }
+
+func (*DirStore) local() {}
+func (*FSStore) local()  {}
+
+// readVerified reads an entry's weights from a local store and checks them.
+func readVerified(ctx context.Context, store Store, e Entry) ([]byte, error) {
+	rc, _, err := store.Get(ctx, e.Weights.Key)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s from %s: %w", e.Weights.Key, store, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, rc}, e.Weights.Size+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", e.Weights.Key, store, err)
+	}
+	if err := verify(e.Weights.Key, data, Digest{SHA256: e.Weights.SHA256, Size: e.Weights.Size}); err != nil {
+		return nil, fmt.Errorf("%s: %w", store, err)
+	}
+	return data, nil
+}
+
+func (c *config) openCache() (*Cache, error) {
+	dir := c.cacheDir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	return OpenCache(dir)
+}
+
 func (c *config) openStore() (Store, error) {
 	if c.store != nil {
 		return c.store, nil
@@ -105,6 +142,12 @@ func (c *config) openStore() (Store, error) {
 // importer hook, or explains how to get the weights when there is none.
 func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, store Store, cause error) ([]byte, error) {
 	if e.Upstream != nil && c.importer != nil {
+		if cache == nil {
+			var err error
+			if cache, err = c.openCache(); err != nil {
+				return nil, err
+			}
+		}
 		c.logger.Info("hub: no ONNX weights in the store; importing the upstream checkpoint",
 			"name", e.Name, "url", e.Upstream.URL("", 0))
 		data, err := c.importer(ctx, e, ImportEnv{

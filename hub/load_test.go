@@ -104,9 +104,11 @@ func TestLoadRejects(t *testing.T) {
 	garbage := []byte("this is not an onnx model at all")
 	wrongClasses := testEntry("wrong_classes", "good.onnx", good, 1, 4, 4, []string{"a", "b", "c", "d", "e"})
 	wrongShape := testEntry("wrong_shape", "good.onnx", good, 3, 4, 4, nil)
+	tampered := testEntry("tampered", "good.onnx", good, 1, 4, 4, nil)
+	tampered.Weights.SHA256 = sha([]byte("the published bytes"))
 	m := manifestOf(t,
 		testEntry("garbage", "garbage.onnx", garbage, 1, 4, 4, nil),
-		wrongClasses, wrongShape,
+		wrongClasses, wrongShape, tampered,
 	)
 	dir := dirWith(t, map[string][]byte{"good.onnx": good, "garbage.onnx": garbage})
 	tests := []struct {
@@ -116,13 +118,16 @@ func TestLoadRejects(t *testing.T) {
 		{name: "garbage", want: "decode onnx"},
 		{name: "wrong_classes", want: "3 classes, the entry has 5 labels"},
 		{name: "wrong_shape", want: "the entry wants N×[3 4 4]"},
+		{name: "tampered", want: "sha256", is: ErrChecksum},
 		{name: "nope", is: ErrUnknownModel},
 		{name: "../../etc/passwd", is: ErrInvalidName},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(tt.name, WithManifest(m), WithStoreURI(dir), WithCache(t.TempDir()), WithOffline(false))
+			cache := t.TempDir()
+			_, err := Load(tt.name, WithManifest(m), WithStoreURI(dir), WithCache(cache), WithOffline(false))
 			require.Error(t, err)
+			assert.Empty(t, cacheFiles(t, cache), "a directory store is read in place")
 			if tt.is != nil {
 				assert.ErrorIs(t, err, tt.is)
 			}
