@@ -319,7 +319,7 @@ func (c *Cache) download(ctx context.Context, d Digest, open Opener, o FetchOpti
 			break
 		}
 		if rerr != nil {
-			if cause := context.Cause(actx); cause != nil && ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return nil, fmt.Errorf("download %s: %w", o.What, ctx.Err())
 			}
 			return nil, fmt.Errorf("download %s after %d bytes: %w", o.What, n, rerr)

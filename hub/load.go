@@ -152,6 +152,7 @@ func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, stor
 			"name", e.Name, "url", e.Upstream.URL("", 0))
 		data, err := c.importer(ctx, e, ImportEnv{
 			Cache: cache, Store: store, Offline: *c.offline, Logger: c.logger, Progress: c.progress,
+			HTTPClient: c.httpClient,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("import upstream checkpoint: %w", err)

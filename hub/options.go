@@ -77,11 +77,12 @@ type Importer func(ctx context.Context, e Entry, env ImportEnv) ([]byte, error)
 
 // ImportEnv is what an Importer may use.
 type ImportEnv struct {
-	Cache    *Cache
-	Store    Store
-	Offline  bool
-	Logger   *slog.Logger
-	Progress io.Writer // nil: quiet
+	Cache      *Cache
+	Store      Store
+	Offline    bool
+	Logger     *slog.Logger
+	Progress   io.Writer    // nil: quiet
+	HTTPClient *http.Client // from WithHTTPClient; nil: the importer's default
 }
 
 // DefaultImporter is used by Load when no WithImporter option is given. It
