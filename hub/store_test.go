@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -228,4 +229,24 @@ func TestProgressBar(t *testing.T) {
 	assert.Contains(t, out.String(), "ETA")
 	_, err = os.Stat(c.Path(Digest{SHA256: sha(data)}))
 	assert.NoError(t, err)
+}
+
+func TestCredentialsStayOutOfLogsAndErrors(t *testing.T) {
+	data := randomBytes(1000, 12)
+	m := manifestOf(t, testEntry("w", "w.onnx", data, 1, 4, 4, nil))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "try later", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	uri := strings.Replace(srv.URL, "http://", "http://robot:hunter2-secret@", 1) + "/store"
+	var logs syncBuffer
+	_, err := fetch(context.Background(), m, "w", WithStoreURI(uri), WithCache(t.TempDir()), WithOffline(false),
+		WithRetries(2, time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.Error(t, err)
+	assert.True(t, IsTransient(err), "503 is transient")
+	assert.Contains(t, err.Error(), "after 3 attempts")
+	assert.Contains(t, logs.String(), "retrying")
+	for _, s := range []string{err.Error(), logs.String()} {
+		assert.NotContains(t, s, "hunter2-secret")
+	}
 }
