@@ -62,10 +62,12 @@ def randomize(model, gen):
                 m.num_batches_tracked.fill_(int(torch.randint(1, 100000, (1,), generator=gen)))
             elif isinstance(m, torch.nn.Linear) and m.bias is not None:
                 m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-        # Keep deep torchvision ResNets' activations in range: shrink the last
-        # BN of each residual branch (as zero_init_residual would, but not to 0).
+        # Keep deep nets' activations in range: shrink the last BN of each
+        # residual branch (as zero_init_residual would, but not to 0).
         for m in model.modules():
-            if isinstance(m, tvresnet.Bottleneck):
+            if isinstance(m, models.PyramidBottleneck):
+                m.bn4.weight.mul_(0.2)
+            elif isinstance(m, tvresnet.Bottleneck):
                 m.bn3.weight.mul_(0.2)
             elif isinstance(m, tvresnet.BasicBlock):
                 m.bn2.weight.mul_(0.5)
