@@ -18,10 +18,8 @@ import (
 type EpochStats struct {
 	Epoch int     `json:"epoch"` // 0-based
 	LR    float64 `json:"lr"`    // learning rate at the epoch's end
-	// TrainLoss is the mean mixed (soft-target) loss; TrainAcc the percentage
-	// of training images whose argmax is their own (unmixed) label.
+	// TrainLoss is the mean training loss against the (mixed) soft targets.
 	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_acc"`
 	// TestTop1 and TestTop5 are percentages on the test set (eval mode).
 	TestTop1     float64 `json:"test_top1"`
 	TestTop5     float64 `json:"test_top5"`
@@ -39,10 +37,10 @@ func WriteCurvesCSV(path string, hist []EpochStats) error {
 		return fmt.Errorf("train: write curves: %w", err)
 	}
 	w := csv.NewWriter(f)
-	w.Write([]string{"epoch", "lr", "train_loss", "train_acc", "test_loss", "test_top1", "test_top5", "steps", "images", "seconds", "images_per_sec"})
+	w.Write([]string{"epoch", "lr", "train_loss", "test_loss", "test_top1", "test_top5", "steps", "images", "seconds", "images_per_sec"})
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, s := range hist {
-		w.Write([]string{strconv.Itoa(s.Epoch + 1), g(s.LR), g(s.TrainLoss), g(s.TrainAcc), g(s.TestLoss),
+		w.Write([]string{strconv.Itoa(s.Epoch + 1), g(s.LR), g(s.TrainLoss), g(s.TestLoss),
 			g(s.TestTop1), g(s.TestTop5), strconv.Itoa(s.Steps), strconv.Itoa(s.Images), g(s.Seconds), g(s.ImagesPerSec)})
 	}
 	w.Flush()
@@ -74,7 +72,7 @@ func WriteCurvesPNG(path, title string, hist []EpochStats) error {
 		return fmt.Errorf("train: plot curves: %w", err)
 	}
 	if err := plotutil.AddLinePoints(acc,
-		"train", xy(func(s EpochStats) float64 { return s.TrainAcc }),
+		"test top-5", xy(func(s EpochStats) float64 { return s.TestTop5 }),
 		"test top-1", xy(func(s EpochStats) float64 { return s.TestTop1 })); err != nil {
 		return fmt.Errorf("train: plot curves: %w", err)
 	}

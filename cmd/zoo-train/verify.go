@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/train"
+)
+
+func init() {
+	register("verify", command{
+		summary: "re-measure models' test accuracy and compare with weights.json",
+		run:     runVerify,
+	})
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: zoo-train verify [flags] NAME... (wildcards such as '*_fashion_*'; 'all')")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Loads each model through the hub (ZOO_STORE, ZOO_MANIFEST), evaluates the test set with")
+		fmt.Fprintln(stderr, "the entry's preprocessing and compares with the reported accuracy. Accuracies this")
+		fmt.Fprintln(stderr, "project measured must match exactly; published ones within --tolerance. Models whose")
+		fmt.Fprintln(stderr, "dataset or weights are absent are reported as skipped. Exit status 1 on any failure.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	dataset := fs.String("dataset", "", "evaluate on this dataset instead of each entry's")
+	data := fs.String("data", os.Getenv("ZOO_DATA"), "dataset directory (env ZOO_DATA; default: the Debian / GoMNIST install for (Fashion-)MNIST)")
+	tolerance := fs.Float64("tolerance", 0.1, "largest accepted |top-1 delta| in points for published (paper/README) accuracies")
+	csvPath := fs.String("csv", "verify.csv", "write timm-format results here (\"\": none)")
+	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
+	limit := fs.Int("limit", 0, "evaluate only the first N test images (no verdict against the reported accuracy)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("no model names")
+	}
+	o := train.VerifyOptions{Patterns: fs.Args(), Dataset: *dataset, DataDir: *data, Tolerance: *tolerance, Limit: *limit}
+	if *manifest != "" {
+		m, err := hub.ReadManifest(ctx, *manifest, nil)
+		if err != nil {
+			return err
+		}
+		o.Manifest = m
+	}
+	rows, verr := train.Verify(ctx, o)
+	if err := train.WriteVerifyTable(stdout, rows); err != nil {
+		return err
+	}
+	if *csvPath != "" && len(rows) > 0 {
+		f, err := os.Create(*csvPath)
+		if err != nil {
+			return err
+		}
+		if err := train.WriteTimmCSV(f, rows); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return verr
+}

@@ -1,0 +1,162 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/zoo"
+)
+
+// EvalResult is an accuracy measurement on a test set.
+type EvalResult struct {
+	// Top1 and Top5 are percentages; Loss the mean cross-entropy.
+	Top1, Top5, Loss float64
+	Images           int
+}
+
+// tally accumulates top-k hits and loss from batches of logits.
+type tally struct {
+	hit1, hit5, n int
+	loss          float64
+}
+
+func (t *tally) add(logits []float32, labels []int, classes int) error {
+	if len(logits) != len(labels)*classes {
+		return fmt.Errorf("train: %d logits for %d images of %d classes", len(logits), len(labels), classes)
+	}
+	for i, y := range labels {
+		row := logits[i*classes : (i+1)*classes]
+		if y < 0 || y >= classes {
+			return fmt.Errorf("train: label %d outside the model's %d classes", y, classes)
+		}
+		// Rank of the true class: how many logits beat it (ties broken by
+		// index, as a stable sort would).
+		rank := 0
+		mx := row[0]
+		for j, v := range row {
+			if v > row[y] || (v == row[y] && j < y) {
+				rank++
+			}
+			mx = max(mx, v)
+		}
+		if rank == 0 {
+			t.hit1++
+		}
+		if rank < 5 {
+			t.hit5++
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v - mx))
+		}
+		t.loss += math.Log(sum) - float64(row[y]-mx)
+		t.n++
+	}
+	return nil
+}
+
+func (t *tally) result() EvalResult {
+	n := float64(max(t.n, 1))
+	return EvalResult{Top1: 100 * float64(t.hit1) / n, Top5: 100 * float64(t.hit5) / n, Loss: t.loss / n, Images: t.n}
+}
+
+// EvaluateNet measures net (eval mode, through its training graph) on ds
+// with the test transform tf.
+func EvaluateNet(ctx context.Context, net *zoo.Net, ds Dataset, tf Transform, batch int) (EvalResult, error) {
+	l, err := NewLoader(ds, tf, LoaderOptions{BatchSize: batch})
+	if err != nil {
+		return EvalResult{}, err
+	}
+	var t tally
+	for b, err := range l.Epoch(ctx, 0) {
+		if err != nil {
+			return EvalResult{}, err
+		}
+		logits, err := net.Forward(b.X, b.N)
+		if err != nil {
+			return EvalResult{}, fmt.Errorf("train: evaluate: %w", err)
+		}
+		if err := t.add(logits, b.Labels, len(logits)/max(b.N, 1)); err != nil {
+			return EvalResult{}, err
+		}
+	}
+	return t.result(), nil
+}
+
+// EvalBatch is the batch size EvaluateModel runs the engine with. Publish
+// and verify both use it, so their numbers agree to the last image.
+const EvalBatch = 100
+
+// EvaluateModel measures an inference model (ONNX through the engine) on ds,
+// preprocessing every image with the model's entry (hub's Preprocess), so
+// the number is what a user of the hub gets.
+func EvaluateModel(ctx context.Context, m *hub.Model, ds Dataset) (EvalResult, error) {
+	in := m.Info().Input
+	per := in.Shape[0] * in.Shape[1] * in.Shape[2]
+	var t tally
+	x := make([]float32, 0, EvalBatch*per)
+	labels := make([]int, 0, EvalBatch)
+	flush := func() error {
+		if len(labels) == 0 {
+			return nil
+		}
+		shape := append([]int{len(labels)}, in.Shape...)
+		out, err := m.Run(ctx, hub.Tensor{Shape: shape, Data: x})
+		if err != nil {
+			return fmt.Errorf("train: evaluate %s: %w", m.Info().Name, err)
+		}
+		if len(out) == 0 || len(out[0].Shape) != 2 || out[0].Shape[0] != len(labels) {
+			return fmt.Errorf("train: evaluate %s: output shape is not batch × classes", m.Info().Name)
+		}
+		if err := t.add(out[0].Data, labels, out[0].Shape[1]); err != nil {
+			return err
+		}
+		x, labels = x[:0], labels[:0]
+		return nil
+	}
+	for i := 0; i < ds.Len(); i++ {
+		if err := ctx.Err(); err != nil {
+			return EvalResult{}, err
+		}
+		ex, err := ds.Example(i)
+		if err != nil {
+			return EvalResult{}, err
+		}
+		v, err := m.Preprocess(ExampleImage(ex))
+		if err != nil {
+			return EvalResult{}, fmt.Errorf("train: evaluate: example %d: %w", i, err)
+		}
+		x = append(x, v...)
+		labels = append(labels, ex.Label)
+		if len(labels) == EvalBatch {
+			if err := flush(); err != nil {
+				return EvalResult{}, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return EvalResult{}, err
+	}
+	return t.result(), nil
+}
+
+// ExampleImage wraps an example as an image.Image (grey or RGBA), the form
+// hub's preprocessing takes.
+func ExampleImage(ex Example) image.Image {
+	r := image.Rect(0, 0, ex.W, ex.H)
+	if ex.C == 1 {
+		return &image.Gray{Pix: ex.Pix, Stride: ex.W, Rect: r}
+	}
+	img := image.NewRGBA(r)
+	plane := ex.H * ex.W
+	for i := 0; i < plane; i++ {
+		img.Pix[4*i] = ex.Pix[i]
+		img.Pix[4*i+1] = ex.Pix[plane+i]
+		img.Pix[4*i+2] = ex.Pix[2*plane+i]
+		img.Pix[4*i+3] = 255
+	}
+	return img
+}

@@ -1,0 +1,165 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/fmixzoo/zoo/hub"
+)
+
+// PublishOptions configure Publish.
+type PublishOptions struct {
+	// Name is the weights.json entry name, e.g. lenet_fashion_fmix.
+	Name string
+	// Store receives the ONNX file under Key (default Name + ".onnx").
+	Store hub.Store
+	Key   string
+	// Manifest is the weights.json to update ("" : leave it alone).
+	Manifest string
+	// Labels and LabelSet name the classes: LabelSet refers to the
+	// manifest's label_sets and is written in place of the list.
+	Labels   []string
+	LabelSet string
+	// CommandLine and GitCommit go into the provenance.
+	CommandLine []string
+	GitCommit   string
+	Description string
+}
+
+// MSDAName is the weights.json "msda" value for a mode ("none" → "baseline").
+func MSDAName(mode string) string {
+	if mode == "" || mode == "none" {
+		return "baseline"
+	}
+	return mode
+}
+
+// Publish exports the trained network to ONNX, measures its top-1/top-5 on
+// the full test set through the exported file and the inference engine (as
+// verify will), pushes it to the store and writes its weights.json entry.
+func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, error) {
+	cfg := res.Config
+	if err := hub.ValidateName(o.Name); err != nil {
+		return hub.Entry{}, fmt.Errorf("train: publish: %w", err)
+	}
+	if o.Store == nil {
+		return hub.Entry{}, fmt.Errorf("train: publish %s: no store", o.Name)
+	}
+	if o.Key == "" {
+		o.Key = o.Name + ".onnx"
+	}
+	dsName, err := CanonicalName(cfg.Dataset)
+	if err != nil {
+		return hub.Entry{}, err
+	}
+	tf, err := TestTransform(dsName)
+	if err != nil {
+		return hub.Entry{}, err
+	}
+	in := hub.Input{
+		Shape:  []int{tf.C, tf.Crop, tf.Crop},
+		Resize: tf.Resize, Crop: tf.Crop, Interpolation: "bilinear", Scale: 255,
+	}
+	for c := 0; c < tf.C; c++ {
+		in.Mean = append(in.Mean, float64(tf.Norm.Mean[c]))
+		in.Std = append(in.Std, float64(tf.Norm.Std[c]))
+	}
+	e := hub.Entry{
+		Name: o.Name, Description: o.Description, Arch: cfg.Arch, Args: hub.Args(cfg.Args),
+		Dataset: dsName, MSDA: MSDAName(cfg.MSDA.Mode), Input: in, LabelSet: o.LabelSet, Labels: o.Labels,
+		Accuracy: hub.Accuracy{Source: "none"},
+		Weights:  hub.Weights{Key: o.Key, Format: "onnx"},
+	}
+	meta, err := json.Marshal(e)
+	if err != nil {
+		return hub.Entry{}, err
+	}
+	var onnx bytes.Buffer
+	if err := res.Net.ExportONNX(&onnx, map[string]string{hub.MetadataEntryKey: string(meta), "name": o.Name}); err != nil {
+		return hub.Entry{}, fmt.Errorf("train: publish %s: export onnx: %w", o.Name, err)
+	}
+	data := onnx.Bytes()
+	model, err := hub.ReadONNX(data)
+	if err != nil {
+		return hub.Entry{}, fmt.Errorf("train: publish %s: the exported ONNX does not load: %w", o.Name, err)
+	}
+	testSet, err := Open(dsName, cfg.DataDir, TestSplit)
+	if err != nil {
+		return hub.Entry{}, err
+	}
+	ev, err := EvaluateModel(ctx, model, testSet)
+	if err != nil {
+		return hub.Entry{}, err
+	}
+	sum := sha256.Sum256(data)
+	e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(len(data))
+	top1, top5 := ev.Top1, ev.Top5
+	e.Accuracy = hub.Accuracy{Top1: &top1, Top5: &top5, Source: "measured", Provenance: provenance(res, cfg, o, ev, testSet)}
+	if err := o.Store.Put(ctx, o.Key, bytes.NewReader(data), int64(len(data))); err != nil {
+		return hub.Entry{}, fmt.Errorf("train: publish %s: push to %s: %w", o.Name, o.Store, err)
+	}
+	if o.Manifest != "" {
+		if err := UpsertManifestEntry(o.Manifest, e, o.LabelSet); err != nil {
+			return hub.Entry{}, err
+		}
+	}
+	return e, nil
+}
+
+// provenance describes how an accuracy was produced, in one line.
+func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test Dataset) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "measured by zoo-train on %d %s test images through the exported ONNX (engine, hub preprocessing, batch %d); ",
+		ev.Images, cfg.Dataset, EvalBatch)
+	if len(o.CommandLine) > 0 {
+		fmt.Fprintf(&b, "command: %s; ", strings.Join(o.CommandLine, " "))
+	}
+	fmt.Fprintf(&b, "seed %d; commit %s; epochs %d (%d steps of batch %d); wall time %v",
+		cfg.Seed, orUnknown(o.GitCommit), res.Epochs, res.Steps, cfg.BatchSize, res.Elapsed.Round(time.Second))
+	if res.Stopped != "" {
+		fmt.Fprintf(&b, " (%s)", res.Stopped)
+	}
+	files := append(append([]FileDigest{}, res.TrainFiles...), test.Files()...)
+	if len(files) > 0 {
+		b.WriteString("; data:")
+		for _, f := range files {
+			fmt.Fprintf(&b, " %s sha256:%s", shortPath(f.Path), f.SHA256)
+		}
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func shortPath(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// GitCommit returns the working tree's commit (with "-dirty" when it has
+// changes), or "" when git or the repository is unavailable.
+func GitCommit(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
