@@ -63,7 +63,8 @@ func decodeImage(data []byte, maxPixels int64) (img image.Image, err error) {
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "decode %s image: %v", format, err)
 	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+	// A GIF's first frame may be smaller than its screen, never larger.
+	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > maxPixels {
 		return nil, errorf(http.StatusBadRequest, "decode %s image: header says %dx%d, pixels are %dx%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	return img, nil
