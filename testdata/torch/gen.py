@@ -169,12 +169,13 @@ def write_faults(outdir, base_entry, sd):
     unexpected['fc2.extra'] = torch.zeros(3)
     save('fault_unexpected_key.legacy.pt', unexpected, False, 'unexpected_key', 'fc2.extra', **arch_args)
     # Code execution attempts: a REDUCE of os.system (pickled as posix.system)
-    # and of builtins.eval, inside an otherwise normal state dict.
+    # and of builtins.eval (protocol 2 names it __builtin__.eval), inside an
+    # otherwise normal state dict.
     evil = collections.OrderedDict(sd)
     evil['fc2.bias'] = _Exec(os.system, ('true',))
     save('fault_exec_system.pt', evil, True, 'code_execution', 'posix.system')
     evil['fc2.bias'] = _Exec(eval, ('1+1',))
-    save('fault_exec_eval.legacy.pt', evil, False, 'code_execution', 'builtins.eval')
+    save('fault_exec_eval.legacy.pt', evil, False, 'code_execution', '__builtin__.eval')
     # A bare pickle of an os.system call, no torch framing: a .pt must be zip or legacy.
     with open(os.path.join(outdir, 'fault_bare_pickle.pt'), 'wb') as f:
         pickle.dump(_Exec(os.system, ('true',)), f, protocol=2)
