@@ -3,11 +3,18 @@ GO      ?= go
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: serve test test-deps bench lint fmt
+.PHONY: serve test test-deps bench lint fmt loadtest
 
 ## serve: run zoo-serve on the embedded default store (the models the repo ships)
 serve:
 	$(GO) run ./cmd/zoo-serve
+
+## loadtest: zoo-serve under 200 concurrent clients on loopback, at most 60 s: throughput,
+## p50/p95/p99, errors, peak RSS, and the same model's in-process throughput
+LOADTEST_BIN ?= $(or $(TMPDIR),/tmp)/zoo-serve-loadtest
+loadtest:
+	$(GO) build -o $(LOADTEST_BIN) ./cmd/zoo-serve
+	$(GO) run ./cmd/zoo-serve/loadtest -server $(LOADTEST_BIN)
 
 ## test: install what the tests need, then run every test
 test: test-deps

@@ -1,0 +1,86 @@
+// Package demotest drives zoo-serve's demo page in headless Chromium, for
+// the tests of internal/server and cmd/zoo-serve.
+package demotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chromium returns the path of the Chromium binary (Debian's chromium, as
+// scripts/install-test-deps.sh installs).
+func Chromium() (string, error) {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("demotest: no chromium on PATH (run scripts/install-test-deps.sh)")
+}
+
+// Result is what the demo page showed after classifying an image.
+type Result struct {
+	Top1   string // label of the first bar
+	Status string // the status line: model and elapsed time
+	Bars   int    // number of prediction bars
+}
+
+// Run opens the demo page at url in a fresh headless Chromium profile under
+// profileDir, uploads the image at imgPath, waits for the predictions, reads
+// them off the page and saves a PNG screenshot of the whole page at
+// shotPath. ctx bounds the whole run.
+func Run(ctx context.Context, url, imgPath, profileDir, shotPath string) (Result, error) {
+	bin, err := Chromium()
+	if err != nil {
+		return Result{}, err
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profileDir),
+		chromedp.WindowSize(900, 700),
+	}
+	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	var r Result
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(url),
+		chromedp.WaitReady(chromedp.CSS(`#model[data-loaded="true"]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{imgPath}),
+		chromedp.WaitReady(chromedp.CSS(`#result[data-top1]`)),
+	); err != nil {
+		return r, fmt.Errorf("demotest: drive the demo page: %w", err)
+	}
+	if r.Top1, err = chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#predictions li:first-child .label`))); err != nil {
+		return r, fmt.Errorf("demotest: read top-1: %w", err)
+	}
+	if r.Status, err = chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#status`))); err != nil {
+		return r, fmt.Errorf("demotest: read status: %w", err)
+	}
+	if r.Bars, err = chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#predictions li").length`)); err != nil {
+		return r, fmt.Errorf("demotest: count bars: %w", err)
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+	if err != nil {
+		return r, fmt.Errorf("demotest: screenshot: %w", err)
+	}
+	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
+		return r, fmt.Errorf("demotest: %w", err)
+	}
+	return r, nil
+}
