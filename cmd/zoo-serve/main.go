@@ -26,7 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
 )
 

@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +90,8 @@ type fakeModel struct {
 	gate      chan struct{} // when set, Run waits for a value on it
 	panicPrep bool
 
+	entered atomic.Int32 // calls of Run so far, counted on entry
+
 	mu      sync.Mutex
 	batches []int
 }
@@ -127,6 +130,7 @@ func fakeLogits(x []float32) []float32 {
 }
 
 func (m *fakeModel) Run(ctx context.Context, x []float32, n int) ([]float32, error) {
+	m.entered.Add(1)
 	if len(x) != n*16 {
 		return nil, errors.New("fake: wrong input size")
 	}

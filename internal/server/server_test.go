@@ -359,11 +359,10 @@ func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 func TestQueueFull(t *testing.T) {
 	cat := newFakeCatalog("m")
 	gate := make(chan struct{})
-	_, ts := newTestServer(t, cat, Config{MaxBatch: 1, MaxQueue: 1, BatchDelay: -1})
+	s, ts := newTestServer(t, cat, Config{MaxBatch: 1, MaxQueue: 1, BatchDelay: -1})
 	cat.configure = func(m *fakeModel) { m.gate = gate }
-	go func() { gate <- struct{}{} }() // the warm-up
-	// Load the model, then hold the worker on the first request.
-	done := make(chan int, 3)
+	go func() { gate <- struct{}{} }() // lets the warm-up through
+	done := make(chan int, 2)
 	post := func() {
 		resp, err := http.Post(ts.URL+"/v1/models/m/classify", "image/png", bytes.NewReader(greyPNG(4, 4, 0, 0)))
 		if err != nil {
@@ -373,11 +372,14 @@ func TestQueueFull(t *testing.T) {
 		resp.Body.Close()
 		done <- resp.StatusCode
 	}
-	go post() // runs, blocked on the gate
-	require.Eventually(t, func() bool { return cat.model("m") != nil && len(cat.model("m").batchSizes()) == 1 }, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // the first request reaches the worker
-	go post()                         // waits in the queue
-	time.Sleep(50 * time.Millisecond)
+	go post() // reaches the model and waits at the gate
+	require.Eventually(t, func() bool { m := cat.model("m"); return m != nil && m.entered.Load() == 2 }, 5*time.Second, time.Millisecond)
+	go post() // waits in the queue, which is then full
+	s.reg.mu.Lock()
+	queue := s.reg.models["m"].b.queue
+	s.reg.mu.Unlock()
+	require.Eventually(t, func() bool { return len(queue) == 1 }, 5*time.Second, time.Millisecond)
+
 	r := do(t, "POST", ts.URL+"/v1/models/m/classify", greyPNG(4, 4, 0, 0))
 	require.Equal(t, http.StatusServiceUnavailable, r.status, "body: %s", r.body)
 	assert.Equal(t, "1", r.header.Get("Retry-After"))
@@ -532,7 +534,8 @@ func TestGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		status <- resp.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond) // the request is in the model
+	require.Eventually(t, func() bool { return cat.model("m").entered.Load() == 2 }, 5*time.Second, time.Millisecond,
+		"the request reaches the model (after the warm-up)")
 	cancel()
 	assert.Equal(t, 200, <-status, "the in-flight request completes")
 	require.NoError(t, <-served)
