@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"testing"
 	"time"
@@ -69,4 +70,14 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		"-addr", "-max-batch", "-batch-delay", "-shutdown-timeout", "127.0.0.1:8080"} {
 		assert.Contains(t, out.String(), want)
 	}
+}
+
+func TestRunFailsWhenPreloadFails(t *testing.T) {
+	t.Setenv("ZOO_MANIFEST", "")
+	var log bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"--addr", "127.0.0.1:0", "--models", "no_such_model", "--cache", t.TempDir()}, &log)
+	require.ErrorContains(t, err, `unknown model "no_such_model"`)
+	assert.Contains(t, log.String(), "msg=listening")
 }
