@@ -52,14 +52,15 @@ func (t *tensorRef) check() error {
 		return nil
 	}
 	last := t.offset
+	if last > maxNumel {
+		return fmt.Errorf("storage offset %d too large", last)
+	}
 	for i, d := range t.shape {
-		if t.stride[i] > maxNumel {
-			return fmt.Errorf("stride %v too large", t.stride)
-		}
-		last += (d - 1) * t.stride[i]
-		if last > maxNumel {
+		// last + (d-1)*stride must stay ≤ maxNumel; test without overflow.
+		if s := t.stride[i]; d > 1 && s > 0 && s > (maxNumel-last)/(d-1) {
 			return fmt.Errorf("view (offset %d, size %v, stride %v) too large", t.offset, t.shape, t.stride)
 		}
+		last += (d - 1) * t.stride[i]
 	}
 	if last >= t.storage.numel {
 		return fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of a storage of %d",
