@@ -61,6 +61,9 @@ func modelInfo(e hub.Entry) server.ModelInfo {
 
 func (c *hubCatalog) Load(ctx context.Context, name string) (server.Model, error) {
 	m, err := hub.LoadContext(ctx, name, c.opts...)
+	if errors.Is(err, hub.ErrNoWeights) {
+		return nil, fmt.Errorf("%w: %w", server.ErrModelUnavailable, err)
+	}
 	if err != nil {
 		return nil, err
 	}

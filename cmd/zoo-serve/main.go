@@ -108,7 +108,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*opti
 	str(&o.models, "models", "ZOO_MODELS", "", "comma-separated models to load and warm up before reporting ready; others load on first use")
 	intf(&c.MaxModels, "max-models", "ZOO_MAX_MODELS", 4, "models kept loaded; beyond it the least recently used is unloaded")
 	intf(&c.MaxBatch, "max-batch", "ZOO_MAX_BATCH", 32, "most images run in one batch")
-	dur(&c.BatchDelay, "batch-delay", "ZOO_BATCH_DELAY", 2*time.Millisecond, "how long a batch waits for more requests once its first arrived")
+	dur(&c.BatchDelay, "batch-delay", "ZOO_BATCH_DELAY", 2*time.Millisecond, "how long a batch waits for more requests once its first arrived; 0: no wait")
 	intf(&c.MaxQueue, "max-queue", "ZOO_MAX_QUEUE", 1024, "requests waiting per model before answering 503 with Retry-After")
 	intf(&c.Workers, "workers", "ZOO_WORKERS", 1, "batches of one model run at the same time")
 	c.MaxBody = 16 << 20
@@ -157,6 +157,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*opti
 		if m = strings.TrimSpace(m); m != "" {
 			c.Models = append(c.Models, m)
 		}
+	}
+	if c.BatchDelay == 0 {
+		c.BatchDelay = -1 // server.Config reads 0 as "the default"
 	}
 	c.Token = getenv("ZOO_TOKEN")
 	return o, nil

@@ -10,6 +10,11 @@ import (
 // the server answers 404.
 var ErrUnknownModel = errors.New("unknown model")
 
+// ErrModelUnavailable is what a Catalog's Load returns (wrapped) when a
+// known model cannot be loaded now, for instance because its weights are not
+// published; the server answers 503 with the error's message.
+var ErrModelUnavailable = errors.New("model unavailable")
+
 // Model is what the server needs of a loaded model.
 type Model interface {
 	// Preprocess turns an image into the model's input layout, C*H*W

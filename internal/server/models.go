@@ -114,6 +114,9 @@ func (r *registry) load(s *slot) {
 	r.mu.Lock()
 	if err != nil {
 		s.err = err
+		if errors.Is(err, ErrModelUnavailable) {
+			s.err = &apiError{status: http.StatusServiceUnavailable, msg: err.Error()}
+		}
 		delete(r.models, s.name) // the next request tries again
 		r.metrics.loads.WithLabelValues(s.name, "error").Inc()
 		r.log.Error("load model", "model", s.name, "err", err)

@@ -25,7 +25,7 @@ type Config struct {
 	// MaxBatch is the most images run in one batch (default 32).
 	MaxBatch int
 	// BatchDelay is how long a batch waits for more requests once its first
-	// one arrived (default 2ms; negative: do not wait).
+	// one arrived (0: the default 2ms; negative: do not wait).
 	BatchDelay time.Duration
 	// MaxQueue is how many requests may wait per model before the server
 	// answers 503 with Retry-After (default 1024).

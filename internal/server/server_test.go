@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
@@ -405,13 +406,18 @@ func TestLRUUnload(t *testing.T) {
 }
 
 func TestLoadFailureIsRetried(t *testing.T) {
-	cat := newFakeCatalog("m")
+	cat := newFakeCatalog("m", "m2")
 	cat.loadErr = io.ErrUnexpectedEOF
 	_, ts := newTestServer(t, cat, Config{})
 	r := do(t, "POST", ts.URL+"/v1/models/m/classify", greyPNG(4, 4, 0, 0))
 	assert.Equal(t, 500, r.status)
 	assert.Equal(t, "internal error", r.json(t)["error"])
 	decodeClassify(t, do(t, "POST", ts.URL+"/v1/models/m/classify", greyPNG(4, 4, 0, 0)))
+
+	cat.loadErr = fmt.Errorf("fetch weights: %w", ErrModelUnavailable)
+	r = do(t, "POST", ts.URL+"/v1/models/m2/classify", greyPNG(4, 4, 0, 0))
+	assert.Equal(t, 503, r.status)
+	assert.Equal(t, `load model "m2": fetch weights: model unavailable`, r.json(t)["error"])
 }
 
 func TestAuth(t *testing.T) {
