@@ -83,6 +83,52 @@ def export_onnx(model, x, path):
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
 
 
+def _fields(buf):
+    """Yields (field number, wire type, value) of a protobuf message."""
+    i = 0
+    while i < len(buf):
+        key, i = _varint(buf, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _varint(buf, i)
+        elif wt == 1:
+            v, i = buf[i:i + 8], i + 8
+        elif wt == 2:
+            n, i = _varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        elif wt == 5:
+            v, i = buf[i:i + 4], i + 4
+        else:
+            raise ValueError('protobuf wire type %d' % wt)
+        yield num, wt, v
+
+
+def _varint(buf, i):
+    shift = v = 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if b < 0x80:
+            return v, i
+
+
+def onnx_ops(path):
+    """Counts the op types of an ONNX file's main graph (ModelProto.graph=7,
+    GraphProto.node=1, NodeProto.op_type=4), without the onnx package."""
+    with open(path, 'rb') as f:
+        model = f.read()
+    counts = collections.Counter()
+    for num, _, graph in _fields(model):
+        if num != 7:
+            continue
+        for gnum, _, node in _fields(graph):
+            if gnum == 1:
+                counts.update(v.decode() for n, _, v in _fields(node) if n == 4)
+    return dict(sorted(counts.items()))
+
+
 def make_model(arch, args, seed):
     torch.manual_seed(seed)
     model = models.build(arch, args)
@@ -114,6 +160,7 @@ def write_fixture(outdir, name, arch, args, shape, seed, save=True):
         'max_abs_logit': float(y.abs().max()),
     }
     entry.update(files)
+    entry['onnx_ops'] = onnx_ops(os.path.join(outdir, files['onnx']))
     return entry, model, sd
 
 
