@@ -96,6 +96,7 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("entry %s is %d bytes (limit %d)", f.Name, f.UncompressedSize64, limit)
 	}
+	limit = int64(f.UncompressedSize64) // the archive's own claim, checked above
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
