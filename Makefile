@@ -26,7 +26,7 @@ test-deps:
 
 ## bench: benchmarks with ratios against references run in the same command
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./fmix/
+	GO=$(GO) ./fmix/testdata/bench.sh
 
 ## lint: gofmt check and go vet
 lint:
