@@ -37,7 +37,6 @@ func BenchmarkCore(b *testing.B) {
 				for i := range normals {
 					normals[i] = r.NormFloat64()
 				}
-				low := make([]float64, p.n)
 				mask := make([]float64, p.n)
 				var bin binariser
 				load := func(t *term) complex128 {
@@ -47,9 +46,9 @@ func BenchmarkCore(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					p.load(load)
-					p.image(low)
-					if err := bin.run(mask, low, 0.5, i%2 == 0, 0, true); err != nil {
-						b.Fatal(err)
+					lo, hi := cut(p.n, 0.5, i%2 == 0, 0)
+					if !p.mask(mask, &bin, lo, hi) {
+						b.Fatal("constant image")
 					}
 				}
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/mask")

@@ -23,7 +23,7 @@ import (
 func Binarise(lowFreq []float64, lam float64, roundUp bool, maxSoft float64) []float64 {
 	out := make([]float64, len(lowFreq))
 	var b binariser
-	if err := b.run(out, lowFreq, lam, roundUp, maxSoft, false); err != nil {
+	if err := b.run(out, lowFreq, lam, roundUp, maxSoft); err != nil {
 		return nil
 	}
 	return out
@@ -33,7 +33,7 @@ func Binarise(lowFreq []float64, lam float64, roundUp bool, maxSoft float64) []f
 // lowFreq and must not overlap it. Errors wrap ErrInvalid.
 func BinariseTo(dst, lowFreq []float64, lam float64, roundUp bool, maxSoft float64) error {
 	var b binariser
-	return b.run(dst, lowFreq, lam, roundUp, maxSoft, false)
+	return b.run(dst, lowFreq, lam, roundUp, maxSoft)
 }
 
 // checkLam validates λ and the softening.
@@ -65,16 +65,38 @@ func cut(n int, lam float64, roundUp bool, maxSoft float64) (lo, hi int) {
 }
 
 // binariser ranks values with a histogram and sorts only the values whose
-// rank decides their mask value: the buckets holding the cut or the ramp.
+// rank decides their mask value: the buckets around the cut and the ramp.
 // Its buffers are reused between calls; it is not safe for concurrent use.
 type binariser struct {
 	hist []int32
-	cand []int32
+	cand []candidate
 }
 
-// run writes the mask of y into dst. unit says y is known to lie in [0, 1]
-// with no NaN (a normalised low-frequency image), which skips a pass.
-func (b *binariser) run(dst, y []float64, lam float64, roundUp bool, maxSoft float64, unit bool) error {
+// candidate is a value whose rank must be known exactly.
+type candidate struct {
+	key float64
+	i   int32
+}
+
+// buckets returns a cleared histogram sized for n values.
+func (b *binariser) buckets(n int) []int32 {
+	k := min(max(n/8, 16), 1<<16)
+	if cap(b.hist) < k {
+		b.hist = make([]int32, k)
+	}
+	h := b.hist[:k]
+	clear(h)
+	return h
+}
+
+// bucketOf maps x to its histogram bucket: equal-width buckets over
+// [mn, mn + len/inv], monotone in x.
+func bucketOf(x, mn, inv float64, last int) int {
+	return min(int((x-mn)*inv), last)
+}
+
+// run writes the mask of y into dst, validating everything.
+func (b *binariser) run(dst, y []float64, lam float64, roundUp bool, maxSoft float64) error {
 	if err := checkLam(lam, maxSoft); err != nil {
 		return err
 	}
@@ -88,113 +110,125 @@ func (b *binariser) run(dst, y []float64, lam float64, roundUp bool, maxSoft flo
 	if n > math.MaxInt32 {
 		return fmt.Errorf("fmix: binarise %d values: too many: %w", n, ErrInvalid)
 	}
-	mn, mx := 0.0, 1.0
-	if !unit {
-		mn, mx = math.Inf(1), math.Inf(-1)
-		for i, x := range y {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("fmix: binarise: value %d is %v: %w", i, x, ErrInvalid)
-			}
-			if x < mn {
-				mn = x
-			}
-			if x > mx {
-				mx = x
-			}
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for i, x := range y {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("fmix: binarise: value %d is %v: %w", i, x, ErrInvalid)
+		}
+		if x < mn {
+			mn = x
+		}
+		if x > mx {
+			mx = x
 		}
 	}
-	lo, hi := cut(n, lam, roundUp, maxSoft)
-	ramp := hi - lo
-	hi = min(hi, n) // numpy would fail here; keep the ramp's start
-
-	// Histogram over equal-width buckets of [mn, mx].
-	k := min(max(n/8, 16), 1<<16)
-	if cap(b.hist) < k {
-		b.hist = make([]int32, k)
-	}
-	hist := b.hist[:k]
-	clear(hist)
+	hist := b.buckets(n)
 	inv := 0.0
 	if mx > mn {
-		inv = float64(k) / (mx - mn)
+		inv = float64(len(hist)) / (mx - mn)
 	}
-	last := k - 1
+	last := len(hist) - 1
 	for _, x := range y {
-		hist[min(int((x-mn)*inv), last)]++
+		hist[bucketOf(x, mn, inv, last)]++
 	}
+	lo, hi := cut(n, lam, roundUp, maxSoft)
+	b.finish(dst, y, hist, mn, inv, 0, lo, hi)
+	return nil
+}
 
-	// Walk the buckets from the top, tracking each one's rank interval
-	// [start, end). Buckets that straddle lo or hi, or hold ramp ranks,
-	// are candidates; the rest are all ones or all zeros.
-	top, bot := -1, k // candidate buckets [bot, top]; empty when top < bot
-	thr := 0          // when there is no candidate: buckets >= thr are ones
-	topStart := 0
-	start := 0
-	for bk := last; bk >= 0; bk-- {
-		c := int(hist[bk])
-		if c == 0 {
-			continue
+// finish writes the mask of x given hist, the histogram of
+// bucketOf(x, mn, inv). Values rank by key, which is x itself when norm is
+// 0 and (x-mn)/norm otherwise (the normalised image, computed only for the
+// values that need it), descending, equal keys ranking the later index
+// first. Ranks below lo are 1, ranks from hi on 0, ranks between numpy's
+// linspace(1, 0, hi-lo).
+//
+// The keys are a monotone function of x, but rounding may make neighbours
+// with different x equal keys; such neighbours are at most one bucket
+// apart, so the sorted buckets are widened by one on each side.
+func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64, lo, hi int) {
+	n := len(x)
+	ramp := hi - lo
+	hi = min(hi, n) // numpy would fail here; keep the ramp's start
+	if hi <= 0 || lo >= n {
+		v := 0.0
+		if lo >= n {
+			v = 1
 		}
-		end := start + c
-		if (start < hi && end > lo) || (start < lo && lo < end) || (start < hi && hi < end) {
-			if top < 0 {
-				top, topStart = bk, start
-			}
+		for i := range dst {
+			dst[i] = v
+		}
+		return
+	}
+	// The ranks whose class matters: lo-1 and lo (the first cut), hi-1
+	// and hi (the second), everything between.
+	rmin, rmax := max(lo-1, 0), min(hi, n-1)
+	last := len(hist) - 1
+	top, bot, start := -1, -1, 0
+	for bk := last; bk >= 0; bk-- {
+		end := start + int(hist[bk])
+		if top < 0 && rmin < end {
+			top = bk
+		}
+		if rmax < end {
 			bot = bk
-		} else if end <= lo {
-			thr = bk
+			break
 		}
 		start = end
 	}
-	if top < 0 {
-		top, bot = thr-1, thr
-		if lo == 0 {
-			top, bot = last, last+1 // no ones at all
-		}
+	if top < last {
+		top++
+	}
+	if bot > 0 {
+		bot--
+	}
+	topStart := 0
+	for bk := last; bk > top; bk-- {
+		topStart += int(hist[bk])
 	}
 
 	cand := b.cand[:0]
-	for i, x := range y {
-		bk := min(int((x-mn)*inv), last)
-		switch {
-		case bk > top:
-			dst[i] = 1
-		case bk < bot:
-			dst[i] = 0
-		default:
-			cand = append(cand, int32(i))
+	span := uint(top - bot)
+	for i, v := range x {
+		bk := bucketOf(v, mn, inv, last)
+		// 1 above the candidate buckets, 0 below; candidates fixed later.
+		dst[i] = float64(-((top - bk) >> (intBits - 1)))
+		if uint(bk-bot) <= span {
+			k := v
+			if norm > 0 {
+				k = (v - mn) / norm
+			}
+			cand = append(cand, candidate{key: k, i: int32(i)})
 		}
 	}
 	b.cand = cand
-	if len(cand) == 0 {
-		return nil
-	}
-	slices.SortFunc(cand, func(a, c int32) int {
-		ya, yc := y[a], y[c]
+	slices.SortFunc(cand, func(a, c candidate) int {
 		switch {
-		case ya > yc:
+		case a.key > c.key:
 			return -1
-		case ya < yc:
+		case a.key < c.key:
 			return 1
 		}
-		return int(c - a) // equal values: the later index ranks first
+		return int(c.i - a.i) // equal keys: the later index ranks first
 	})
 	step := 0.0
 	if ramp > 1 {
 		step = -1 / float64(ramp-1)
 	}
-	for t, i := range cand {
+	for t, c := range cand {
 		rank := topStart + t
 		switch {
 		case rank < lo:
-			dst[i] = 1
+			dst[c.i] = 1
 		case rank >= hi:
-			dst[i] = 0
+			dst[c.i] = 0
 		case rank-lo == ramp-1:
-			dst[i] = 0 // linspace ends exactly at its stop
+			dst[c.i] = 0 // linspace ends exactly at its stop
 		default:
-			dst[i] = float64(rank-lo)*step + 1
+			dst[c.i] = float64(rank-lo)*step + 1
 		}
 	}
-	return nil
 }
+
+// bits is the width of int.
+const intBits = 32 << (^uint(0) >> 63)

@@ -73,7 +73,7 @@ type plan struct {
 	terms   []term
 
 	line  []complex128
-	cffts []*fourier.CmplxFFT // per axis but the last
+	cffts []inverseFFT // per axis but the last
 
 	// Last axis: a real inverse FFT, or a closed form when at most two bins
 	// (harmonics 0 and 1) survive, as in the Official variant.
@@ -160,9 +160,9 @@ func newPlan(shape []int, decay float64, v Variant) (*plan, error) {
 	}
 
 	maxLine := 0
-	p.cffts = make([]*fourier.CmplxFFT, r-1)
+	p.cffts = make([]inverseFFT, r-1)
 	for k := 0; k < r-1; k++ {
-		p.cffts[k] = fourier.NewCmplxFFT(shape[k])
+		p.cffts[k] = newInverseFFT(shape[k])
 		maxLine = max(maxLine, shape[k])
 	}
 	p.line = make([]complex128, maxLine)
@@ -276,7 +276,7 @@ func (p *plan) inverseLeading() {
 						line[t] = p.work[base+t*s]
 					}
 					clear(line[e:])
-					fft.Sequence(line, line)
+					fft.inverse(line)
 					for t := 0; t < n; t++ {
 						p.work[base+t*s] = line[t]
 					}
@@ -297,22 +297,11 @@ func (p *plan) inverseLast() (mn, mx float64) {
 	mn, mx = math.Inf(1), math.Inf(-1)
 	if p.rfft == nil {
 		for row := 0; row < rows; row++ {
-			c := p.work[row*bins : (row+1)*bins]
-			// x[k] = Re c0 + 2 Re(c1 e^{2πik/s}); at s = 2 bin 1 is the
-			// Nyquist bin, whose imaginary part a real transform ignores.
-			a := real(c[0])
-			var pc, qs float64
-			if bins == 2 {
-				if s == 2 {
-					pc = real(c[1])
-				} else {
-					pc, qs = 2*real(c[1]), -2*imag(c[1])
-				}
-			}
+			a, pc, qs := p.rowCoef(row)
 			out := p.raw[row*s : (row+1)*s]
 			cosT, sinT := p.cosT[:s], p.sinT[:s]
 			for k := range out {
-				x := a + pc*cosT[k] + qs*sinT[k]
+				x := harmonic(a, pc, qs, cosT[k], sinT[k])
 				out[k] = x
 				if x < mn {
 					mn = x
@@ -339,4 +328,103 @@ func (p *plan) inverseLast() (mn, mx float64) {
 		}
 	}
 	return mn, mx
+}
+
+// rowCoef returns the closed form of one row along the last axis when at
+// most two bins survive: x[k] = a + pc·cos(2πk/s) + qs·sin(2πk/s), which is
+// Re c0 + 2·Re(c1·e^{2πik/s}). At s = 2 bin 1 is the Nyquist bin, whose
+// imaginary part a real inverse transform ignores.
+func (p *plan) rowCoef(row int) (a, pc, qs float64) {
+	s := p.shape[len(p.shape)-1]
+	bins := p.wd[len(p.wd)-1]
+	c := p.work[row*bins : (row+1)*bins]
+	a = real(c[0])
+	if bins == 2 {
+		if s == 2 {
+			pc = real(c[1])
+		} else {
+			pc, qs = 2*real(c[1]), -2*imag(c[1])
+		}
+	}
+	return a, pc, qs
+}
+
+// harmonic evaluates a closed-form row at one sample. Every caller uses it,
+// so a value is computed bit-identically wherever it is needed.
+func harmonic(a, pc, qs, c, s float64) float64 {
+	return a + pc*c + qs*s
+}
+
+// closedMinMax returns the image's extremes in the closed form without
+// evaluating every sample: along a row, pc·cos θ + qs·sin θ peaks at
+// θ* = atan2(qs, pc) and bottoms at θ* + π, so the discrete extremes are
+// among the samples next to those angles.
+func (p *plan) closedMinMax() (mn, mx float64) {
+	s := p.shape[len(p.shape)-1]
+	rows := p.n / s
+	mn, mx = math.Inf(1), math.Inf(-1)
+	for row := 0; row < rows; row++ {
+		a, pc, qs := p.rowCoef(row)
+		kf := math.Atan2(qs, pc) * float64(s) / (2 * math.Pi)
+		for _, centre := range [2]float64{kf, kf + float64(s)/2} {
+			k := (int(math.Floor(centre))-1)%s + s // in [0, 2s)
+			if k >= s {
+				k -= s
+			}
+			for d := 0; d < 4; d, k = d+1, k+1 {
+				if k == s {
+					k = 0
+				}
+				x := harmonic(a, pc, qs, p.cosT[k], p.sinT[k])
+				if x < mn {
+					mn = x
+				}
+				if x > mx {
+					mx = x
+				}
+			}
+		}
+	}
+	return mn, mx
+}
+
+// mask binarises the image of the loaded spectrum into dst for the rank
+// cut [lo, hi) (see binariser.finish) without normalising every value: the
+// histogram is taken on the raw image, and only the values next to the cut
+// are normalised to be ranked exactly as the normalised image ranks them.
+// It reports false when the image is constant.
+func (p *plan) mask(dst []float64, b *binariser, lo, hi int) bool {
+	p.inverseLeading()
+	hist := b.buckets(p.n)
+	last := len(hist) - 1
+	var mn, mx, inv float64
+	if p.rfft == nil {
+		mn, mx = p.closedMinMax()
+		if !(mx > mn) {
+			return false
+		}
+		inv = float64(len(hist)) / (mx - mn)
+		s := p.shape[len(p.shape)-1]
+		cosT, sinT := p.cosT[:s], p.sinT[:s]
+		for row := 0; row < p.n/s; row++ {
+			a, pc, qs := p.rowCoef(row)
+			out := p.raw[row*s : (row+1)*s]
+			for k := range out {
+				x := harmonic(a, pc, qs, cosT[k], sinT[k])
+				out[k] = x
+				hist[bucketOf(x, mn, inv, last)]++
+			}
+		}
+	} else {
+		mn, mx = p.inverseLast()
+		if !(mx > mn) {
+			return false
+		}
+		inv = float64(len(hist)) / (mx - mn)
+		for _, x := range p.raw {
+			hist[bucketOf(x, mn, inv, last)]++
+		}
+	}
+	b.finish(dst, p.raw, hist, mn, inv, mx-mn, lo, hi)
+	return true
 }

@@ -108,9 +108,7 @@ func (s *Sampler) Lambda() float64 {
 // next LowFreq or Mask call.
 func (s *Sampler) LowFreq() []float64 {
 	for {
-		s.plan.load(func(t *term) complex128 {
-			return complex(t.sre*s.rng.NormFloat64(), t.sim*s.rng.NormFloat64())
-		})
+		s.loadDraws()
 		if s.plan.image(s.low) {
 			return s.low
 		}
@@ -137,12 +135,28 @@ func (s *Sampler) MaskTo(dst []float64) (lam float64, err error) {
 	return lam, nil
 }
 
-// maskFor draws a low-frequency image and binarises it for lam into dst.
+// maskFor draws a low-frequency image and the ceil/floor coin and writes
+// the mask for lam into dst: the same values as Binarise(LowFreq(), ...)
+// would give for those draws.
 func (s *Sampler) maskFor(lam float64, dst []float64) {
-	low := s.LowFreq()
-	roundUp := s.rng.Float64() > 0.5
-	// lam and MaxSoft were validated and low is normalised: no error.
-	_ = s.bin.run(dst, low, lam, roundUp, s.opts.MaxSoft, true)
+	for {
+		s.loadDraws()
+		roundUp := s.rng.Float64() > 0.5
+		lo, hi := cut(s.plan.n, lam, roundUp, s.opts.MaxSoft)
+		if s.plan.mask(dst, &s.bin, lo, hi) {
+			return
+		}
+		// A constant image needs every draw to vanish: draw again.
+	}
+}
+
+// loadDraws fills the spectrum with fresh Gaussian draws.
+func (s *Sampler) loadDraws() {
+	clear(s.plan.work)
+	for i := range s.plan.terms {
+		t := &s.plan.terms[i]
+		s.plan.work[t.pos] = complex(t.sre*s.rng.NormFloat64(), t.sim*s.rng.NormFloat64())
+	}
 }
 
 // betaSample draws from Beta(a, b) as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
