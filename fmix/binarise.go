@@ -142,14 +142,41 @@ func (b *binariser) run(dst, y []float64, lam float64, roundUp bool, maxSoft flo
 // values that need it), descending, equal keys ranking the later index
 // first. Ranks below lo are 1, ranks from hi on 0, ranks between numpy's
 // linspace(1, 0, hi-lo).
+func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64, lo, hi int) {
+	top, bot, topStart, done := b.bounds(dst, hist, lo, hi)
+	if done {
+		return
+	}
+	last := len(hist) - 1
+	cand := b.cand[:0]
+	span := uint(top - bot)
+	zeroOne := [2]float64{0, 1}
+	for i, v := range x {
+		bk := bucketOf(v, mn, inv, last)
+		// 1 above the candidate buckets, 0 below; candidates fixed later.
+		dst[i] = zeroOne[((top-bk)>>(intBits-1))&1]
+		if uint(bk-bot) <= span {
+			k := v
+			if norm > 0 {
+				k = (v - mn) / norm
+			}
+			cand = append(cand, candidate{key: k, i: int32(i)})
+		}
+	}
+	b.cand = cand
+	b.rank(dst, topStart, lo, hi)
+}
+
+// bounds finds the candidate buckets [bot, top] whose values must be
+// ranked one by one, and the number of values above them. It fills dst and
+// reports done when no value needs ranking (all zeros or all ones).
 //
 // The keys are a monotone function of x, but rounding may make neighbours
 // with different x equal keys; such neighbours are at most one bucket
-// apart, so the sorted buckets are widened by one on each side.
-func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64, lo, hi int) {
-	n := len(x)
-	ramp := hi - lo
-	hi = min(hi, n) // numpy would fail here; keep the ramp's start
+// apart, so the candidate buckets are widened by one on each side.
+func (b *binariser) bounds(dst []float64, hist []int32, lo, hi int) (top, bot, topStart int, done bool) {
+	n := len(dst)
+	hi = min(hi, n)
 	if hi <= 0 || lo >= n {
 		v := 0.0
 		if lo >= n {
@@ -158,13 +185,14 @@ func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64
 		for i := range dst {
 			dst[i] = v
 		}
-		return
+		return 0, 0, 0, true
 	}
 	// The ranks whose class matters: lo-1 and lo (the first cut), hi-1
 	// and hi (the second), everything between.
 	rmin, rmax := max(lo-1, 0), min(hi, n-1)
 	last := len(hist) - 1
-	top, bot, start := -1, -1, 0
+	top, bot = -1, -1
+	start := 0
 	for bk := last; bk >= 0; bk-- {
 		end := start + int(hist[bk])
 		if top < 0 && rmin < end {
@@ -182,26 +210,18 @@ func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64
 	if bot > 0 {
 		bot--
 	}
-	topStart := 0
 	for bk := last; bk > top; bk-- {
 		topStart += int(hist[bk])
 	}
+	return top, bot, topStart, false
+}
 
-	cand := b.cand[:0]
-	span := uint(top - bot)
-	for i, v := range x {
-		bk := bucketOf(v, mn, inv, last)
-		// 1 above the candidate buckets, 0 below; candidates fixed later.
-		dst[i] = float64(-((top - bk) >> (intBits - 1)))
-		if uint(bk-bot) <= span {
-			k := v
-			if norm > 0 {
-				k = (v - mn) / norm
-			}
-			cand = append(cand, candidate{key: k, i: int32(i)})
-		}
-	}
-	b.cand = cand
+// rank sorts the candidates (descending key, equal keys later index
+// first) and writes their mask values: they hold ranks topStart onwards.
+func (b *binariser) rank(dst []float64, topStart, lo, hi int) {
+	ramp := hi - lo
+	hi = min(hi, len(dst)) // numpy would fail here; keep the ramp's start
+	cand := b.cand
 	slices.SortFunc(cand, func(a, c candidate) int {
 		switch {
 		case a.key > c.key:
@@ -230,5 +250,5 @@ func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64
 	}
 }
 
-// bits is the width of int.
+// intBits is the width of int.
 const intBits = 32 << (^uint(0) >> 63)

@@ -70,4 +70,3 @@ func (r *radix2) inverse(a []complex128) {
 		}
 	}
 }
-

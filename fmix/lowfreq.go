@@ -365,7 +365,7 @@ func (p *plan) closedMinMax() (mn, mx float64) {
 	mn, mx = math.Inf(1), math.Inf(-1)
 	for row := 0; row < rows; row++ {
 		a, pc, qs := p.rowCoef(row)
-		kf := math.Atan2(qs, pc) * float64(s) / (2 * math.Pi)
+		kf := atan2(qs, pc, s) * float64(s) / (2 * math.Pi)
 		for _, centre := range [2]float64{kf, kf + float64(s)/2} {
 			k := (int(math.Floor(centre))-1)%s + s // in [0, 2s)
 			if k >= s {
@@ -388,6 +388,36 @@ func (p *plan) closedMinMax() (mn, mx float64) {
 	return mn, mx
 }
 
+// atan2 is math.Atan2 where a row has more than 1<<16 samples, and
+// otherwise a polynomial approximation (error below 1e-5 rad, far below
+// the ±1 sample closedMinMax checks around the angle).
+func atan2(y, x float64, samples int) float64 {
+	if samples > 1<<16 {
+		return math.Atan2(y, x)
+	}
+	ax, ay := math.Abs(x), math.Abs(y)
+	if ax == 0 && ay == 0 {
+		return 0
+	}
+	swap := ay > ax
+	z := ay / ax
+	if swap {
+		z = ax / ay
+	}
+	z2 := z * z
+	r := z * (0.99997726 + z2*(-0.33262347+z2*(0.19354346+z2*(-0.11643287+z2*(0.05265332+z2*-0.01172120)))))
+	if swap {
+		r = math.Pi/2 - r
+	}
+	if x < 0 {
+		r = math.Pi - r
+	}
+	if y < 0 {
+		r = -r
+	}
+	return r
+}
+
 // mask binarises the image of the loaded spectrum into dst for the rank
 // cut [lo, hi) (see binariser.finish) without normalising every value: the
 // histogram is taken on the raw image, and only the values next to the cut
@@ -404,27 +434,68 @@ func (p *plan) mask(dst []float64, b *binariser, lo, hi int) bool {
 			return false
 		}
 		inv = float64(len(hist)) / (mx - mn)
-		s := p.shape[len(p.shape)-1]
-		cosT, sinT := p.cosT[:s], p.sinT[:s]
-		for row := 0; row < p.n/s; row++ {
-			a, pc, qs := p.rowCoef(row)
-			out := p.raw[row*s : (row+1)*s]
-			for k := range out {
-				x := harmonic(a, pc, qs, cosT[k], sinT[k])
-				out[k] = x
-				hist[bucketOf(x, mn, inv, last)]++
-			}
-		}
-	} else {
-		mn, mx = p.inverseLast()
-		if !(mx > mn) {
-			return false
-		}
-		inv = float64(len(hist)) / (mx - mn)
-		for _, x := range p.raw {
-			hist[bucketOf(x, mn, inv, last)]++
-		}
+		p.closedMask(dst, b, hist, mn, inv, mx-mn, lo, hi)
+		return true
+	}
+	mn, mx = p.inverseLast()
+	if !(mx > mn) {
+		return false
+	}
+	inv = float64(len(hist)) / (mx - mn)
+	for _, x := range p.raw {
+		hist[bucketOf(x, mn, inv, last)]++
 	}
 	b.finish(dst, p.raw, hist, mn, inv, mx-mn, lo, hi)
 	return true
+}
+
+// closedMask is binariser.finish for the closed form: the histogram pass
+// and the classifying pass both evaluate the rows instead of storing the
+// image, which keeps a large mask's memory traffic to its output.
+func (p *plan) closedMask(dst []float64, b *binariser, hist []int32, mn, inv, norm float64, lo, hi int) {
+	s := p.shape[len(p.shape)-1]
+	rows := p.n / s
+	cosT, sinT := p.cosT[:s], p.sinT[:s]
+	// Buckets come from the row's scaled coefficients (x-mn)·inv, which
+	// agree with bucketOf(x) up to rounding; finish's widening by one
+	// bucket covers that. The rows stay within [0, K]: hist has K+1.
+	last := len(hist) - 1
+	for row := 0; row < rows; row++ {
+		a, pc, qs := p.rowCoef(row)
+		a, pc, qs = (a-mn)*inv, pc*inv, qs*inv
+		for k := range cosT {
+			hist[min(int(a+pc*cosT[k]+qs*sinT[k]), last)]++
+		}
+	}
+	top, bot, topStart, done := b.bounds(dst, hist, lo, hi)
+	if done {
+		return
+	}
+	// bucket > top ⟺ u ≥ top+1 and bucket ≥ bot ⟺ u ≥ bot, for the same
+	// u as above (the last bucket also holds u ≥ K).
+	t1, t0 := float64(top+1), float64(bot)
+	if top == last {
+		t1 = math.Inf(1)
+	}
+	cand := b.cand[:0]
+	for row := 0; row < rows; row++ {
+		a, pc, qs := p.rowCoef(row)
+		sa, spc, sqs := (a-mn)*inv, pc*inv, qs*inv
+		out := dst[row*s : (row+1)*s]
+		out = out[:len(cosT)]
+		for k := range cosT {
+			u := sa + spc*cosT[k] + sqs*sinT[k]
+			switch {
+			case u >= t1:
+				out[k] = 1
+			case u >= t0:
+				x := harmonic(a, pc, qs, cosT[k], sinT[k])
+				cand = append(cand, candidate{key: (x - mn) / norm, i: int32(row*s + k)})
+			default:
+				out[k] = 0
+			}
+		}
+	}
+	b.cand = cand
+	b.rank(dst, topStart, lo, hi)
 }
