@@ -1,0 +1,12 @@
+// Package zoo defines the FMix architectures once, as a layer graph whose
+// parameters carry the PyTorch state-dict names of the published
+// checkpoints, and derives three things from that one definition:
+//
+//   - a Gorgonia training graph (TrainStep) and evaluation (Forward);
+//   - an ONNX export (ExportONNX), the format the hub serves;
+//   - an importer for the authors' PyTorch checkpoints (ImportPT), checked
+//     key by key like load_state_dict(strict=True).
+//
+// Architectures: lenet (ours, 28×28), preact_resnet18, pyramidnet
+// (bottleneck, ShakeDrop), wrn, densenet_bc and torchvision's resnet18-152.
+package zoo
