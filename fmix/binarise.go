@@ -68,8 +68,9 @@ func cut(n int, lam float64, roundUp bool, maxSoft float64) (lo, hi int) {
 // rank decides their mask value: the buckets around the cut and the ramp.
 // Its buffers are reused between calls; it is not safe for concurrent use.
 type binariser struct {
-	hist []int32
-	cand []candidate
+	hist  []int32
+	hist2 []int32
+	cand  []candidate
 }
 
 // candidate is a value whose rank must be known exactly.
@@ -176,17 +177,10 @@ func (b *binariser) finish(dst, x []float64, hist []int32, mn, inv, norm float64
 // apart, so the candidate buckets are widened by one on each side.
 func (b *binariser) bounds(dst []float64, hist []int32, lo, hi int) (top, bot, topStart int, done bool) {
 	n := len(dst)
-	hi = min(hi, n)
-	if hi <= 0 || lo >= n {
-		v := 0.0
-		if lo >= n {
-			v = 1
-		}
-		for i := range dst {
-			dst[i] = v
-		}
+	if fillConstant(dst, lo, hi) {
 		return 0, 0, 0, true
 	}
+	hi = min(hi, n)
 	// The ranks whose class matters: lo-1 and lo (the first cut), hi-1
 	// and hi (the second), everything between.
 	rmin, rmax := max(lo-1, 0), min(hi, n-1)
@@ -216,12 +210,90 @@ func (b *binariser) bounds(dst []float64, hist []int32, lo, hi int) (top, bot, t
 	return top, bot, topStart, false
 }
 
-// rank sorts the candidates (descending key, equal keys later index
-// first) and writes their mask values: they hold ranks topStart onwards.
+// fillConstant fills dst and reports true when the cut makes every value
+// 0 (no ranks below hi) or 1 (no ranks from lo on).
+func fillConstant(dst []float64, lo, hi int) bool {
+	n := len(dst)
+	if hi > 0 && lo < n {
+		return false
+	}
+	v := 0.0
+	if lo >= n {
+		v = 1
+	}
+	for i := range dst {
+		dst[i] = v
+	}
+	return true
+}
+
+// rank writes the candidates' mask values: they hold ranks topStart
+// onwards. Many candidates are narrowed first with a histogram of their
+// keys (exact ones: equal keys share a bucket), so only those next to the
+// ranks that matter are sorted.
 func (b *binariser) rank(dst []float64, topStart, lo, hi int) {
+	cand := b.cand
+	if len(cand) > 256 {
+		kmin, kmax := cand[0].key, cand[0].key
+		for _, c := range cand {
+			kmin, kmax = min(kmin, c.key), max(kmax, c.key)
+		}
+		k := len(cand) / 8
+		if cap(b.hist2) < k {
+			b.hist2 = make([]int32, k)
+		}
+		hist := b.hist2[:k]
+		clear(hist)
+		inv := 0.0
+		if kmax > kmin {
+			inv = float64(k) / (kmax - kmin)
+		}
+		last := k - 1
+		for _, c := range cand {
+			hist[bucketOf(c.key, kmin, inv, last)]++
+		}
+		// Ranks relative to the candidates that matter: lo-1 to hi.
+		rmin := max(lo-1-topStart, 0)
+		rmax := min(hi-topStart, len(cand)-1)
+		top, bot, start := last, 0, 0
+		found := false
+		for bk := last; bk >= 0; bk-- {
+			end := start + int(hist[bk])
+			if !found && rmin < end {
+				top, found = bk, true
+			}
+			if rmax < end {
+				bot = bk
+				break
+			}
+			start = end
+		}
+		above := 0
+		for bk := last; bk > top; bk-- {
+			above += int(hist[bk])
+		}
+		keep := cand[:0]
+		for _, c := range cand {
+			switch bk := bucketOf(c.key, kmin, inv, last); {
+			case bk > top:
+				dst[c.i] = 1
+			case bk < bot:
+				dst[c.i] = 0
+			default:
+				keep = append(keep, c)
+			}
+		}
+		cand = keep
+		topStart += above
+	}
+	b.sortRanks(cand, dst, topStart, lo, hi)
+}
+
+// sortRanks sorts candidates (descending key, equal keys later index
+// first) holding ranks topStart onwards and writes their mask values.
+func (b *binariser) sortRanks(cand []candidate, dst []float64, topStart, lo, hi int) {
 	ramp := hi - lo
 	hi = min(hi, len(dst)) // numpy would fail here; keep the ramp's start
-	cand := b.cand
 	slices.SortFunc(cand, func(a, c candidate) int {
 		switch {
 		case a.key > c.key:

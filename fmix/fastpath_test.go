@@ -13,7 +13,15 @@ import (
 // raw image, closed-form extremes, normalising only near the cut) against
 // Binarise of LowFreqImage for the same draws, value for value.
 func TestFastMaskMatchesBinarise(t *testing.T) {
-	shapes := [][]int{{32, 32}, {31, 33}, {7, 2}, {2, 2}, {64}, {33}, {3}, {8, 9, 10}, {5, 2, 3}, {16, 16, 16}}
+	t.Run("estimated", func(t *testing.T) { fastMaskMatches(t) })
+	// A margin far too small (even negative) must take the fallback.
+	defer func(m func(int, int) int) { closedMargin = m }(closedMargin)
+	closedMargin = func(n, _ int) int { return -n / 4 }
+	t.Run("fallback", func(t *testing.T) { fastMaskMatches(t) })
+}
+
+func fastMaskMatches(t *testing.T) {
+	shapes := [][]int{{32, 32}, {31, 33}, {7, 2}, {2, 2}, {64}, {33}, {3}, {8, 9, 10}, {5, 2, 3}, {16, 16, 16}, {96, 20}, {70, 3}}
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, v := range []Variant{Official, Isotropic} {
 		for _, shape := range shapes {

@@ -449,36 +449,83 @@ func (p *plan) mask(dst []float64, b *binariser, lo, hi int) bool {
 	return true
 }
 
-// closedMask is binariser.finish for the closed form: the histogram pass
-// and the classifying pass both evaluate the rows instead of storing the
-// image, which keeps a large mask's memory traffic to its output.
+// closedMask is binariser.finish for the closed form. Both passes
+// evaluate the rows instead of storing the image, and on large masks the
+// histogram is taken on every fourth row only: it places the candidate
+// buckets, and the classifying pass then checks with exact counts that the
+// ranks that matter fell among the candidates (falling back to a full
+// histogram when they did not).
+//
+// Buckets come from the rows' scaled coefficients u = (x-mn)·inv, which
+// agree with bucketOf(x) up to rounding; values whose keys tie across a
+// bucket edge are at most one bucket apart, which is why the candidates'
+// edge buckets must hold no rank that matters.
 func (p *plan) closedMask(dst []float64, b *binariser, hist []int32, mn, inv, norm float64, lo, hi int) {
+	n := p.n
+	if fillConstant(dst, lo, hi) {
+		return
+	}
 	s := p.shape[len(p.shape)-1]
-	rows := p.n / s
+	rows := n / s
+	stride := 1
+	if rows >= 64 {
+		stride = 4
+	}
+	p.closedHist(hist, mn, inv, stride)
+	rmin, rmax := max(lo-1, 0), min(hi, n-1)
+	if stride > 1 {
+		margin := closedMargin(n, s)
+		top, bot := estimateBounds(hist, stride, max(rmin-margin, 0), min(rmax+margin, n-1))
+		if ones, edgeTop, edgeBot := p.closedClassify(dst, b, mn, inv, norm, top, bot, len(hist)-1); ones+edgeTop <= rmin && ones+len(b.cand)-edgeBot > rmax {
+			b.rank(dst, ones, lo, hi)
+			return
+		}
+		clear(hist)
+		p.closedHist(hist, mn, inv, 1)
+	}
+	top, bot, topStart, _ := b.bounds(dst, hist, lo, hi)
+	p.closedClassify(dst, b, mn, inv, norm, top, bot, len(hist)-1)
+	b.rank(dst, topStart, lo, hi)
+}
+
+// closedMargin is how many ranks beyond the ones that matter the
+// estimated candidate buckets cover (a variable so tests can force the
+// fallback).
+var closedMargin = func(n, rowLen int) int { return max(n/64, 4*rowLen) }
+
+// closedHist counts the buckets of every stride-th row.
+func (p *plan) closedHist(hist []int32, mn, inv float64, stride int) {
+	s := p.shape[len(p.shape)-1]
 	cosT, sinT := p.cosT[:s], p.sinT[:s]
-	// Buckets come from the row's scaled coefficients (x-mn)·inv, which
-	// agree with bucketOf(x) up to rounding; finish's widening by one
-	// bucket covers that. The rows stay within [0, K]: hist has K+1.
 	last := len(hist) - 1
-	for row := 0; row < rows; row++ {
+	for row := 0; row < p.n/s; row += stride {
 		a, pc, qs := p.rowCoef(row)
 		a, pc, qs = (a-mn)*inv, pc*inv, qs*inv
 		for k := range cosT {
 			hist[min(int(a+pc*cosT[k]+qs*sinT[k]), last)]++
 		}
 	}
-	top, bot, topStart, done := b.bounds(dst, hist, lo, hi)
-	if done {
-		return
-	}
-	// bucket > top ⟺ u ≥ top+1 and bucket ≥ bot ⟺ u ≥ bot, for the same
-	// u as above (the last bucket also holds u ≥ K).
+}
+
+// closedClassify writes 1 for buckets above top, 0 below bot, and gathers
+// the values of buckets [bot, top] as candidates with their exact keys. It
+// returns the number of ones and of candidates in the edge buckets top and
+// bot.
+func (p *plan) closedClassify(dst []float64, b *binariser, mn, inv, norm float64, top, bot, last int) (ones, edgeTop, edgeBot int) {
+	s := p.shape[len(p.shape)-1]
+	cosT, sinT := p.cosT[:s], p.sinT[:s]
+	// bucket > top ⟺ u ≥ top+1 and bucket ≥ bot ⟺ u ≥ bot (the last
+	// bucket also holds u ≥ K, the first u < 0 from rounding).
 	t1, t0 := float64(top+1), float64(bot)
+	eTop, eBot := float64(top), float64(bot+1)
 	if top == last {
 		t1 = math.Inf(1)
 	}
+	if bot == 0 {
+		t0 = math.Inf(-1)
+	}
 	cand := b.cand[:0]
-	for row := 0; row < rows; row++ {
+	for row := 0; row < p.n/s; row++ {
 		a, pc, qs := p.rowCoef(row)
 		sa, spc, sqs := (a-mn)*inv, pc*inv, qs*inv
 		out := dst[row*s : (row+1)*s]
@@ -488,7 +535,14 @@ func (p *plan) closedMask(dst []float64, b *binariser, hist []int32, mn, inv, no
 			switch {
 			case u >= t1:
 				out[k] = 1
+				ones++
 			case u >= t0:
+				if u >= eTop {
+					edgeTop++
+				}
+				if u < eBot {
+					edgeBot++
+				}
 				x := harmonic(a, pc, qs, cosT[k], sinT[k])
 				cand = append(cand, candidate{key: (x - mn) / norm, i: int32(row*s + k)})
 			default:
@@ -497,5 +551,28 @@ func (p *plan) closedMask(dst []float64, b *binariser, hist []int32, mn, inv, no
 		}
 	}
 	b.cand = cand
-	b.rank(dst, topStart, lo, hi)
+	return ones, edgeTop, edgeBot
+}
+
+// estimateBounds returns the buckets holding ranks rmin and rmax by a
+// histogram of 1/stride of the values, widened by one bucket each side.
+func estimateBounds(hist []int32, stride, rmin, rmax int) (top, bot int) {
+	last := len(hist) - 1
+	top, bot = -1, 0
+	start := 0
+	for bk := last; bk >= 0; bk-- {
+		end := start + stride*int(hist[bk])
+		if top < 0 && rmin < end {
+			top = bk
+		}
+		if rmax < end {
+			bot = bk
+			break
+		}
+		start = end
+	}
+	if top < 0 {
+		top = 0
+	}
+	return min(top+1, last), max(bot-1, 0)
 }
