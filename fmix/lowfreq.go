@@ -356,66 +356,41 @@ func harmonic(a, pc, qs, c, s float64) float64 {
 }
 
 // closedMinMax returns the image's extremes in the closed form without
-// evaluating every sample: along a row, pc·cos θ + qs·sin θ peaks at
-// θ* = atan2(qs, pc) and bottoms at θ* + π, so the discrete extremes are
-// among the samples next to those angles.
+// evaluating every sample. Along a row, pc·cos θ + qs·sin θ has amplitude
+// R = hypot(pc, qs), and some sample lies within π/s of the peak, so the
+// row's largest sample is in [a + R·cos(π/s), a + R]; only rows whose
+// upper bound reaches the best lower bound can hold the image's maximum,
+// and only those are scanned (likewise for the minimum).
 func (p *plan) closedMinMax() (mn, mx float64) {
 	s := p.shape[len(p.shape)-1]
 	rows := p.n / s
+	c := math.Cos(math.Pi / float64(s))
+	bestLow, bestHigh := math.Inf(-1), math.Inf(1) // max of row-max lower bounds, min of row-min upper bounds
+	for row := 0; row < rows; row++ {
+		a, pc, qs := p.rowCoef(row)
+		r := math.Sqrt(pc*pc + qs*qs)
+		bestLow = max(bestLow, a+r*c)
+		bestHigh = min(bestHigh, a-r*c)
+	}
 	mn, mx = math.Inf(1), math.Inf(-1)
 	for row := 0; row < rows; row++ {
 		a, pc, qs := p.rowCoef(row)
-		kf := atan2(qs, pc, s) * float64(s) / (2 * math.Pi)
-		for _, centre := range [2]float64{kf, kf + float64(s)/2} {
-			k := (int(math.Floor(centre))-1)%s + s // in [0, 2s)
-			if k >= s {
-				k -= s
+		r := math.Sqrt(pc*pc + qs*qs)
+		slack := 1e-9 * (math.Abs(a) + r) // rounding in the bounds
+		if a+r < bestLow-slack && a-r > bestHigh+slack {
+			continue
+		}
+		for k := 0; k < s; k++ {
+			x := harmonic(a, pc, qs, p.cosT[k], p.sinT[k])
+			if x < mn {
+				mn = x
 			}
-			for d := 0; d < 4; d, k = d+1, k+1 {
-				if k == s {
-					k = 0
-				}
-				x := harmonic(a, pc, qs, p.cosT[k], p.sinT[k])
-				if x < mn {
-					mn = x
-				}
-				if x > mx {
-					mx = x
-				}
+			if x > mx {
+				mx = x
 			}
 		}
 	}
 	return mn, mx
-}
-
-// atan2 is math.Atan2 where a row has more than 1<<16 samples, and
-// otherwise a polynomial approximation (error below 1e-5 rad, far below
-// the ±1 sample closedMinMax checks around the angle).
-func atan2(y, x float64, samples int) float64 {
-	if samples > 1<<16 {
-		return math.Atan2(y, x)
-	}
-	ax, ay := math.Abs(x), math.Abs(y)
-	if ax == 0 && ay == 0 {
-		return 0
-	}
-	swap := ay > ax
-	z := ay / ax
-	if swap {
-		z = ax / ay
-	}
-	z2 := z * z
-	r := z * (0.99997726 + z2*(-0.33262347+z2*(0.19354346+z2*(-0.11643287+z2*(0.05265332+z2*-0.01172120)))))
-	if swap {
-		r = math.Pi/2 - r
-	}
-	if x < 0 {
-		r = math.Pi - r
-	}
-	if y < 0 {
-		r = -r
-	}
-	return r
 }
 
 // mask binarises the image of the loaded spectrum into dst for the rank
