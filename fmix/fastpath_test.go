@@ -72,3 +72,22 @@ func TestClosedMinMax(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateRarelyFallsBack checks that the quarter-row histogram's
+// margin is wide enough that large masks seldom need the full histogram
+// (a fallback costs a second pass, never correctness).
+func TestEstimateRarelyFallsBack(t *testing.T) {
+	for _, shape := range [][]int{{224, 224}, {64, 64, 64}, {256, 128}} {
+		for _, soft := range []float64{0, 0.1} {
+			o := DefaultOptions(shape...)
+			o.MaxSoft, o.Seed = soft, 1
+			s, err := NewSampler(o)
+			require.NoError(t, err)
+			before := closedFallbacks
+			for i := 0; i < 40; i++ {
+				s.Mask()
+			}
+			assert.LessOrEqual(t, closedFallbacks-before, 2, "%v soft %v", shape, soft)
+		}
+	}
+}

@@ -400,18 +400,17 @@ func (p *plan) closedMinMax() (mn, mx float64) {
 // It reports false when the image is constant.
 func (p *plan) mask(dst []float64, b *binariser, lo, hi int) bool {
 	p.inverseLeading()
-	hist := b.buckets(p.n)
-	last := len(hist) - 1
 	var mn, mx, inv float64
 	if p.rfft == nil {
 		mn, mx = p.closedMinMax()
 		if !(mx > mn) {
 			return false
 		}
-		inv = float64(len(hist)) / (mx - mn)
-		p.closedMask(dst, b, hist, mn, inv, mx-mn, lo, hi)
+		p.closedMask(dst, b, mn, mx, lo, hi)
 		return true
 	}
+	hist := b.buckets(p.n)
+	last := len(hist) - 1
 	mn, mx = p.inverseLast()
 	if !(mx > mn) {
 		return false
@@ -435,38 +434,52 @@ func (p *plan) mask(dst []float64, b *binariser, lo, hi int) bool {
 // agree with bucketOf(x) up to rounding; values whose keys tie across a
 // bucket edge are at most one bucket apart, which is why the candidates'
 // edge buckets must hold no rank that matters.
-func (p *plan) closedMask(dst []float64, b *binariser, hist []int32, mn, inv, norm float64, lo, hi int) {
+func (p *plan) closedMask(dst []float64, b *binariser, mn, mx float64, lo, hi int) {
 	n := p.n
 	if fillConstant(dst, lo, hi) {
 		return
 	}
 	s := p.shape[len(p.shape)-1]
 	rows := n / s
-	stride := 1
-	if rows >= 64 {
-		stride = 4
-	}
-	p.closedHist(hist, mn, inv, stride)
+	norm := mx - mn
 	rmin, rmax := max(lo-1, 0), min(hi, n-1)
-	if stride > 1 {
+	if rows >= 64 && n >= 1<<15 {
+		const stride = 4
+		hist := b.buckets(n / stride)
+		inv := float64(len(hist)) / norm
+		p.closedHist(hist, mn, inv, stride)
 		margin := closedMargin(n, s)
-		top, bot := estimateBounds(hist, stride, max(rmin-margin, 0), min(rmax+margin, n-1))
-		if ones, edgeTop, edgeBot := p.closedClassify(dst, b, mn, inv, norm, top, bot, len(hist)-1); ones+edgeTop <= rmin && ones+len(b.cand)-edgeBot > rmax {
+		top, bot := estimateBounds(hist, stride, n, max(rmin-margin, 0), min(rmax+margin, n-1))
+		ones, edgeTop, edgeBot := p.closedClassify(dst, b, mn, inv, norm, top, bot, len(hist)-1)
+		// Edge buckets matter only where values lie beyond them.
+		if top == len(hist)-1 {
+			edgeTop = 0
+		}
+		if bot == 0 {
+			edgeBot = 0
+		}
+		if ones+edgeTop <= rmin && ones+len(b.cand)-edgeBot > rmax {
 			b.rank(dst, ones, lo, hi)
 			return
 		}
-		clear(hist)
-		p.closedHist(hist, mn, inv, 1)
+		closedFallbacks++
 	}
+	hist := b.buckets(n)
+	inv := float64(len(hist)) / norm
+	p.closedHist(hist, mn, inv, 1)
 	top, bot, topStart, _ := b.bounds(dst, hist, lo, hi)
 	p.closedClassify(dst, b, mn, inv, norm, top, bot, len(hist)-1)
 	b.rank(dst, topStart, lo, hi)
 }
 
+// closedFallbacks counts closedMask's fallbacks to a full histogram (read
+// by tests).
+var closedFallbacks int
+
 // closedMargin is how many ranks beyond the ones that matter the
 // estimated candidate buckets cover (a variable so tests can force the
 // fallback).
-var closedMargin = func(n, rowLen int) int { return max(n/64, 4*rowLen) }
+var closedMargin = func(n, rowLen int) int { return max(n/128, 4*rowLen) }
 
 // closedHist counts the buckets of every stride-th row.
 func (p *plan) closedHist(hist []int32, mn, inv float64, stride int) {
@@ -531,7 +544,7 @@ func (p *plan) closedClassify(dst []float64, b *binariser, mn, inv, norm float64
 
 // estimateBounds returns the buckets holding ranks rmin and rmax by a
 // histogram of 1/stride of the values, widened by one bucket each side.
-func estimateBounds(hist []int32, stride, rmin, rmax int) (top, bot int) {
+func estimateBounds(hist []int32, stride, n, rmin, rmax int) (top, bot int) {
 	last := len(hist) - 1
 	top, bot = -1, 0
 	start := 0
@@ -549,5 +562,14 @@ func estimateBounds(hist []int32, stride, rmin, rmax int) (top, bot int) {
 	if top < 0 {
 		top = 0
 	}
-	return min(top+1, last), max(bot-1, 0)
+	top, bot = min(top+1, last), max(bot-1, 0)
+	// The first and last ranks need the extreme buckets whatever the
+	// estimate says.
+	if rmin == 0 {
+		top = last
+	}
+	if rmax == n-1 {
+		bot = 0
+	}
+	return top, bot
 }
