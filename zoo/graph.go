@@ -1,0 +1,118 @@
+package zoo
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// tgraph is a Gorgonia graph of a Net for one batch size, in training mode
+// (batch statistics, ShakeDrop gates, loss and gradients) or eval mode.
+type tgraph struct {
+	net    *Net
+	g      *G.ExprGraph
+	batch  int
+	train  bool
+	x      *G.Node
+	t      *G.Node // soft targets, training only
+	logits *G.Node
+	loss   *G.Node
+	pnodes []*G.Node // one per net.params
+	grads  G.Nodes
+	vm     G.VM
+	rng    *rand.Rand
+	nextID int
+}
+
+func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop {
+	tg.nextID++
+	outDim := len(out)
+	return &gop{
+		name: name, id: tg.nextID, inDims: inDims, outDim: outDim,
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
+		do: func(in [][]float32, _ []tensor.Shape, o []float32) error {
+			return do(in, o)
+		},
+	}
+}
+
+func apply(o *gop, in ...*G.Node) (*G.Node, error) {
+	n, err := G.ApplyOp(o, in...)
+	if err != nil {
+		return nil, fmt.Errorf("zoo: graph: %s: %w", o.name, err)
+	}
+	return n, nil
+}
+
+// newGraph builds the network's graph for a batch size.
+func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
+	tg := &tgraph{net: n, g: G.NewGraph(), batch: batch, train: train, rng: rand.New(rand.NewPCG(seed, 17))}
+	in := append([]int{batch}, n.input...)
+	tg.x = G.NewTensor(tg.g, G.Float32, 4, G.WithShape(in...), G.WithName(InputName))
+	pnode := map[string]*G.Node{}
+	for _, p := range n.params {
+		v := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Value))
+		node := G.NewTensor(tg.g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(v))
+		tg.pnodes = append(tg.pnodes, node)
+		pnode[p.Name] = node
+	}
+	values := []*G.Node{tg.x}
+	shapes := []tensor.Shape{tensor.Shape(in)}
+	for i, l := range n.layers {
+		ins := make([]*G.Node, len(l.In))
+		inShapes := make([]tensor.Shape, len(l.In))
+		for j, v := range l.In {
+			ins[j], inShapes[j] = values[v], shapes[v]
+		}
+		out, shape, err := tg.layer(l, ins, inShapes, pnode, l.In[0] == 0)
+		if err != nil {
+			return nil, fmt.Errorf("zoo: %s layer %d (%v %s): %w", n.arch, i, l.Kind, l.Name, err)
+		}
+		values, shapes = append(values, out), append(shapes, shape)
+	}
+	tg.logits = values[len(values)-1]
+	if s := shapes[len(shapes)-1]; len(s) != 2 || s[1] != n.args.NumClasses {
+		return nil, fmt.Errorf("zoo: %s: logits have shape %v, want [%d %d]", n.arch, s, batch, n.args.NumClasses)
+	}
+	if train {
+		classes := n.args.NumClasses
+		tg.t = G.NewTensor(tg.g, G.Float32, 2, G.WithShape(batch, classes), G.WithName("targets"))
+		var err error
+		if tg.loss, err = tg.lossNode(tg.logits, tg.t, batch, classes); err != nil {
+			return nil, err
+		}
+		if tg.grads, err = G.Grad(tg.loss, tg.pnodes...); err != nil {
+			return nil, fmt.Errorf("zoo: %s: gradients: %w", n.arch, err)
+		}
+	}
+	tg.vm = G.NewTapeMachine(tg.g)
+	return tg, nil
+}
+
+func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node, error) {
+	dz := make([]float32, batch*classes)
+	o := tg.op("SoftmaxCrossEntropy", []int{2, 2}, tensor.ScalarShape(), func(in [][]float32, out []float32) error {
+		out[0] = softmaxCrossEntropy(in[0], in[1], batch, classes, dz)
+		return nil
+	})
+	o.noGrad = []bool{false, true}
+	o.diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		// output is an input only to order this after the forward pass, whose dz it reads.
+		b := tg.op("SoftmaxCrossEntropyGrad", []int{0, 0}, tensor.Shape{batch, classes}, func(in [][]float32, out []float32) error {
+			for i, v := range dz {
+				out[i] = v * in[1][0]
+			}
+			return nil
+		})
+		d, err := apply(b, output, grad)
+		return G.Nodes{d, nil}, err
+	}
+	return apply(o, logits, targets)
+}
+
+func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
+
+func sqrt64(v float64) float64 { return math.Sqrt(v) }

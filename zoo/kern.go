@@ -1,0 +1,373 @@
+package zoo
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// The training kernels: plain loops over row-major float32 slices, split
+// across cores by rows. They favour clarity; the engine has the fast
+// inference kernels.
+
+// parallel runs fn over [0, n) in contiguous chunks on up to GOMAXPROCS
+// goroutines when work (a rough flop count) makes that worthwhile.
+func parallel(n int, work int, fn func(lo, hi int)) {
+	procs := runtime.GOMAXPROCS(0)
+	if procs > n {
+		procs = n
+	}
+	if procs <= 1 || work < 1<<16 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + procs - 1) / procs
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+// gemmNN computes C = A·B (+C when acc), A m×k, B k×n, C m×n, all dense.
+func gemmNN(m, n, k int, a, b, c []float32, acc bool) {
+	parallel(m, m*n*k, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			crow := c[i*n : i*n+n]
+			if !acc {
+				clear(crow)
+			}
+			arow := a[i*k : i*k+k]
+			for p, av := range arow {
+				if av == 0 {
+					continue
+				}
+				brow := b[p*n : p*n+n]
+				for j, bv := range brow {
+					crow[j] += av * bv
+				}
+			}
+		}
+	})
+}
+
+// gemmNT computes C = A·Bᵀ (+C when acc), A m×k, B n×k.
+func gemmNT(m, n, k int, a, b, c []float32, acc bool) {
+	parallel(m, m*n*k, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			arow := a[i*k : i*k+k]
+			crow := c[i*n : i*n+n]
+			for j := range crow {
+				brow := b[j*k : j*k+k]
+				var s0, s1, s2, s3 float32
+				p := 0
+				for ; p+4 <= k; p += 4 {
+					s0 += arow[p] * brow[p]
+					s1 += arow[p+1] * brow[p+1]
+					s2 += arow[p+2] * brow[p+2]
+					s3 += arow[p+3] * brow[p+3]
+				}
+				for ; p < k; p++ {
+					s0 += arow[p] * brow[p]
+				}
+				s := s0 + s1 + s2 + s3
+				if acc {
+					crow[j] += s
+				} else {
+					crow[j] = s
+				}
+			}
+		}
+	})
+}
+
+// gemmTN computes C = Aᵀ·B (+C when acc), A k×m, B k×n.
+func gemmTN(m, n, k int, a, b, c []float32, acc bool) {
+	parallel(m, m*n*k, func(lo, hi int) {
+		if !acc {
+			clear(c[lo*n : hi*n])
+		}
+		for p := 0; p < k; p++ {
+			brow := b[p*n : p*n+n]
+			for i := lo; i < hi; i++ {
+				av := a[p*m+i]
+				if av == 0 {
+					continue
+				}
+				crow := c[i*n : i*n+n]
+				for j, bv := range brow {
+					crow[j] += av * bv
+				}
+			}
+		}
+	})
+}
+
+// convGeom is one convolution's geometry (square kernel, symmetric padding).
+type convGeom struct {
+	N, C, H, W, K, R, Stride, Pad int
+	OH, OW                         int
+}
+
+func newConvGeom(n, c, h, w, k, r, stride, pad int) convGeom {
+	return convGeom{N: n, C: c, H: h, W: w, K: k, R: r, Stride: stride, Pad: pad,
+		OH: (h+2*pad-r)/stride + 1, OW: (w+2*pad-r)/stride + 1}
+}
+
+// im2col writes one image's patches as a (C·R·R) × (OH·OW) matrix.
+func (g convGeom) im2col(x, col []float32) {
+	ohw := g.OH * g.OW
+	for c := 0; c < g.C; c++ {
+		xc := x[c*g.H*g.W:]
+		for ky := 0; ky < g.R; ky++ {
+			for kx := 0; kx < g.R; kx++ {
+				row := col[((c*g.R+ky)*g.R+kx)*ohw:][:ohw]
+				i := 0
+				for oy := 0; oy < g.OH; oy++ {
+					iy := oy*g.Stride - g.Pad + ky
+					if iy < 0 || iy >= g.H {
+						for ox := 0; ox < g.OW; ox++ {
+							row[i] = 0
+							i++
+						}
+						continue
+					}
+					xr := xc[iy*g.W:]
+					for ox := 0; ox < g.OW; ox++ {
+						ix := ox*g.Stride - g.Pad + kx
+						if ix < 0 || ix >= g.W {
+							row[i] = 0
+						} else {
+							row[i] = xr[ix]
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds a patch matrix back into one image's gradient.
+func (g convGeom) col2im(col, dx []float32) {
+	ohw := g.OH * g.OW
+	for c := 0; c < g.C; c++ {
+		dc := dx[c*g.H*g.W:]
+		for ky := 0; ky < g.R; ky++ {
+			for kx := 0; kx < g.R; kx++ {
+				row := col[((c*g.R+ky)*g.R+kx)*ohw:][:ohw]
+				i := 0
+				for oy := 0; oy < g.OH; oy++ {
+					iy := oy*g.Stride - g.Pad + ky
+					if iy < 0 || iy >= g.H {
+						i += g.OW
+						continue
+					}
+					dr := dc[iy*g.W:]
+					for ox := 0; ox < g.OW; ox++ {
+						ix := ox*g.Stride - g.Pad + kx
+						if ix >= 0 && ix < g.W {
+							dr[ix] += row[i]
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}
+
+func (g convGeom) colSize() int { return g.C * g.R * g.R * g.OH * g.OW }
+
+// convForward: y[N,K,OH,OW] = conv(x, w) + bias.
+func (g convGeom) forward(x, w, bias, y, col []float32) {
+	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
+	for n := 0; n < g.N; n++ {
+		xn := x[n*g.C*g.H*g.W:]
+		yn := y[n*g.K*ohw : (n+1)*g.K*ohw]
+		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
+			gemmNN(g.K, ohw, crr, w, xn[:crr*ohw], yn, false)
+		} else {
+			g.im2col(xn, col)
+			gemmNN(g.K, ohw, crr, w, col, yn, false)
+		}
+		if bias != nil {
+			for k := 0; k < g.K; k++ {
+				b := bias[k]
+				for i := range yn[k*ohw : (k+1)*ohw] {
+					yn[k*ohw+i] += b
+				}
+			}
+		}
+	}
+}
+
+// backwardData: dx = convᵀ(dy, w).
+func (g convGeom) backwardData(dy, w, dx, col []float32) {
+	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
+	clear(dx)
+	for n := 0; n < g.N; n++ {
+		dyn := dy[n*g.K*ohw : (n+1)*g.K*ohw]
+		dxn := dx[n*g.C*g.H*g.W : (n+1)*g.C*g.H*g.W]
+		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
+			gemmTN(crr, ohw, g.K, w, dyn, dxn, false)
+			continue
+		}
+		gemmTN(crr, ohw, g.K, w, dyn, col, false)
+		g.col2im(col, dxn)
+	}
+}
+
+// backwardFilter: dw = Σ_n dy_n · col(x_n)ᵀ; dbias = Σ dy when dbias != nil.
+func (g convGeom) backwardFilter(x, dy, dw, col []float32) {
+	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
+	clear(dw)
+	for n := 0; n < g.N; n++ {
+		xn := x[n*g.C*g.H*g.W:]
+		dyn := dy[n*g.K*ohw : (n+1)*g.K*ohw]
+		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
+			gemmNT(g.K, crr, ohw, dyn, xn[:crr*ohw], dw, true)
+			continue
+		}
+		g.im2col(xn, col)
+		gemmNT(g.K, crr, ohw, dyn, col, dw, true)
+	}
+}
+
+// poolGeom is a K×K pooling window geometry. Ceil selects ceil_mode output
+// sizes; windows are clipped to the input (padding never counted).
+type poolGeom struct {
+	N, C, H, W, K, Stride, Pad int
+	OH, OW                      int
+}
+
+func newPoolGeom(n, c, h, w, k, stride, pad int, ceil bool) poolGeom {
+	out := func(in int) int {
+		num := in + 2*pad - k
+		o := num/stride + 1
+		if ceil && num%stride != 0 {
+			o++
+			if (o-1)*stride >= in+pad { // PyTorch: the last window must start inside the input or left padding
+				o--
+			}
+		}
+		return o
+	}
+	return poolGeom{N: n, C: c, H: h, W: w, K: k, Stride: stride, Pad: pad, OH: out(h), OW: out(w)}
+}
+
+func (g poolGeom) window(o, in int) (lo, hi int) {
+	lo = o*g.Stride - g.Pad
+	hi = min(lo+g.K, in)
+	return max(lo, 0), hi
+}
+
+func (g poolGeom) maxForward(x, y []float32, arg []int32) {
+	parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			xp := x[nc*g.H*g.W:]
+			for oy := 0; oy < g.OH; oy++ {
+				y0, y1 := g.window(oy, g.H)
+				for ox := 0; ox < g.OW; ox++ {
+					x0, x1 := g.window(ox, g.W)
+					best, at := float32(math.Inf(-1)), int32(-1)
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							if v := xp[iy*g.W+ix]; v > best || at < 0 {
+								best, at = v, int32(iy*g.W+ix)
+							}
+						}
+					}
+					o := nc*g.OH*g.OW + oy*g.OW + ox
+					y[o], arg[o] = best, at
+				}
+			}
+		}
+	})
+}
+
+func (g poolGeom) maxBackward(dy []float32, arg []int32, dx []float32) {
+	clear(dx)
+	for nc := 0; nc < g.N*g.C; nc++ {
+		for i := 0; i < g.OH*g.OW; i++ {
+			o := nc*g.OH*g.OW + i
+			if arg[o] >= 0 {
+				dx[nc*g.H*g.W+int(arg[o])] += dy[o]
+			}
+		}
+	}
+}
+
+func (g poolGeom) avgForward(x, y []float32) {
+	parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			xp := x[nc*g.H*g.W:]
+			for oy := 0; oy < g.OH; oy++ {
+				y0, y1 := g.window(oy, g.H)
+				for ox := 0; ox < g.OW; ox++ {
+					x0, x1 := g.window(ox, g.W)
+					var s float32
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							s += xp[iy*g.W+ix]
+						}
+					}
+					y[nc*g.OH*g.OW+oy*g.OW+ox] = s / float32((y1-y0)*(x1-x0))
+				}
+			}
+		}
+	})
+}
+
+func (g poolGeom) avgBackward(dy, dx []float32) {
+	clear(dx)
+	for nc := 0; nc < g.N*g.C; nc++ {
+		dp := dx[nc*g.H*g.W:]
+		for oy := 0; oy < g.OH; oy++ {
+			y0, y1 := g.window(oy, g.H)
+			for ox := 0; ox < g.OW; ox++ {
+				x0, x1 := g.window(ox, g.W)
+				d := dy[nc*g.OH*g.OW+oy*g.OW+ox] / float32((y1-y0)*(x1-x0))
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						dp[iy*g.W+ix] += d
+					}
+				}
+			}
+		}
+	}
+}
+
+// softmaxCrossEntropy returns the mean over the batch of
+// -Σ_c t[c]·log softmax(z)[c] and writes its gradient w.r.t. z into dz.
+func softmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float32 {
+	var loss float64
+	for b := 0; b < batch; b++ {
+		zr, tr, dr := z[b*classes:(b+1)*classes], t[b*classes:(b+1)*classes], dz[b*classes:(b+1)*classes]
+		m := zr[0]
+		for _, v := range zr {
+			m = max(m, v)
+		}
+		var s float64
+		for _, v := range zr {
+			s += math.Exp(float64(v - m))
+		}
+		logS := math.Log(s)
+		var tsum float64
+		for c, v := range zr {
+			logp := float64(v-m) - logS
+			loss -= float64(tr[c]) * logp
+			tsum += float64(tr[c])
+			dr[c] = float32(math.Exp(logp))
+		}
+		for c := range dr {
+			dr[c] = (dr[c]*float32(tsum) - tr[c]) / float32(batch)
+		}
+	}
+	return float32(loss / float64(batch))
+}

@@ -1,0 +1,196 @@
+package zoo
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func readF32(t *testing.T, name string) []float32 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	require.NoError(t, err)
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// Forward (the Gorgonia eval graph) reproduces PyTorch's logits for every
+// fixture, after importing the fixture's state dict.
+func TestForwardMatchesPyTorch(t *testing.T) {
+	for _, fx := range loadFixtures(t) {
+		t.Run(fx.Name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(fixtures, fx.PT))
+			require.NoError(t, err)
+			defer f.Close()
+			st, err := f.Stat()
+			require.NoError(t, err)
+			n, err := ImportPT(fx.Arch, fx.Args, f, st.Size())
+			require.NoError(t, err)
+			n.input = fx.InputShape[1:]
+			x, want := readF32(t, fx.Input), readF32(t, fx.Logits)
+			got, err := n.Forward(x, fx.InputShape[0])
+			require.NoError(t, err)
+			assertClose(t, want, got)
+		})
+	}
+}
+
+func assertClose(t *testing.T, want, got []float32) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	m := float32(1)
+	for _, v := range want {
+		m = max(m, float32(math.Abs(float64(v))))
+	}
+	for i := range want {
+		assert.InDelta(t, want[i], got[i], float64(1e-4*m), "logit %d", i)
+	}
+}
+
+func randomBatch(rng *rand.Rand, n *Net, batch int) (x, targets []float32) {
+	x = make([]float32, batch*shapeSize(n.InputShape()))
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	k := n.Args().NumClasses
+	targets = make([]float32, batch*k)
+	for b := 0; b < batch; b++ {
+		targets[b*k+rng.IntN(k)] += 0.7
+		targets[b*k+rng.IntN(k)] += 0.3
+	}
+	return x, targets
+}
+
+// Every architecture trains: a few SGD steps on one fixed batch lower the loss.
+func TestTrainStepLowersLoss(t *testing.T) {
+	for _, tc := range []struct {
+		arch string
+		args Args
+	}{
+		{"lenet", Args{}},
+		{"preact_resnet18", Args{Width: 4}},
+		{"pyramidnet", Args{Depth: 11, Alpha: 8}},
+		{"wrn", Args{Depth: 10, Widen: 1}},
+		{"densenet_bc", Args{Depth: 10, Growth: 4}},
+		{"resnet18", Args{Width: 4, NumClasses: 10}},
+		{"resnet50", Args{Width: 2, NumClasses: 10}},
+	} {
+		t.Run(tc.arch, func(t *testing.T) {
+			n, err := Build(tc.arch, tc.args)
+			require.NoError(t, err)
+			if strings.HasPrefix(tc.arch, "resnet") {
+				n.input = []int{3, 32, 32}
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, targets := randomBatch(rng, n, 6)
+			first, err := n.TrainStep(x, 6, targets)
+			require.NoError(t, err)
+			require.False(t, math.IsNaN(float64(first)))
+			nonZero := 0
+			for _, p := range n.Params() {
+				for _, g := range p.Grad {
+					if g != 0 {
+						nonZero++
+						break
+					}
+				}
+			}
+			assert.Greater(t, nonZero, len(n.Params())/2, "most parameters get a gradient")
+			loss := first
+			for i := 0; i < 15; i++ {
+				for _, p := range n.Params() {
+					for j, g := range p.Grad {
+						p.Value[j] -= 0.05 * g
+					}
+				}
+				loss, err = n.TrainStep(x, 6, targets)
+				require.NoError(t, err)
+			}
+			assert.Less(t, loss, first, "loss falls on a fixed batch")
+			_, err = n.Forward(x, 6)
+			require.NoError(t, err)
+		})
+	}
+}
+
+// tinyNet builds small layer graphs that together use every layer kind, so
+// that a finite-difference check stays away from the ReLU kinks that make
+// deep nets' numeric derivatives meaningless.
+func tinyNet(kind string) *Net {
+	n := &Net{arch: "tiny-" + kind, args: Args{NumClasses: 3, NC: 2}, byName: map[string]*Param{}}
+	b := &builder{n: n}
+	x := b.input(2, 6, 6)
+	c := 3
+	switch kind {
+	case "conv-bn-relu":
+		x = b.relu(b.bn("bn", b.conv("conv", x, 2, 3, 3, 2, 1, true), 3))
+	case "residual":
+		a := b.relu(b.conv("conv", x, 2, 3, 3, 1, 1, false))
+		x = b.sum(a, b.conv("conv2", a, 3, 3, 3, 1, 1, false))
+	case "pools":
+		x = b.maxPool(b.conv("conv", x, 2, 3, 3, 1, 1, true), 3, 2, 1)
+		x = b.avgPool(x, 2, 2, true)
+	case "pad-concat":
+		a := b.conv("conv", x, 2, 2, 1, 1, 0, false)
+		x = b.padChannels(b.concat(x, a), 5)
+		c = 5
+	}
+	x = b.flatten(b.globalAvgPool(b.bn("bn_final", x, c)))
+	b.linear("fc", x, c, 3)
+	n.Init(5)
+	return n
+}
+
+// The analytic gradients of the training graph agree with central
+// differences of the loss, for every layer kind.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	for _, kind := range []string{"conv-bn-relu", "residual", "pools", "pad-concat"} {
+		t.Run(kind, func(t *testing.T) {
+			n := tinyNet(kind)
+			rng := rand.New(rand.NewPCG(3, 4))
+			x, targets := randomBatch(rng, n, 4)
+			_, err := n.TrainStep(x, 4, targets)
+			require.NoError(t, err)
+			bufs := map[string][]float32{}
+			for _, b := range n.Buffers() {
+				bufs[b.Name] = append([]float32(nil), b.Value...)
+			}
+			lossAt := func() float64 {
+				l, err := n.TrainStep(x, 4, targets)
+				require.NoError(t, err)
+				for _, b := range n.Buffers() {
+					copy(b.Value, bufs[b.Name])
+				}
+				return float64(l)
+			}
+			lossAt()
+			grads := map[string][]float32{}
+			for _, p := range n.Params() {
+				grads[p.Name] = append([]float32(nil), p.Grad...)
+			}
+			for _, p := range n.Params() {
+				for i := range min(len(p.Value), 4) {
+					old := p.Value[i]
+					const h = 1e-3
+					p.Value[i] = old + h
+					up := lossAt()
+					p.Value[i] = old - h
+					down := lossAt()
+					p.Value[i] = old
+					num := (up - down) / (2 * h)
+					assert.InDelta(t, num, float64(grads[p.Name][i]), 3e-4+0.02*math.Abs(num), "%s[%d]", p.Name, i)
+				}
+			}
+		})
+	}
+}
