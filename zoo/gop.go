@@ -29,8 +29,8 @@ type gop struct {
 }
 
 var (
-	_ G.SDOp = (*gop)(nil)
-	f32T     = G.Float32
+	_    G.SDOp = (*gop)(nil)
+	f32T        = G.Float32
 )
 
 func typeOf(rank int) hm.Type {

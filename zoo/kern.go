@@ -111,7 +111,7 @@ func gemmTN(m, n, k int, a, b, c []float32, acc bool) {
 // convGeom is one convolution's geometry (square kernel, symmetric padding).
 type convGeom struct {
 	N, C, H, W, K, R, Stride, Pad int
-	OH, OW                         int
+	OH, OW                        int
 }
 
 func newConvGeom(n, c, h, w, k, r, stride, pad int) convGeom {
@@ -243,7 +243,7 @@ func (g convGeom) backwardFilter(x, dy, dw, col []float32) {
 // sizes; windows are clipped to the input (padding never counted).
 type poolGeom struct {
 	N, C, H, W, K, Stride, Pad int
-	OH, OW                      int
+	OH, OW                     int
 }
 
 func newPoolGeom(n, c, h, w, k, stride, pad int, ceil bool) poolGeom {
