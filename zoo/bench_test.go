@@ -1,0 +1,32 @@
+package zoo
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func benchmarkTrainStep(b *testing.B, arch string, args Args, batch int) {
+	n, err := Build(arch, args)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, targets := randomBatch(rand.New(rand.NewPCG(1, 1)), n, batch)
+	if _, err := n.TrainStep(x, batch, targets); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := n.TrainStep(x, batch, targets); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+}
+
+// BenchmarkTrainStep reports training throughput (forward, loss, backward;
+// no optimiser) at batch 128.
+func BenchmarkTrainStep(b *testing.B) {
+	b.Run("lenet", func(b *testing.B) { benchmarkTrainStep(b, "lenet", Args{}, 128) })
+	b.Run("preact_resnet18_w16", func(b *testing.B) { benchmarkTrainStep(b, "preact_resnet18", Args{Width: 16}, 128) })
+	b.Run("preact_resnet18", func(b *testing.B) { benchmarkTrainStep(b, "preact_resnet18", Args{}, 128) })
+}
