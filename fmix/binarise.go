@@ -81,7 +81,12 @@ type candidate struct {
 
 // buckets returns a cleared histogram sized for n values.
 func (b *binariser) buckets(n int) []int32 {
+	// Small images afford fine buckets (fewer values to sort); large ones
+	// keep the histogram within cache.
 	k := min(max(n/8, 16), 1<<16)
+	if n <= 1<<14 {
+		k = max(n/3, 16)
+	}
 	if cap(b.hist) < k {
 		b.hist = make([]int32, k)
 	}
