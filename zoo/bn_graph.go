@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"fmt"
+	"github.com/fmixzoo/zoo/internal/gop"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -77,7 +78,7 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 		nbt[0]++
 		return nil
 	})
-	o.diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("BatchNormGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
 			dy, gamma := in[1], in[2]
 			for ch := 0; ch < c; ch++ {
@@ -154,7 +155,7 @@ func (tg *tgraph) shakeDrop(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tensor
 		}
 		return nil
 	})
-	o.diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		b := tg.op("ShakeDropGrad", []int{len(s), len(s)}, s, func(in [][]float32, o []float32) error {
 			if open {
 				copy(o, in[1])

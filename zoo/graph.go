@@ -2,6 +2,8 @@ package zoo
 
 import (
 	"fmt"
+	"github.com/fmixzoo/zoo/internal/gop"
+	"github.com/fmixzoo/zoo/internal/nn"
 	"math"
 	"math/rand/v2"
 
@@ -27,19 +29,19 @@ type tgraph struct {
 	nextID int
 }
 
-func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop {
+func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop.Op {
 	tg.nextID++
 	outDim := len(out)
-	return &gop{
-		name: name, id: tg.nextID, inDims: inDims, outDim: outDim,
-		shape: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
-		do: func(in [][]float32, _ []tensor.Shape, o []float32) error {
+	return &gop.Op{
+		Name: name, ID: tg.nextID, InDims: inDims, OutDim: outDim,
+		Out: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
+		Fn: func(in [][]float32, _ []tensor.Shape, o []float32) error {
 			return do(in, o)
 		},
 	}
 }
 
-func apply(o *gop, in ...*G.Node) (*G.Node, error) {
+func apply(o *gop.Op, in ...*G.Node) (*G.Node, error) {
 	n, err := G.ApplyOp(o, in...)
 	if err != nil {
 		return nil, fmt.Errorf("zoo: graph: %s: %w", o.name, err)
@@ -95,11 +97,11 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node, error) {
 	dz := make([]float32, batch*classes)
 	o := tg.op("SoftmaxCrossEntropy", []int{2, 2}, tensor.ScalarShape(), func(in [][]float32, out []float32) error {
-		out[0] = softmaxCrossEntropy(in[0], in[1], batch, classes, dz)
+		out[0] = nn.SoftmaxCrossEntropy(in[0], in[1], batch, classes, dz)
 		return nil
 	})
-	o.noGrad = []bool{false, true}
-	o.diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	o.NoGrad = []bool{false, true}
+	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		// output is an input only to order this after the forward pass, whose dz it reads.
 		b := tg.op("SoftmaxCrossEntropyGrad", []int{0, 0}, tensor.Shape{batch, classes}, func(in [][]float32, out []float32) error {
 			for i, v := range dz {

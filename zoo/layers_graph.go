@@ -2,6 +2,8 @@ package zoo
 
 import (
 	"fmt"
+	"github.com/fmixzoo/zoo/internal/gop"
+	"github.com/fmixzoo/zoo/internal/nn"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -28,7 +30,7 @@ func (tg *tgraph) layer(l Layer, in []*G.Node, s []tensor.Shape, p map[string]*G
 			}
 			return nil
 		})
-		o.diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) { return G.Nodes{grad, grad}, nil }
+		o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) { return G.Nodes{grad, grad}, nil }
 		y, err := apply(o, in[0], in[1])
 		return y, s[0], err
 	case MaxPool, AvgPool, GlobalAvgPool:
@@ -36,7 +38,7 @@ func (tg *tgraph) layer(l Layer, in []*G.Node, s []tensor.Shape, p map[string]*G
 	case Flatten:
 		out := tensor.Shape{s[0][0], s[0].TotalSize() / s[0][0]}
 		o := tg.op("Flatten", []int{len(s[0])}, out, func(in [][]float32, o []float32) error { copy(o, in[0]); return nil })
-		o.diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			b := tg.op("Unflatten", []int{2}, s[0], func(in [][]float32, o []float32) error { copy(o, in[0]); return nil })
 			d, err := apply(b, grad)
 			return G.Nodes{d}, err
@@ -59,12 +61,12 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 	if len(s) != 4 || s[1] != l.InC {
 		return nil, nil, fmt.Errorf("conv %s: input shape %v, want N×%d×H×W", l.Name, s, l.InC)
 	}
-	geo := newConvGeom(s[0], s[1], s[2], s[3], l.Out, l.K, l.Stride, l.Pad)
+	geo := nn.NewConvGeom(s[0], s[1], s[2], s[3], l.Out, l.K, l.Stride, l.Pad)
 	if geo.OH < 1 || geo.OW < 1 {
 		return nil, nil, fmt.Errorf("conv %s: input %v too small", l.Name, s)
 	}
 	out := tensor.Shape{s[0], l.Out, geo.OH, geo.OW}
-	col := make([]float32, geo.colSize())
+	col := make([]float32, geo.ColSize())
 	w := p[l.Name+".weight"]
 	ins := []*G.Node{x, w}
 	dims := []int{4, 4}
@@ -76,16 +78,16 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		if len(in) == 3 {
 			bias = in[2]
 		}
-		geo.forward(in[0], in[1], bias, o, col)
+		geo.Forward(in[0], in[1], bias, o, col)
 		return nil
 	})
-	o.noGrad = []bool{first}
-	o.diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	o.NoGrad = []bool{first}
+	o.Diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		grads := make(G.Nodes, len(inputs))
 		var err error
 		if !first {
 			dx := tg.op("ConvGradData", []int{4, 4}, s, func(in [][]float32, o []float32) error {
-				geo.backwardData(in[0], in[1], o, col)
+				geo.BackwardData(in[0], in[1], o, col)
 				return nil
 			})
 			if grads[0], err = apply(dx, grad, inputs[1]); err != nil {
@@ -93,7 +95,7 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 			}
 		}
 		dw := tg.op("ConvGradFilter", []int{4, 4}, tensor.Shape{l.Out, l.InC, l.K, l.K}, func(in [][]float32, o []float32) error {
-			geo.backwardFilter(in[0], in[1], o, col)
+			geo.BackwardFilter(in[0], in[1], o, col)
 			return nil
 		})
 		if grads[1], err = apply(dw, inputs[0], grad); err != nil {
@@ -129,7 +131,7 @@ func (tg *tgraph) relu(x *G.Node, s tensor.Shape) (*G.Node, tensor.Shape, error)
 		}
 		return nil
 	})
-	o.diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		b := tg.op("ReLUGrad", []int{len(s), len(s)}, s, func(in [][]float32, o []float32) error {
 			for i, y := range in[0] {
 				if y > 0 {
@@ -151,12 +153,12 @@ func (tg *tgraph) pool(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tensor.Shap
 	if len(s) != 4 {
 		return nil, nil, fmt.Errorf("%v: input shape %v is not N×C×H×W", l.Kind, s)
 	}
-	var geo poolGeom
+	var geo nn.PoolGeom
 	if l.Kind == GlobalAvgPool {
-		geo = newPoolGeom(s[0], s[1], s[2], s[3], max(s[2], s[3]), 1, 0, false)
+		geo = nn.NewPoolGeom(s[0], s[1], s[2], s[3], max(s[2], s[3]), 1, 0, false)
 		geo.OH, geo.OW = 1, 1
 	} else {
-		geo = newPoolGeom(s[0], s[1], s[2], s[3], l.K, l.Stride, l.Pad, l.Ceil)
+		geo = nn.NewPoolGeom(s[0], s[1], s[2], s[3], l.K, l.Stride, l.Pad, l.Ceil)
 	}
 	if geo.OH < 1 || geo.OW < 1 {
 		return nil, nil, fmt.Errorf("%v: input %v smaller than the window", l.Kind, s)
@@ -165,21 +167,21 @@ func (tg *tgraph) pool(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tensor.Shap
 	var arg []int32
 	o := tg.op(l.Kind.String(), []int{4}, out, func(in [][]float32, o []float32) error {
 		if l.Kind == MaxPool {
-			geo.maxForward(in[0], o, arg)
+			geo.MaxForward(in[0], o, arg)
 		} else {
-			geo.avgForward(in[0], o)
+			geo.AvgForward(in[0], o)
 		}
 		return nil
 	})
 	if l.Kind == MaxPool {
 		arg = make([]int32, out.TotalSize())
 	}
-	o.diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		b := tg.op(l.Kind.String()+"Grad", []int{4, 4}, s, func(in [][]float32, o []float32) error {
 			if l.Kind == MaxPool {
-				geo.maxBackward(in[1], arg, o)
+				geo.MaxBackward(in[1], arg, o)
 			} else {
-				geo.avgBackward(in[1], o)
+				geo.AvgBackward(in[1], o)
 			}
 			return nil
 		})
@@ -197,7 +199,7 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 	n, in, outF := s[0], l.InC, l.Out
 	out := tensor.Shape{n, outF}
 	o := tg.op("Linear", []int{2, 2, 1}, out, func(v [][]float32, o []float32) error {
-		gemmNT(n, outF, in, v[0], v[1], o, false)
+		nn.GemmNT(n, outF, in, v[0], v[1], o, false)
 		for i := 0; i < n; i++ {
 			for j, b := range v[2] {
 				o[i*outF+j] += b
@@ -205,13 +207,13 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 		}
 		return nil
 	})
-	o.diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("LinearGradInput", []int{2, 2}, s, func(v [][]float32, o []float32) error {
-			gemmNN(n, in, outF, v[0], v[1], o, false)
+			nn.GemmNN(n, in, outF, v[0], v[1], o, false)
 			return nil
 		})
 		dw := tg.op("LinearGradWeight", []int{2, 2}, tensor.Shape{outF, in}, func(v [][]float32, o []float32) error {
-			gemmTN(outF, in, n, v[0], v[1], o, false)
+			nn.GemmTN(outF, in, n, v[0], v[1], o, false)
 			return nil
 		})
 		db := tg.op("LinearGradBias", []int{2}, tensor.Shape{outF}, func(v [][]float32, o []float32) error {
@@ -252,7 +254,7 @@ func (tg *tgraph) padChannels(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tens
 		}
 		return nil
 	})
-	o.diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		b := tg.op("PadChannelsGrad", []int{4}, s, func(in [][]float32, o []float32) error {
 			for n := 0; n < s[0]; n++ {
 				copy(o[n*plane:(n+1)*plane], in[0][n*full:n*full+plane])
@@ -280,7 +282,7 @@ func (tg *tgraph) concat(in []*G.Node, s []tensor.Shape) (*G.Node, tensor.Shape,
 		}
 		return nil
 	})
-	o.diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		da := tg.op("ConcatGradA", []int{4}, a, func(in [][]float32, o []float32) error {
 			for n := 0; n < a[0]; n++ {
 				copy(o[n*pa:(n+1)*pa], in[0][n*(pa+pb):])

@@ -1,4 +1,8 @@
-package zoo
+// Package nn holds the CPU kernels the training graph (package zoo) and
+// the inference engine share: GEMM variants, convolution by im2col,
+// pooling and softmax cross-entropy, over row-major float32 slices, split
+// across cores by rows. They favour clarity over peak speed.
+package nn
 
 import (
 	"math"
@@ -6,13 +10,9 @@ import (
 	"sync"
 )
 
-// The training kernels: plain loops over row-major float32 slices, split
-// across cores by rows. They favour clarity; the engine has the fast
-// inference kernels.
-
-// parallel runs fn over [0, n) in contiguous chunks on up to GOMAXPROCS
+// Parallel runs fn over [0, n) in contiguous chunks on up to GOMAXPROCS
 // goroutines when work (a rough flop count) makes that worthwhile.
-func parallel(n int, work int, fn func(lo, hi int)) {
+func Parallel(n int, work int, fn func(lo, hi int)) {
 	procs := runtime.GOMAXPROCS(0)
 	if procs > n {
 		procs = n
@@ -34,9 +34,9 @@ func parallel(n int, work int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// gemmNN computes C = A·B (+C when acc), A m×k, B k×n, C m×n, all dense.
-func gemmNN(m, n, k int, a, b, c []float32, acc bool) {
-	parallel(m, m*n*k, func(lo, hi int) {
+// GemmNN computes C = A·B (+C when acc), A m×k, B k×n, C m×n, all dense.
+func GemmNN(m, n, k int, a, b, c []float32, acc bool) {
+	Parallel(m, m*n*k, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			crow := c[i*n : i*n+n]
 			if !acc {
@@ -56,9 +56,9 @@ func gemmNN(m, n, k int, a, b, c []float32, acc bool) {
 	})
 }
 
-// gemmNT computes C = A·Bᵀ (+C when acc), A m×k, B n×k.
-func gemmNT(m, n, k int, a, b, c []float32, acc bool) {
-	parallel(m, m*n*k, func(lo, hi int) {
+// GemmNT computes C = A·Bᵀ (+C when acc), A m×k, B n×k.
+func GemmNT(m, n, k int, a, b, c []float32, acc bool) {
+	Parallel(m, m*n*k, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			arow := a[i*k : i*k+k]
 			crow := c[i*n : i*n+n]
@@ -86,9 +86,9 @@ func gemmNT(m, n, k int, a, b, c []float32, acc bool) {
 	})
 }
 
-// gemmTN computes C = Aᵀ·B (+C when acc), A k×m, B k×n.
-func gemmTN(m, n, k int, a, b, c []float32, acc bool) {
-	parallel(m, m*n*k, func(lo, hi int) {
+// GemmTN computes C = Aᵀ·B (+C when acc), A k×m, B k×n.
+func GemmTN(m, n, k int, a, b, c []float32, acc bool) {
+	Parallel(m, m*n*k, func(lo, hi int) {
 		if !acc {
 			clear(c[lo*n : hi*n])
 		}
@@ -108,19 +108,20 @@ func gemmTN(m, n, k int, a, b, c []float32, acc bool) {
 	})
 }
 
-// convGeom is one convolution's geometry (square kernel, symmetric padding).
-type convGeom struct {
+// ConvGeom is one convolution's geometry (square kernel, symmetric padding).
+type ConvGeom struct {
 	N, C, H, W, K, R, Stride, Pad int
 	OH, OW                        int
 }
 
-func newConvGeom(n, c, h, w, k, r, stride, pad int) convGeom {
-	return convGeom{N: n, C: c, H: h, W: w, K: k, R: r, Stride: stride, Pad: pad,
+// NewConvGeom computes the output size of a convolution.
+func NewConvGeom(n, c, h, w, k, r, stride, pad int) ConvGeom {
+	return ConvGeom{N: n, C: c, H: h, W: w, K: k, R: r, Stride: stride, Pad: pad,
 		OH: (h+2*pad-r)/stride + 1, OW: (w+2*pad-r)/stride + 1}
 }
 
-// im2col writes one image's patches as a (C·R·R) × (OH·OW) matrix.
-func (g convGeom) im2col(x, col []float32) {
+// Im2col writes one image's patches as a (C·R·R) × (OH·OW) matrix.
+func (g ConvGeom) Im2col(x, col []float32) {
 	ohw := g.OH * g.OW
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W:]
@@ -153,8 +154,8 @@ func (g convGeom) im2col(x, col []float32) {
 	}
 }
 
-// col2im adds a patch matrix back into one image's gradient.
-func (g convGeom) col2im(col, dx []float32) {
+// Col2im adds a patch matrix back into one image's gradient.
+func (g ConvGeom) Col2im(col, dx []float32) {
 	ohw := g.OH * g.OW
 	for c := 0; c < g.C; c++ {
 		dc := dx[c*g.H*g.W:]
@@ -182,19 +183,20 @@ func (g convGeom) col2im(col, dx []float32) {
 	}
 }
 
-func (g convGeom) colSize() int { return g.C * g.R * g.R * g.OH * g.OW }
+// ColSize is the length of Im2col's patch matrix for one image.
+func (g ConvGeom) ColSize() int { return g.C * g.R * g.R * g.OH * g.OW }
 
-// convForward: y[N,K,OH,OW] = conv(x, w) + bias.
-func (g convGeom) forward(x, w, bias, y, col []float32) {
+// Forward computes y[N,K,OH,OW] = conv(x, w) + bias.
+func (g ConvGeom) Forward(x, w, bias, y, col []float32) {
 	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
 	for n := 0; n < g.N; n++ {
 		xn := x[n*g.C*g.H*g.W:]
 		yn := y[n*g.K*ohw : (n+1)*g.K*ohw]
 		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
-			gemmNN(g.K, ohw, crr, w, xn[:crr*ohw], yn, false)
+			GemmNN(g.K, ohw, crr, w, xn[:crr*ohw], yn, false)
 		} else {
-			g.im2col(xn, col)
-			gemmNN(g.K, ohw, crr, w, col, yn, false)
+			g.Im2col(xn, col)
+			GemmNN(g.K, ohw, crr, w, col, yn, false)
 		}
 		if bias != nil {
 			for k := 0; k < g.K; k++ {
@@ -207,46 +209,47 @@ func (g convGeom) forward(x, w, bias, y, col []float32) {
 	}
 }
 
-// backwardData: dx = convᵀ(dy, w).
-func (g convGeom) backwardData(dy, w, dx, col []float32) {
+// BackwardData computes dx = convᵀ(dy, w).
+func (g ConvGeom) BackwardData(dy, w, dx, col []float32) {
 	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
 	clear(dx)
 	for n := 0; n < g.N; n++ {
 		dyn := dy[n*g.K*ohw : (n+1)*g.K*ohw]
 		dxn := dx[n*g.C*g.H*g.W : (n+1)*g.C*g.H*g.W]
 		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
-			gemmTN(crr, ohw, g.K, w, dyn, dxn, false)
+			GemmTN(crr, ohw, g.K, w, dyn, dxn, false)
 			continue
 		}
-		gemmTN(crr, ohw, g.K, w, dyn, col, false)
-		g.col2im(col, dxn)
+		GemmTN(crr, ohw, g.K, w, dyn, col, false)
+		g.Col2im(col, dxn)
 	}
 }
 
-// backwardFilter: dw = Σ_n dy_n · col(x_n)ᵀ; dbias = Σ dy when dbias != nil.
-func (g convGeom) backwardFilter(x, dy, dw, col []float32) {
+// BackwardFilter computes dw = Σ_n dy_n · col(x_n)ᵀ; dbias = Σ dy when dbias != nil.
+func (g ConvGeom) BackwardFilter(x, dy, dw, col []float32) {
 	crr, ohw := g.C*g.R*g.R, g.OH*g.OW
 	clear(dw)
 	for n := 0; n < g.N; n++ {
 		xn := x[n*g.C*g.H*g.W:]
 		dyn := dy[n*g.K*ohw : (n+1)*g.K*ohw]
 		if g.R == 1 && g.Stride == 1 && g.Pad == 0 {
-			gemmNT(g.K, crr, ohw, dyn, xn[:crr*ohw], dw, true)
+			GemmNT(g.K, crr, ohw, dyn, xn[:crr*ohw], dw, true)
 			continue
 		}
-		g.im2col(xn, col)
-		gemmNT(g.K, crr, ohw, dyn, col, dw, true)
+		g.Im2col(xn, col)
+		GemmNT(g.K, crr, ohw, dyn, col, dw, true)
 	}
 }
 
-// poolGeom is a K×K pooling window geometry. Ceil selects ceil_mode output
+// PoolGeom is a K×K pooling window geometry. Ceil selects ceil_mode output
 // sizes; windows are clipped to the input (padding never counted).
-type poolGeom struct {
+type PoolGeom struct {
 	N, C, H, W, K, Stride, Pad int
 	OH, OW                     int
 }
 
-func newPoolGeom(n, c, h, w, k, stride, pad int, ceil bool) poolGeom {
+// NewPoolGeom computes a pooling output size as PyTorch does.
+func NewPoolGeom(n, c, h, w, k, stride, pad int, ceil bool) PoolGeom {
 	out := func(in int) int {
 		num := in + 2*pad - k
 		o := num/stride + 1
@@ -258,23 +261,25 @@ func newPoolGeom(n, c, h, w, k, stride, pad int, ceil bool) poolGeom {
 		}
 		return o
 	}
-	return poolGeom{N: n, C: c, H: h, W: w, K: k, Stride: stride, Pad: pad, OH: out(h), OW: out(w)}
+	return PoolGeom{N: n, C: c, H: h, W: w, K: k, Stride: stride, Pad: pad, OH: out(h), OW: out(w)}
 }
 
-func (g poolGeom) window(o, in int) (lo, hi int) {
+// Window is the input range [lo, hi) output position o reads along a dimension of size in.
+func (g PoolGeom) Window(o, in int) (lo, hi int) {
 	lo = o*g.Stride - g.Pad
 	hi = min(lo+g.K, in)
 	return max(lo, 0), hi
 }
 
-func (g poolGeom) maxForward(x, y []float32, arg []int32) {
-	parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
+// MaxForward max-pools x into y, recording each maximum's index in arg.
+func (g PoolGeom) MaxForward(x, y []float32, arg []int32) {
+	Parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			xp := x[nc*g.H*g.W:]
 			for oy := 0; oy < g.OH; oy++ {
-				y0, y1 := g.window(oy, g.H)
+				y0, y1 := g.Window(oy, g.H)
 				for ox := 0; ox < g.OW; ox++ {
-					x0, x1 := g.window(ox, g.W)
+					x0, x1 := g.Window(ox, g.W)
 					best, at := float32(math.Inf(-1)), int32(-1)
 					for iy := y0; iy < y1; iy++ {
 						for ix := x0; ix < x1; ix++ {
@@ -291,7 +296,8 @@ func (g poolGeom) maxForward(x, y []float32, arg []int32) {
 	})
 }
 
-func (g poolGeom) maxBackward(dy []float32, arg []int32, dx []float32) {
+// MaxBackward routes dy to the recorded maxima.
+func (g PoolGeom) MaxBackward(dy []float32, arg []int32, dx []float32) {
 	clear(dx)
 	for nc := 0; nc < g.N*g.C; nc++ {
 		for i := 0; i < g.OH*g.OW; i++ {
@@ -303,14 +309,15 @@ func (g poolGeom) maxBackward(dy []float32, arg []int32, dx []float32) {
 	}
 }
 
-func (g poolGeom) avgForward(x, y []float32) {
-	parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
+// AvgForward average-pools x into y over clipped windows.
+func (g PoolGeom) AvgForward(x, y []float32) {
+	Parallel(g.N*g.C, g.N*g.C*g.OH*g.OW*g.K*g.K, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			xp := x[nc*g.H*g.W:]
 			for oy := 0; oy < g.OH; oy++ {
-				y0, y1 := g.window(oy, g.H)
+				y0, y1 := g.Window(oy, g.H)
 				for ox := 0; ox < g.OW; ox++ {
-					x0, x1 := g.window(ox, g.W)
+					x0, x1 := g.Window(ox, g.W)
 					var s float32
 					for iy := y0; iy < y1; iy++ {
 						for ix := x0; ix < x1; ix++ {
@@ -324,14 +331,15 @@ func (g poolGeom) avgForward(x, y []float32) {
 	})
 }
 
-func (g poolGeom) avgBackward(dy, dx []float32) {
+// AvgBackward spreads dy evenly over each window.
+func (g PoolGeom) AvgBackward(dy, dx []float32) {
 	clear(dx)
 	for nc := 0; nc < g.N*g.C; nc++ {
 		dp := dx[nc*g.H*g.W:]
 		for oy := 0; oy < g.OH; oy++ {
-			y0, y1 := g.window(oy, g.H)
+			y0, y1 := g.Window(oy, g.H)
 			for ox := 0; ox < g.OW; ox++ {
-				x0, x1 := g.window(ox, g.W)
+				x0, x1 := g.Window(ox, g.W)
 				d := dy[nc*g.OH*g.OW+oy*g.OW+ox] / float32((y1-y0)*(x1-x0))
 				for iy := y0; iy < y1; iy++ {
 					for ix := x0; ix < x1; ix++ {
@@ -343,9 +351,9 @@ func (g poolGeom) avgBackward(dy, dx []float32) {
 	}
 }
 
-// softmaxCrossEntropy returns the mean over the batch of
+// SoftmaxCrossEntropy returns the mean over the batch of
 // -Σ_c t[c]·log softmax(z)[c] and writes its gradient w.r.t. z into dz.
-func softmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float32 {
+func SoftmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float32 {
 	var loss float64
 	for b := 0; b < batch; b++ {
 		zr, tr, dr := z[b*classes:(b+1)*classes], t[b*classes:(b+1)*classes], dz[b*classes:(b+1)*classes]
