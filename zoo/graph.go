@@ -44,7 +44,7 @@ func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][
 func apply(o *gop.Op, in ...*G.Node) (*G.Node, error) {
 	n, err := G.ApplyOp(o, in...)
 	if err != nil {
-		return nil, fmt.Errorf("zoo: graph: %s: %w", o.name, err)
+		return nil, fmt.Errorf("zoo: graph: %s: %w", o.Name, err)
 	}
 	return n, nil
 }
