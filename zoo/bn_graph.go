@@ -2,7 +2,6 @@ package zoo
 
 import (
 	"fmt"
-	"github.com/fmixzoo/zoo/internal/gop"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"

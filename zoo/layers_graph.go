@@ -2,7 +2,6 @@ package zoo
 
 import (
 	"fmt"
-	"github.com/fmixzoo/zoo/internal/gop"
 	"github.com/fmixzoo/zoo/internal/nn"
 
 	G "gorgonia.org/gorgonia"
