@@ -48,9 +48,20 @@ func caseName(i int, c vectorCase) string {
 	return fmt.Sprintf("%02d_%s_%v_d%g", i, c.Variant, c.Shape, c.DecayPower)
 }
 
+// TestVectors checks the published cases (fmix-vectors.json, 28 fields)
+// and our own (extra-vectors.json, from gen_vectors.py: shapes where
+// irfftn crops or pads).
 func TestVectors(t *testing.T) {
-	cases := loadVectors(t, "fmix-vectors.json")
-	require.Len(t, cases, 28)
+	for _, file := range []string{"fmix-vectors.json", "extra-vectors.json"} {
+		t.Run(file, func(t *testing.T) { checkVectors(t, file) })
+	}
+}
+
+func checkVectors(t *testing.T, file string) {
+	cases := loadVectors(t, file)
+	if file == "fmix-vectors.json" {
+		require.Len(t, cases, 28)
+	}
 	for i, c := range cases {
 		t.Run(caseName(i, c), func(t *testing.T) {
 			v, err := ParseVariant(c.Variant)
