@@ -34,6 +34,8 @@ func TestLowFreqImageRejects(t *testing.T) {
 		{"long normals", []int{4, 4}, 3, append(ok, 1), Official, "want 24"},
 		{"NaN normal", []int{4, 4}, 3, append(append([]float64{}, ok[:23]...), math.NaN()), Official, "is NaN"},
 		{"constant image", []int{4, 4}, 3, normals([]int{4, 4}), Isotropic, "constant"},
+		{"huge decay", []int{4, 4}, 2000, ok, Official, "overflows"},
+		{"huge draws", []int{4, 4}, 3, append([]float64{1e308}, ok[1:]...), Official, "non-finite"},
 		{"unknown variant", []int{4, 4}, 3, ok, Variant(7), "Variant(7)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func LowFreqImage(shape []int, decayPower float64, normals []float64, v Variant)
 	})
 	out := make([]float64, p.n)
 	if !p.image(out) {
-		return nil, fmt.Errorf("fmix: low-frequency image %v: the draws give a constant image: %w", shape, ErrInvalid)
+		return nil, fmt.Errorf("fmix: low-frequency image %v: the draws give a constant or non-finite image: %w", shape, ErrInvalid)
 	}
 	return out, nil
 }
@@ -96,6 +96,12 @@ func newPlan(shape []int, decay float64, v Variant) (*plan, error) {
 	}
 	freqs, grid := FreqGrid(shape)
 	scale := spectrumScale(freqs, shape, decay)
+	for _, a := range scale {
+		// Far below overflow, so that sums of draws stay finite.
+		if !(a < 1e250) {
+			return nil, fmt.Errorf("fmix: decay power %v overflows the spectrum of %v: %w", decay, shape, ErrInvalid)
+		}
+	}
 	r := len(shape)
 	p := &plan{shape: append([]int(nil), shape...), grid: grid, n: 1, nNormals: 2}
 	for i := range shape {
@@ -225,11 +231,11 @@ func (p *plan) load(coeff func(t *term) complex128) {
 
 // image runs the inverse transform on the loaded work array and writes the
 // min-max normalised image to out (length p.n). It reports false when the
-// image is constant.
+// image is constant or not finite.
 func (p *plan) image(out []float64) bool {
 	p.inverseLeading()
 	mn, mx := p.inverseLast()
-	if !(mx > mn) {
+	if !(mx > mn) || math.IsInf(mx-mn, 0) {
 		return false
 	}
 	// As numpy: subtract the minimum, then divide by the new maximum.
