@@ -165,3 +165,17 @@ func TestFashionMNIST(t *testing.T) {
 	_, err = png.Decode(&buf)
 	require.NoError(t, err)
 }
+
+// FuzzDecodeIDX: any bytes give images or an error, never a panic.
+func FuzzDecodeIDX(f *testing.F) {
+	f.Add(idxBytes(2, 2, 2, false), 1)
+	f.Add(idxBytes(2, 3, 1, true), 2)
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1}, 1)
+	f.Fuzz(func(t *testing.T, data []byte, count int) {
+		count = min(max(count, 0), 8)
+		imgs, err := decodeIDX(bufio.NewReader(bytes.NewReader(data)), count)
+		if err == nil {
+			require.Len(t, imgs, count)
+		}
+	})
+}
