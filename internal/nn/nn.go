@@ -379,3 +379,24 @@ func SoftmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float
 	}
 	return float32(loss / float64(batch))
 }
+
+// GemmNNSerial is GemmNN on the calling goroutine, for callers that already
+// split work across cores.
+func GemmNNSerial(m, n, k int, a, b, c []float32, acc bool) {
+	for i := 0; i < m; i++ {
+		crow := c[i*n : i*n+n]
+		if !acc {
+			clear(crow)
+		}
+		arow := a[i*k : i*k+k]
+		for p, av := range arow {
+			if av == 0 {
+				continue
+			}
+			brow := b[p*n : p*n+n]
+			for j, bv := range brow {
+				crow[j] += av * bv
+			}
+		}
+	}
+}

@@ -1,0 +1,16 @@
+// Package engine evaluates ONNX models on Gorgonia.
+//
+// onnx-go decodes the protobuf and drives the engine's onnx.Backend, which
+// records the graph's values and operations. On the first Run with a given
+// set of input shapes the engine compiles the graph for those shapes:
+// every shape is inferred, everything that does not depend on the inputs
+// (initializer arithmetic and the Shape/Gather/Concat/Unsqueeze chains of
+// PyTorch exports) is folded to constants, and the remaining operations
+// become Gorgonia ops (package internal/gop) over the project's kernels in
+// one gorgonia.ExprGraph run by a TapeMachine. Compiled graphs are kept per
+// input-shape signature and pooled, so concurrent callers never share a
+// VM and a new batch size costs one compilation.
+//
+// The package knows nothing of model names, stores or HTTP: package hub
+// builds on it.
+package engine

@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fmixzoo/zoo/internal/onnxpb"
+	"github.com/owulveryck/onnx-go"
+	"gorgonia.org/tensor"
+)
+
+// Tensor is a dense float32 tensor in row-major (C) order.
+type Tensor struct {
+	Shape []int
+	Data  []float32
+}
+
+// ValueInfo names a graph input or output and its declared shape, with -1
+// for dynamic (symbolic or unknown) dimensions.
+type ValueInfo struct {
+	Name  string
+	Shape []int
+}
+
+// UnsupportedOpError reports an operator the engine cannot run.
+type UnsupportedOpError struct {
+	Op     string
+	Domain string
+	Opset  int64
+}
+
+func (e *UnsupportedOpError) Error() string {
+	d := e.Domain
+	if d == "" {
+		d = "ai.onnx"
+	}
+	return fmt.Sprintf("engine: unsupported operator %s (domain %s, opset %d)", e.Op, d, e.Opset)
+}
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrMalformed: the bytes are not a valid ONNX model.
+	ErrMalformed = errors.New("engine: malformed ONNX model")
+	// ErrInput: Run's inputs do not fit the graph.
+	ErrInput = errors.New("engine: bad input")
+)
+
+// Model is a decoded ONNX graph ready to evaluate. Run compiles, on first
+// use of each set of input shapes, a Gorgonia ExprGraph in which
+// shape arithmetic is folded away and every remaining operation is a
+// Gorgonia op over our kernels; compiled graphs are pooled so concurrent
+// callers never share a VM.
+type Model struct {
+	inputs  []ValueInfo
+	outputs []ValueInfo
+	meta    map[string]string
+	opset   int64
+	g       *graphDef
+
+	mu    sync.Mutex
+	plans map[string]*plan
+	order []string // plan keys, oldest first
+}
+
+// maxPlans bounds how many input-shape signatures stay compiled.
+const maxPlans = 8
+
+// Read decodes an ONNX model (onnx-go parses the protobuf and drives our
+// backend) and checks that every operator is supported. It never panics on
+// malformed input.
+func Read(data []byte) (m *Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: decoder panic: %v", ErrMalformed, r)
+		}
+	}()
+	info, err := onnxpb.Inspect(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	opset := info.Opsets[""]
+	if v, ok := info.Opsets["ai.onnx"]; ok && opset == 0 {
+		opset = v
+	}
+	if opset == 0 {
+		opset = 1
+	}
+	for _, n := range info.Nodes {
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			return nil, &UnsupportedOpError{Op: n.OpType, Domain: n.Domain, Opset: info.Opsets[n.Domain]}
+		}
+		if _, ok := ops[n.OpType]; !ok {
+			return nil, &UnsupportedOpError{Op: n.OpType, Domain: n.Domain, Opset: opset}
+		}
+	}
+	b := newBackend()
+	om := onnx.NewModel(b)
+	if err := om.UnmarshalBinary(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	g, err := newGraphDef(b, om, info)
+	if err != nil {
+		return nil, err
+	}
+	m = &Model{meta: info.Metadata, opset: opset, g: g, plans: map[string]*plan{}}
+	for _, in := range g.inputs {
+		m.inputs = append(m.inputs, ValueInfo{Name: in, Shape: declared(info.Inputs, in)})
+	}
+	for _, out := range g.outputs {
+		m.outputs = append(m.outputs, ValueInfo{Name: out, Shape: declared(info.Outputs, out)})
+	}
+	return m, nil
+}
+
+func declared(vis []onnxpb.ValueInfo, name string) []int {
+	for _, vi := range vis {
+		if vi.Name == name && vi.Dims != nil {
+			s := make([]int, len(vi.Dims))
+			for i, d := range vi.Dims {
+				s[i] = int(d)
+			}
+			return s
+		}
+	}
+	return nil
+}
+
+// Inputs are the graph inputs Run expects, in order (initializers excluded).
+func (m *Model) Inputs() []ValueInfo { return cloneInfos(m.inputs) }
+
+// Outputs are the graph outputs Run returns, in order.
+func (m *Model) Outputs() []ValueInfo { return cloneInfos(m.outputs) }
+
+// Metadata is the model's metadata_props.
+func (m *Model) Metadata() map[string]string {
+	out := make(map[string]string, len(m.meta))
+	for k, v := range m.meta {
+		out[k] = v
+	}
+	return out
+}
+
+// Opset is the model's default-domain operator set version.
+func (m *Model) Opset() int64 { return m.opset }
+
+func cloneInfos(v []ValueInfo) []ValueInfo {
+	out := make([]ValueInfo, len(v))
+	for i, vi := range v {
+		out[i] = ValueInfo{Name: vi.Name, Shape: append([]int(nil), vi.Shape...)}
+	}
+	return out
+}
+
+// Run evaluates the graph on inputs given in graph-input order. Any
+// dimension declared dynamic (the batch, typically) may change from call
+// to call. Run is safe for concurrent use.
+func (m *Model) Run(ctx context.Context, inputs ...Tensor) (out []Tensor, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(inputs) != len(m.inputs) {
+		return nil, fmt.Errorf("%w: got %d inputs, the graph takes %d (%s)", ErrInput, len(inputs), len(m.inputs), names(m.inputs))
+	}
+	var key strings.Builder
+	for i, in := range inputs {
+		if err := checkInput(m.inputs[i], in); err != nil {
+			return nil, err
+		}
+		fmt.Fprint(&key, in.Shape, ";")
+	}
+	p, err := m.plan(key.String(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("engine: run: internal error: %v", r)
+		}
+	}()
+	return p.run(ctx, inputs)
+}
+
+func names(v []ValueInfo) string {
+	s := make([]string, len(v))
+	for i, vi := range v {
+		s[i] = fmt.Sprintf("%s%v", vi.Name, vi.Shape)
+	}
+	return strings.Join(s, ", ")
+}
+
+func checkInput(vi ValueInfo, in Tensor) error {
+	size := 1
+	for _, d := range in.Shape {
+		if d < 0 {
+			return fmt.Errorf("%w: input %s has negative dimension in shape %v", ErrInput, vi.Name, in.Shape)
+		}
+		size *= d
+	}
+	if size != len(in.Data) {
+		return fmt.Errorf("%w: input %s: shape %v holds %d values, got %d", ErrInput, vi.Name, in.Shape, size, len(in.Data))
+	}
+	if vi.Shape == nil {
+		return nil
+	}
+	if len(vi.Shape) != len(in.Shape) {
+		return fmt.Errorf("%w: input %s: want rank %d %v, got shape %v", ErrInput, vi.Name, len(vi.Shape), vi.Shape, in.Shape)
+	}
+	for i, d := range vi.Shape {
+		if d >= 0 && d != in.Shape[i] {
+			return fmt.Errorf("%w: input %s: want shape %v (-1 = any), got %v", ErrInput, vi.Name, vi.Shape, in.Shape)
+		}
+	}
+	return nil
+}
+
+// plan returns the compiled plan for these input shapes, building it once.
+func (m *Model) plan(key string, inputs []Tensor) (*plan, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.plans[key]; ok {
+		return p, nil
+	}
+	shapes := make([][]int, len(inputs))
+	for i, in := range inputs {
+		shapes[i] = append([]int(nil), in.Shape...)
+	}
+	p, err := compile(m.g, m.opset, shapes)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.order) >= maxPlans {
+		delete(m.plans, m.order[0])
+		m.order = m.order[1:]
+	}
+	m.plans[key] = p
+	m.order = append(m.order, key)
+	return p, nil
+}
+
+// graphDef is the decoded graph: inputs, constants and operations.
+type graphDef struct {
+	inputs  []string
+	outputs []string
+	consts  map[string]*value
+	ops     []opRecord
+	domains []string
+}
+
+func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info) (*graphDef, error) {
+	g := &graphDef{consts: map[string]*value{}, ops: b.ops}
+	isInput := map[int64]bool{}
+	for _, id := range om.Input {
+		isInput[id] = true
+		n, ok := b.nodes[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown input node %d", ErrMalformed, id)
+		}
+		g.inputs = append(g.inputs, n.name)
+	}
+	for _, id := range om.Output {
+		n, ok := b.nodes[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown output node %d", ErrMalformed, id)
+		}
+		g.outputs = append(g.outputs, n.name)
+	}
+	for _, n := range b.nodes {
+		if isInput[n.id] || n.output || n.t == nil || !info.Initializers[n.name] {
+			continue
+		}
+		v, err := valueOfTensor(n.t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: initializer %q: %v", ErrMalformed, n.name, err)
+		}
+		g.consts[n.name] = v
+	}
+	for i, r := range b.ops {
+		if i < len(info.Nodes) && info.Nodes[i].OpType != r.op.Name {
+			return nil, fmt.Errorf("%w: node %d is %s in the protobuf but %s in the decoded graph", ErrMalformed, i, info.Nodes[i].OpType, r.op.Name)
+		}
+	}
+	return g, nil
+}
+
+// valueOfTensor converts a decoded tensor into a constant value.
+func valueOfTensor(t tensor.Tensor) (*value, error) {
+	shape := append([]int(nil), t.Shape()...)
+	if t.Shape().IsScalar() {
+		shape = []int{}
+	}
+	d, ok := t.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("unsupported tensor %T", t)
+	}
+	switch d.Dtype() {
+	case tensor.Float32:
+		return constF(shape, append([]float32(nil), d.Float32s()...)), nil
+	case tensor.Float64:
+		src := d.Float64s()
+		f := make([]float32, len(src))
+		for i, v := range src {
+			f[i] = float32(v)
+		}
+		return constF(shape, f), nil
+	case tensor.Int64:
+		return constI(shape, append([]int64(nil), d.Int64s()...)), nil
+	case tensor.Int32:
+		src := d.Int32s()
+		out := make([]int64, len(src))
+		for i, v := range src {
+			out[i] = int64(v)
+		}
+		return constI(shape, out), nil
+	}
+	return nil, fmt.Errorf("unsupported data type %v", d.Dtype())
+}

@@ -1,0 +1,598 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/fmixzoo/zoo/internal/nn"
+)
+
+// window2d is the geometry shared by 2-D convolution and pooling (1-D
+// inputs are planned as H = 1).
+type window2d struct {
+	kh, kw, sh, sw, dh, dw int
+	pt, pl, pb, pr         int
+	h, w, oh, ow           int
+}
+
+func (c *opCtx) window(a attrs, spatial []int, kernel []int, ceil bool) (window2d, error) {
+	nd := len(spatial)
+	if nd < 1 || nd > 2 {
+		return window2d{}, fmt.Errorf("%d-D windows are not supported (1-D and 2-D are)", nd)
+	}
+	get := func(name string, n int, def int64) ([]int, error) {
+		v, ok := a.ints(name)
+		if !ok {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = int(def)
+			}
+			return out, nil
+		}
+		if len(v) != n {
+			return nil, fmt.Errorf("attribute %s has %d values, want %d", name, len(v), n)
+		}
+		out := make([]int, n)
+		for i, x := range v {
+			out[i] = int(x)
+		}
+		return out, nil
+	}
+	strides, err := get("strides", nd, 1)
+	if err != nil {
+		return window2d{}, err
+	}
+	dil, err := get("dilations", nd, 1)
+	if err != nil {
+		return window2d{}, err
+	}
+	pads, err := get("pads", 2*nd, 0)
+	if err != nil {
+		return window2d{}, err
+	}
+	for i := 0; i < nd; i++ {
+		if strides[i] < 1 || dil[i] < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i+nd] < 0 {
+			return window2d{}, errors.New("kernel, strides and dilations must be positive and pads non-negative")
+		}
+	}
+	out := make([]int, nd)
+	autoPad := a.str("auto_pad", "NOTSET")
+	for i := 0; i < nd; i++ {
+		ext := (kernel[i]-1)*dil[i] + 1
+		switch autoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			out[i] = (spatial[i] + strides[i] - 1) / strides[i]
+			total := max(0, (out[i]-1)*strides[i]+ext-spatial[i])
+			small, big := total/2, total-total/2
+			if autoPad == "SAME_UPPER" {
+				pads[i], pads[i+nd] = small, big
+			} else {
+				pads[i], pads[i+nd] = big, small
+			}
+			continue
+		case "VALID":
+			pads[i], pads[i+nd] = 0, 0
+		case "NOTSET", "":
+		default:
+			return window2d{}, fmt.Errorf("auto_pad %q", autoPad)
+		}
+		num := spatial[i] + pads[i] + pads[i+nd] - ext
+		if num < 0 {
+			return window2d{}, fmt.Errorf("window %d larger than padded input %d", ext, spatial[i]+pads[i]+pads[i+nd])
+		}
+		out[i] = num/strides[i] + 1
+		if ceil && num%strides[i] != 0 {
+			out[i]++
+			if (out[i]-1)*strides[i] >= spatial[i]+pads[i] {
+				out[i]--
+			}
+		}
+	}
+	g := window2d{kh: 1, kw: kernel[nd-1], sh: 1, sw: strides[nd-1], dh: 1, dw: dil[nd-1],
+		pl: pads[nd-1], pr: pads[2*nd-1], h: 1, w: spatial[nd-1], oh: 1, ow: out[nd-1]}
+	if nd == 2 {
+		g.kh, g.sh, g.dh, g.pt, g.pb, g.h, g.oh = kernel[0], strides[0], dil[0], pads[0], pads[2], spatial[0], out[0]
+	}
+	return g, nil
+}
+
+func (g window2d) outShape(n, c int, nd int) []int {
+	if nd == 1 {
+		return []int{n, c, g.ow}
+	}
+	return []int{n, c, g.oh, g.ow}
+}
+
+// im2col writes the patches of one group of one image, cin channels of
+// x (h×w each), as a (cin·kh·kw) × (oh·ow) matrix.
+func (g window2d) im2col(x []float32, cin int, col []float32) {
+	ohw := g.oh * g.ow
+	r := 0
+	for ci := 0; ci < cin; ci++ {
+		xc := x[ci*g.h*g.w:]
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				row := col[r*ohw : (r+1)*ohw]
+				r++
+				i := 0
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.sh - g.pt + ky*g.dh
+					if iy < 0 || iy >= g.h {
+						clear(row[i : i+g.ow])
+						i += g.ow
+						continue
+					}
+					xr := xc[iy*g.w : (iy+1)*g.w]
+					ix := -g.pl + kx*g.dw
+					for ox := 0; ox < g.ow; ox++ {
+						if ix >= 0 && ix < g.w {
+							row[i] = xr[ix]
+						} else {
+							row[i] = 0
+						}
+						ix += g.sw
+						i++
+					}
+				}
+			}
+		}
+	}
+}
+
+func (g window2d) pointwise() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
+}
+
+func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
+	if err := need(in, 2); err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	var b *value
+	if len(in) > 2 {
+		b = in[2]
+	}
+	if len(x.shape) < 3 || len(x.shape) != len(w.shape) {
+		return nil, fmt.Errorf("input %v and weight %v ranks differ or are below 3", x.shape, w.shape)
+	}
+	group := int(a.int("group", 1))
+	n, cin := x.shape[0], x.shape[1]
+	m := w.shape[0]
+	if group < 1 || cin%group != 0 || m%group != 0 || w.shape[1] != cin/group {
+		return nil, fmt.Errorf("weight %v does not fit input %v with group %d", w.shape, x.shape, group)
+	}
+	if b != nil && (len(b.shape) != 1 || b.shape[0] != m) {
+		return nil, fmt.Errorf("bias shape %v, want [%d]", b.shape, m)
+	}
+	kernel := w.shape[2:]
+	if ks, ok := a.ints("kernel_shape"); ok {
+		if len(ks) != len(kernel) {
+			return nil, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.shape)
+		}
+		for i, k := range ks {
+			if int(k) != kernel[i] {
+				return nil, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.shape)
+			}
+		}
+	}
+	g, err := c.window(a, x.shape[2:], kernel, false)
+	if err != nil {
+		return nil, err
+	}
+	out := g.outShape(n, m, len(x.shape)-2)
+	cg, mg := cin/group, m/group
+	krows := cg * g.kh * g.kw
+	ohw := g.oh * g.ow
+	colPool := sync.Pool{New: func() any { s := make([]float32, krows*ohw); return &s }}
+	fn := func(d [][]float32, y []float32) {
+		xd, wd := d[0], d[1]
+		var bias []float32
+		if len(d) > 2 {
+			bias = d[2]
+		}
+		image := func(img int, gemm func(m, n, k int, a, b, c []float32, acc bool)) {
+			colp := colPool.Get().(*[]float32)
+			defer colPool.Put(colp)
+			for gi := 0; gi < group; gi++ {
+				xs := xd[(img*cin+gi*cg)*g.h*g.w:]
+				ys := y[(img*m+gi*mg)*ohw : (img*m+(gi+1)*mg)*ohw]
+				ws := wd[gi*mg*krows : (gi+1)*mg*krows]
+				var src []float32
+				if g.pointwise() {
+					src = xs[:krows*ohw]
+				} else {
+					g.im2col(xs, cg, *colp)
+					src = *colp
+				}
+				gemm(mg, ohw, krows, ws, src, ys, false)
+				if bias != nil {
+					for k := 0; k < mg; k++ {
+						bv := bias[gi*mg+k]
+						row := ys[k*ohw : (k+1)*ohw]
+						for i := range row {
+							row[i] += bv
+						}
+					}
+				}
+			}
+		}
+		if n == 1 {
+			image(0, nn.GemmNN)
+			return
+		}
+		nn.Parallel(n, n*m*ohw*krows, func(lo, hi int) {
+			for img := lo; img < hi; img++ {
+				image(img, nn.GemmNNSerial)
+			}
+		})
+	}
+	args := []*value{x, w}
+	if b != nil {
+		args = append(args, b)
+	}
+	return []*value{c.emit("Conv", args, out, fn)}, nil
+}
+
+func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
+	if err := need(in, 5); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if len(x.shape) < 2 {
+		return nil, fmt.Errorf("input shape %v has no channel axis", x.shape)
+	}
+	ch := x.shape[1]
+	for i := 1; i < 5; i++ {
+		if in[i].size() != ch {
+			return nil, fmt.Errorf("input %d has %d values for %d channels", i, in[i].size(), ch)
+		}
+	}
+	eps := float64(a.float("epsilon", 1e-5))
+	inner := shapeSize(x.shape[2:])
+	return []*value{c.emit("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
+		xd, s, b, mean, variance := d[0], d[1], d[2], d[3], d[4]
+		for nc := 0; nc < len(xd)/inner; nc++ {
+			k := nc % ch
+			scale := float32(float64(s[k]) / math.Sqrt(float64(variance[k])+eps))
+			shift := b[k] - mean[k]*scale
+			for i, v := range xd[nc*inner : (nc+1)*inner] {
+				y[nc*inner+i] = v*scale + shift
+			}
+		}
+	})}, nil
+}
+
+func pool(isMax bool) opFunc {
+	return func(c *opCtx, a attrs, in []*value) ([]*value, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		if len(c.node.outputs) > 1 && c.node.outputs[1] != "" {
+			return nil, errors.New("the Indices output is not supported")
+		}
+		x := in[0]
+		if len(x.shape) < 3 {
+			return nil, fmt.Errorf("input shape %v is not N×C×spatial", x.shape)
+		}
+		ks, ok := a.ints("kernel_shape")
+		if !ok {
+			return nil, errors.New("kernel_shape is required")
+		}
+		kernel := make([]int, len(ks))
+		for i, k := range ks {
+			kernel[i] = int(k)
+		}
+		if len(kernel) != len(x.shape)-2 {
+			return nil, fmt.Errorf("kernel_shape %v does not fit input %v", ks, x.shape)
+		}
+		g, err := c.window(a, x.shape[2:], kernel, a.int("ceil_mode", 0) != 0)
+		if err != nil {
+			return nil, err
+		}
+		includePad := a.int("count_include_pad", 0) != 0
+		n, ch := x.shape[0], x.shape[1]
+		out := g.outShape(n, ch, len(x.shape)-2)
+		name := "AveragePool"
+		if isMax {
+			name = "MaxPool"
+		}
+		return []*value{c.emit(name, in[:1], out, func(d [][]float32, y []float32) {
+			nn.Parallel(n*ch, n*ch*g.oh*g.ow*g.kh*g.kw, func(lo, hi int) {
+				for nc := lo; nc < hi; nc++ {
+					xp := d[0][nc*g.h*g.w : (nc+1)*g.h*g.w]
+					yp := y[nc*g.oh*g.ow : (nc+1)*g.oh*g.ow]
+					for oy := 0; oy < g.oh; oy++ {
+						for ox := 0; ox < g.ow; ox++ {
+							y0, x0 := oy*g.sh-g.pt, ox*g.sw-g.pl
+							best := float32(math.Inf(-1))
+							var sum float32
+							count, padded := 0, 0
+							for ky := 0; ky < g.kh; ky++ {
+								iy := y0 + ky*g.dh
+								if iy >= g.h+g.pb {
+									break
+								}
+								for kx := 0; kx < g.kw; kx++ {
+									ix := x0 + kx*g.dw
+									if ix >= g.w+g.pr {
+										break
+									}
+									padded++
+									if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+										continue
+									}
+									v := xp[iy*g.w+ix]
+									best = max(best, v)
+									sum += v
+									count++
+								}
+							}
+							switch {
+							case isMax:
+								yp[oy*g.ow+ox] = best
+							case includePad:
+								yp[oy*g.ow+ox] = sum / float32(padded)
+							case count > 0:
+								yp[oy*g.ow+ox] = sum / float32(count)
+							default:
+								yp[oy*g.ow+ox] = 0
+							}
+						}
+					}
+				}
+			})
+		})}, nil
+	}
+}
+
+func globalPool(isMax bool) opFunc {
+	return func(c *opCtx, _ attrs, in []*value) ([]*value, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		x := in[0]
+		if len(x.shape) < 3 {
+			return nil, fmt.Errorf("input shape %v is not N×C×spatial", x.shape)
+		}
+		out := []int{x.shape[0], x.shape[1]}
+		for range x.shape[2:] {
+			out = append(out, 1)
+		}
+		inner := shapeSize(x.shape[2:])
+		return []*value{c.emit(c.node.op.Name, in[:1], out, func(d [][]float32, y []float32) {
+			for i := range y {
+				row := d[0][i*inner : (i+1)*inner]
+				if isMax {
+					m := float32(math.Inf(-1))
+					for _, v := range row {
+						m = max(m, v)
+					}
+					y[i] = m
+					continue
+				}
+				var s float64
+				for _, v := range row {
+					s += float64(v)
+				}
+				y[i] = float32(s / float64(inner))
+			}
+		})}, nil
+	}
+}
+
+func gemm(c *opCtx, a attrs, in []*value) ([]*value, error) {
+	if err := need(in, 2); err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	if len(x.shape) != 2 || len(w.shape) != 2 {
+		return nil, fmt.Errorf("inputs %v and %v are not matrices", x.shape, w.shape)
+	}
+	ta, tb := a.int("transA", 0) != 0, a.int("transB", 0) != 0
+	alpha, beta := a.float("alpha", 1), a.float("beta", 1)
+	m, k := x.shape[0], x.shape[1]
+	if ta {
+		m, k = k, m
+	}
+	k2, n := w.shape[0], w.shape[1]
+	if tb {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		return nil, fmt.Errorf("inner dimensions differ: %v and %v (transA %v, transB %v)", x.shape, w.shape, ta, tb)
+	}
+	args := []*value{x, w}
+	var cs []int
+	if len(in) > 2 && in[2] != nil {
+		out, err := broadcast(in[2].shape, []int{m, n})
+		if err != nil || !equalShape(out, []int{m, n}) {
+			return nil, fmt.Errorf("C %v does not broadcast to %v", in[2].shape, []int{m, n})
+		}
+		args = append(args, in[2])
+		cs = bstrides(in[2].shape, []int{m, n})
+	}
+	return []*value{c.emit("Gemm", args, []int{m, n}, func(d [][]float32, y []float32) {
+		A, B := d[0], d[1]
+		if ta {
+			A = transpose2(A, k, m)
+		}
+		switch {
+		case tb:
+			nn.GemmNT(m, n, k, A, B, y, false)
+		default:
+			nn.GemmNN(m, n, k, A, B, y, false)
+		}
+		if alpha != 1 {
+			for i := range y {
+				y[i] *= alpha
+			}
+		}
+		if cs != nil {
+			cd := d[2]
+			forBroadcast([]int{m, n}, cs, cs, func(o, ic, _ int) { y[o] += beta * cd[ic] })
+		}
+	})}, nil
+}
+
+func transpose2(a []float32, rows, cols int) []float32 {
+	t := make([]float32, len(a))
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			t[j*rows+i] = a[i*cols+j]
+		}
+	}
+	return t
+}
+
+func matmul(c *opCtx, _ attrs, in []*value) ([]*value, error) {
+	if err := need(in, 2); err != nil {
+		return nil, err
+	}
+	as, bs := in[0].shape, in[1].shape
+	if len(as) == 0 || len(bs) == 0 {
+		return nil, errors.New("scalar operands")
+	}
+	a2, b2 := as, bs
+	if len(a2) == 1 {
+		a2 = []int{1, as[0]}
+	}
+	if len(b2) == 1 {
+		b2 = []int{bs[0], 1}
+	}
+	m, k, k2, n := a2[len(a2)-2], a2[len(a2)-1], b2[len(b2)-2], b2[len(b2)-1]
+	if k != k2 {
+		return nil, fmt.Errorf("inner dimensions of %v and %v differ", as, bs)
+	}
+	batch, err := broadcast(a2[:len(a2)-2], b2[:len(b2)-2])
+	if err != nil {
+		return nil, err
+	}
+	out := append(append([]int(nil), batch...), m, n)
+	sa, sb := bstrides(a2[:len(a2)-2], batch), bstrides(b2[:len(b2)-2], batch)
+	final := append([]int(nil), batch...)
+	if len(as) > 1 {
+		final = append(final, m)
+	}
+	if len(bs) > 1 {
+		final = append(final, n)
+	}
+	_ = out
+	return []*value{c.emit("MatMul", in[:2], final, func(d [][]float32, y []float32) {
+		forBroadcast(batch, sa, sb, func(o, ia, ib int) {
+			nn.GemmNN(m, n, k, d[0][ia*m*k:(ia+1)*m*k], d[1][ib*k*n:(ib+1)*k*n], y[o*m*n:(o+1)*m*n], false)
+		})
+	})}, nil
+}
+
+func softmax(logOut bool) opFunc {
+	return func(c *opCtx, a attrs, in []*value) ([]*value, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		x := in[0]
+		r := len(x.shape)
+		def := int64(-1)
+		if c.opset < 13 {
+			def = 1
+		}
+		axis := int(a.int("axis", def))
+		if axis < 0 {
+			axis += r
+		}
+		if axis < 0 || axis >= max(r, 1) {
+			return nil, fmt.Errorf("axis %d out of range for shape %v", axis, x.shape)
+		}
+		var outer, dim, inner int
+		if c.opset < 13 {
+			outer, dim, inner = shapeSize(x.shape[:axis]), shapeSize(x.shape[axis:]), 1
+		} else {
+			outer, dim, inner = shapeSize(x.shape[:axis]), x.shape[axis], shapeSize(x.shape[axis+1:])
+		}
+		return []*value{c.emit(c.node.op.Name, in[:1], x.shape, func(d [][]float32, y []float32) {
+			for o := 0; o < outer; o++ {
+				for i := 0; i < inner; i++ {
+					base := o*dim*inner + i
+					m := float32(math.Inf(-1))
+					for j := 0; j < dim; j++ {
+						m = max(m, d[0][base+j*inner])
+					}
+					var s float64
+					for j := 0; j < dim; j++ {
+						s += math.Exp(float64(d[0][base+j*inner] - m))
+					}
+					ls := math.Log(s)
+					for j := 0; j < dim; j++ {
+						z := float64(d[0][base+j*inner]-m) - ls
+						if logOut {
+							y[base+j*inner] = float32(z)
+						} else {
+							y[base+j*inner] = float32(math.Exp(z))
+						}
+					}
+				}
+			}
+		})}, nil
+	}
+}
+
+func reduceMean(c *opCtx, a attrs, in []*value) ([]*value, error) {
+	if err := need(in, 1); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	r := len(x.shape)
+	axes, ok := a.ints("axes")
+	if len(in) > 1 && in[1] != nil {
+		v, err := in[1].ints()
+		if err != nil {
+			return nil, err
+		}
+		axes, ok = v, true
+	}
+	reduce := make([]bool, r)
+	if !ok || len(axes) == 0 {
+		if a.int("noop_with_empty_axes", 0) != 0 {
+			return identity(c, a, in[:1])
+		}
+		for i := range reduce {
+			reduce[i] = true
+		}
+	}
+	for _, ax := range axes {
+		if ax < 0 {
+			ax += int64(r)
+		}
+		if ax < 0 || int(ax) >= r {
+			return nil, fmt.Errorf("axis %d out of range for shape %v", ax, x.shape)
+		}
+		reduce[ax] = true
+	}
+	keep := a.int("keepdims", 1) != 0
+	var out, kept []int
+	count := 1
+	for i, d := range x.shape {
+		if reduce[i] {
+			count *= d
+			kept = append(kept, 1)
+			if keep {
+				out = append(out, 1)
+			}
+		} else {
+			kept = append(kept, d)
+			out = append(out, d)
+		}
+	}
+	if out == nil {
+		out = []int{}
+	}
+	st := bstrides(kept, x.shape)
+	return []*value{c.emit("ReduceMean", in[:1], out, func(d [][]float32, y []float32) {
+		acc := make([]float64, len(y))
+		forBroadcast(x.shape, st, st, func(o, iy, _ int) { acc[iy] += float64(d[0][o]) })
+		for i := range y {
+			y[i] = float32(acc[i] / float64(count))
+		}
+	})}, nil
+}

@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fmixzoo/zoo/internal/gop"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// value is one tensor of a plan: a constant (folded at compile time, float
+// or int64) or a runtime float tensor computed by a step.
+type value struct {
+	shape []int
+	f     []float32 // constant float data
+	i     []int64   // constant int data
+	isInt bool
+	konst bool
+	step  *step // producer of a runtime value; nil for graph inputs
+	input int   // graph input index of a runtime input, else -1
+	uses  int   // runtime consumers
+}
+
+func constF(shape []int, f []float32) *value {
+	return &value{shape: shape, f: f, konst: true, input: -1}
+}
+func constI(shape []int, i []int64) *value {
+	return &value{shape: shape, i: i, isInt: true, konst: true, input: -1}
+}
+
+func (v *value) size() int { return shapeSize(v.shape) }
+
+func shapeSize(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// kernel computes a step's output from its inputs' data.
+type kernel func(in [][]float32, out []float32)
+
+// step is one runtime operation of a plan.
+type step struct {
+	name string
+	in   []*value // runtime or constant inputs
+	out  *value
+	fn   kernel
+}
+
+// plan is a graph compiled for one set of input shapes.
+type plan struct {
+	inputs  []*value
+	outputs []*value
+	steps   []*step
+	pool    chan *instance
+}
+
+// instance is one Gorgonia ExprGraph and VM of a plan; a caller holds it
+// for the duration of one Run.
+type instance struct {
+	inputs  []*G.Node
+	outputs []*G.Node // nil where the output is a constant or an input
+	vm      G.VM
+}
+
+// compile plans the graph for concrete input shapes: it infers every
+// shape, folds everything that does not depend on the inputs (all shape
+// arithmetic among it) and keeps the rest as steps.
+func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
+	env := map[string]*value{}
+	for k, v := range g.consts {
+		env[k] = v
+	}
+	p := &plan{pool: make(chan *instance, 64)}
+	for i, name := range g.inputs {
+		v := &value{shape: shapes[i], input: i}
+		env[name] = v
+		p.inputs = append(p.inputs, v)
+	}
+	ctx := &opCtx{opset: opset}
+	for _, rec := range g.ops {
+		inputs := rec.inputs
+		if rec.op.Name == "Constant" {
+			inputs = nil // onnx-go gives input-less nodes a fake input
+		}
+		in := make([]*value, len(inputs))
+		for j, name := range inputs {
+			if name == "" {
+				continue
+			}
+			v, ok := env[name]
+			if !ok {
+				return nil, fmt.Errorf("%w: %s node reads %q, which no initializer, input or earlier node provides", ErrMalformed, rec.op.Name, name)
+			}
+			in[j] = v
+		}
+		ctx.node = rec
+		outs, err := ops[rec.op.Name](ctx, attrs(rec.op.Attributes), in)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %s (outputs %v): %w", rec.op.Name, rec.outputs, err)
+		}
+		for j, name := range rec.outputs {
+			if j < len(outs) && outs[j] != nil && name != "" {
+				env[name] = outs[j]
+			}
+		}
+		p.steps = append(p.steps, ctx.steps...)
+		ctx.steps = nil
+	}
+	for _, name := range g.outputs {
+		v, ok := env[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: output %q is never computed", ErrMalformed, name)
+		}
+		p.outputs = append(p.outputs, v)
+	}
+	return p, nil
+}
+
+// newInstance builds the plan's Gorgonia graph: graph inputs are input
+// nodes, each step a gop.Op applied to the nodes of its runtime inputs.
+func (p *plan) newInstance() (*instance, error) {
+	g := G.NewGraph()
+	inst := &instance{}
+	nodes := map[*value]*G.Node{}
+	for i, v := range p.inputs {
+		if len(v.shape) == 0 {
+			return nil, fmt.Errorf("%w: scalar graph input %d", ErrInput, i)
+		}
+		n := G.NewTensor(g, G.Float32, len(v.shape), G.WithShape(v.shape...), G.WithName(fmt.Sprintf("input%d", i)))
+		nodes[v] = n
+		inst.inputs = append(inst.inputs, n)
+	}
+	for id, s := range p.steps {
+		s := s
+		var args []*G.Node
+		var dims []int
+		var slots []int // for each of s.in: index into the gop's inputs, or -1 for constants
+		for _, v := range s.in {
+			if v == nil || v.konst {
+				slots = append(slots, -1)
+				continue
+			}
+			n, ok := nodes[v]
+			if !ok {
+				return nil, fmt.Errorf("engine: step %s reads a value no earlier step produced", s.name)
+			}
+			slots = append(slots, len(args))
+			args = append(args, n)
+			dims = append(dims, len(v.shape))
+		}
+		if len(args) == 0 {
+			return nil, fmt.Errorf("engine: step %s has no runtime input", s.name)
+		}
+		outShape := tensor.Shape(append([]int(nil), s.out.shape...))
+		o := &gop.Op{
+			Name: s.name, ID: id + 1, InDims: dims, OutDim: len(s.out.shape),
+			Out: func([]tensor.Shape) (tensor.Shape, error) { return outShape.Clone(), nil },
+			Fn: func(in [][]float32, _ []tensor.Shape, out []float32) error {
+				data := make([][]float32, len(s.in))
+				for j, v := range s.in {
+					switch {
+					case slots[j] >= 0:
+						data[j] = in[slots[j]]
+					case v != nil:
+						data[j] = v.f
+					}
+				}
+				s.fn(data, out)
+				return nil
+			},
+		}
+		n, err := G.ApplyOp(o, args...)
+		if err != nil {
+			return nil, fmt.Errorf("engine: build %s: %w", s.name, err)
+		}
+		nodes[s.out] = n
+	}
+	for _, v := range p.outputs {
+		inst.outputs = append(inst.outputs, nodes[v])
+	}
+	inst.vm = G.NewTapeMachine(g)
+	return inst, nil
+}
+
+func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
+	var inst *instance
+	select {
+	case inst = <-p.pool:
+	default:
+		var err error
+		if inst, err = p.newInstance(); err != nil {
+			return nil, err
+		}
+	}
+	for i, n := range inst.inputs {
+		t := tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
+		if err := G.Let(n, t); err != nil {
+			return nil, fmt.Errorf("engine: bind input %d: %w", i, err)
+		}
+	}
+	err := inst.vm.RunAll()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		inst.vm.Reset()
+		p.put(inst)
+		return nil, fmt.Errorf("engine: run: %w", err)
+	}
+	out := make([]Tensor, len(p.outputs))
+	for i, v := range p.outputs {
+		out[i] = Tensor{Shape: append([]int(nil), v.shape...)}
+		switch {
+		case v.konst && v.isInt:
+			out[i].Data = make([]float32, len(v.i))
+			for j, x := range v.i {
+				out[i].Data[j] = float32(x)
+			}
+		case v.konst:
+			out[i].Data = append([]float32(nil), v.f...)
+		case v.input >= 0:
+			out[i].Data = append([]float32(nil), inputs[v.input].Data...)
+		default:
+			out[i].Data = append([]float32(nil), valueData(inst.outputs[i].Value())...)
+		}
+	}
+	inst.vm.Reset()
+	p.put(inst)
+	return out, nil
+}
+
+func (p *plan) put(inst *instance) {
+	select {
+	case p.pool <- inst:
+	default:
+	}
+}
+
+func valueData(v G.Value) []float32 {
+	switch t := v.(type) {
+	case *tensor.Dense:
+		return t.Float32s()
+	case *G.F32:
+		return []float32{float32(*t)}
+	}
+	return nil
+}
