@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/color/palette"
 	"image/draw"
 	"image/gif"
 	"math"
@@ -120,7 +119,7 @@ func SliceGIF(o Options) (*gif.GIF, error) {
 	}
 	cw, ch := w*o.Scale, h*o.Scale
 	bounds := image.Rect(0, 0, 2*cw+3*gap, ch+2*gap)
-	pal := append(color.Palette(nil), palette.Plan9...)
+	pal := gifPalette()
 	anim := &gif.GIF{Config: image.Config{ColorModel: pal, Width: bounds.Dx(), Height: bounds.Dy()}}
 	frame := image.NewRGBA(bounds)
 	n := h * w
@@ -134,6 +133,18 @@ func SliceGIF(o Options) (*gif.GIF, error) {
 		anim.Delay = append(anim.Delay, 8)
 	}
 	return anim, nil
+}
+
+// gifPalette holds 128 shades of the colour map, 127 greys and white.
+func gifPalette() color.Palette {
+	pal := make(color.Palette, 0, 256)
+	for i := 0; i < 128; i++ {
+		pal = append(pal, viridis(float64(i)/127))
+	}
+	for i := 0; i < 127; i++ {
+		pal = append(pal, grey(float64(i)/126))
+	}
+	return append(pal, color.White)
 }
 
 // Generated returns n synthetic h×w pictures (blobs, stripes and

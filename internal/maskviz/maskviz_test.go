@@ -76,6 +76,16 @@ func TestSliceGIF(t *testing.T) {
 		}
 	}
 	assert.True(t, differ, "slices differ")
+
+	// The mask half of every frame is exactly black and white.
+	for _, f := range anim.Image {
+		for y := gap; y < gap+12*3; y++ {
+			for x := 2*gap + 14*3; x < 2*gap+2*14*3; x++ {
+				c := color.RGBAModel.Convert(f.At(x, y)).(color.RGBA)
+				require.True(t, c == color.RGBA{0, 0, 0, 255} || c == color.RGBA{255, 255, 255, 255}, "mask pixel %v", c)
+			}
+		}
+	}
 }
 
 func TestShapeErrors(t *testing.T) {
