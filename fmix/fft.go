@@ -70,3 +70,60 @@ func (r *radix2) inverse(a []complex128) {
 		}
 	}
 }
+
+// realInverseFFT is an unnormalised inverse real DFT of one fixed length
+// n from its n/2+1 half-spectrum coefficients, ignoring the imaginary parts
+// of bins 0 and n/2 as a real transform does (numpy's irfft, gonum's
+// FFT.Sequence). coef is clobbered.
+type realInverseFFT interface {
+	sequence(dst []float64, coef []complex128)
+}
+
+// newRealInverseFFT returns a plan for length n: a half-length radix-2
+// complex transform for powers of two from 4 on, gonum's FFTPACK otherwise.
+func newRealInverseFFT(n int) realInverseFFT {
+	if n >= 4 && n&(n-1) == 0 {
+		r := &realRadix2{half: newRadix2(n / 2), tw: make([]complex128, n/2), z: make([]complex128, n/2)}
+		for k := range r.tw {
+			c, s := unitCircle(k, n)
+			r.tw[k] = complex(c, s)
+		}
+		return r
+	}
+	return gonumRealFFT{fourier.NewFFT(n)}
+}
+
+type gonumRealFFT struct{ t *fourier.FFT }
+
+func (g gonumRealFFT) sequence(dst []float64, coef []complex128) { g.t.Sequence(dst, coef) }
+
+// realRadix2 computes the n real samples as the n/2 complex samples
+// z[m] = x[2m] + i·x[2m+1], the inverse transform of
+// Z[k] = (X[k] + X[k+n/2]) + i·(X[k] - X[k+n/2])·e^{2πik/n}, where
+// X[k+n/2] = conj(X[n/2-k]) by Hermitian symmetry.
+type realRadix2 struct {
+	half *radix2
+	tw   []complex128 // e^{2πi·k/n}, k < n/2
+	z    []complex128
+}
+
+func (r *realRadix2) sequence(dst []float64, coef []complex128) {
+	h := len(r.z)
+	coef[0] = complex(real(coef[0]), 0)
+	coef[h] = complex(real(coef[h]), 0)
+	for k := 0; k < h; k++ {
+		x := coef[k]
+		y := coef[h-k]
+		y = complex(real(y), -imag(y)) // X[k+n/2]
+		a := x + y
+		d := x - y
+		w := r.tw[k]
+		b := complex(real(d)*real(w)-imag(d)*imag(w), real(d)*imag(w)+imag(d)*real(w))
+		r.z[k] = complex(real(a)-imag(b), imag(a)+real(b)) // a + i·b
+	}
+	r.half.inverse(r.z)
+	dst = dst[:2*h]
+	for m, v := range r.z {
+		dst[2*m], dst[2*m+1] = real(v), imag(v)
+	}
+}

@@ -3,8 +3,6 @@ package fmix
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // LowFreqImage builds the min-max normalised low-frequency image from
@@ -77,7 +75,7 @@ type plan struct {
 
 	// Last axis: a real inverse FFT, or a closed form when at most two bins
 	// (harmonics 0 and 1) survive, as in the Official variant.
-	rfft       *fourier.FFT
+	rfft       realInverseFFT
 	coef       []complex128
 	cosT, sinT []float64
 
@@ -180,7 +178,7 @@ func newPlan(shape []int, decay float64, v Variant) (*plan, error) {
 			p.cosT[k], p.sinT[k] = unitCircle(k, s)
 		}
 	} else {
-		p.rfft = fourier.NewFFT(s)
+		p.rfft = newRealInverseFFT(s)
 		p.coef = make([]complex128, last)
 	}
 	p.raw = make([]float64, p.n)
@@ -323,7 +321,7 @@ func (p *plan) inverseLast() (mn, mx float64) {
 		copy(p.coef, p.work[row*bins:(row+1)*bins])
 		clear(p.coef[bins:])
 		out := p.raw[row*s : (row+1)*s]
-		p.rfft.Sequence(out, p.coef)
+		p.rfft.sequence(out, p.coef)
 		for _, x := range out {
 			if x < mn {
 				mn = x
