@@ -272,25 +272,39 @@ func hardSigmoid(c *opCtx, a attrs, in []*value) ([]*value, error) {
 }
 
 func clip(c *opCtx, a attrs, in []*value) ([]*value, error) {
+	if err := need(in, 1); err != nil {
+		return nil, err
+	}
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	args := []*value{in[0], nil, nil}
 	if c.opset < 11 {
 		lo, hi = a.float("min", lo), a.float("max", hi)
 	} else {
-		for i, p := range []*float32{&lo, &hi} {
-			if len(in) > i+1 && in[i+1] != nil {
-				if !in[i+1].konst || in[i+1].size() != 1 {
-					return nil, errors.New("min and max must be constant scalars")
+		for i := 1; i <= 2; i++ {
+			if len(in) > i && in[i] != nil {
+				if in[i].size() != 1 {
+					return nil, fmt.Errorf("input %d must be a scalar", i)
 				}
-				*p = in[i+1].floats()[0]
+				args[i] = in[i]
 			}
 		}
 	}
-	return unary(func(x float32) float32 {
-		if x != x {
-			return x
+	return []*value{c.emit("Clip", args, in[0].shape, func(d [][]float32, out []float32) {
+		l, h := lo, hi
+		if d[1] != nil {
+			l = d[1][0]
 		}
-		return min(max(x, lo), hi)
-	})(c, a, in[:1])
+		if d[2] != nil {
+			h = d[2][0]
+		}
+		for i, x := range d[0] {
+			if x != x {
+				out[i] = x
+				continue
+			}
+			out[i] = min(max(x, l), h)
+		}
+	})}, nil
 }
 
 // broadcast computes numpy's broadcast shape of two shapes.

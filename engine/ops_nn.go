@@ -17,11 +17,30 @@ type window2d struct {
 	h, w, oh, ow           int
 }
 
+// windowND is the geometry of an N-D window over spatial dimensions.
+type windowND struct {
+	kernel, strides, dil, padBegin, padEnd, in, out []int
+}
+
 func (c *opCtx) window(a attrs, spatial []int, kernel []int, ceil bool) (window2d, error) {
 	nd := len(spatial)
 	if nd < 1 || nd > 2 {
-		return window2d{}, fmt.Errorf("%d-D windows are not supported (1-D and 2-D are)", nd)
+		return window2d{}, fmt.Errorf("%d-D windows are not supported here (1-D and 2-D are)", nd)
 	}
+	w, err := c.windowND(a, spatial, kernel, ceil)
+	if err != nil {
+		return window2d{}, err
+	}
+	g := window2d{kh: 1, kw: w.kernel[nd-1], sh: 1, sw: w.strides[nd-1], dh: 1, dw: w.dil[nd-1],
+		pl: w.padBegin[nd-1], pr: w.padEnd[nd-1], h: 1, w: spatial[nd-1], oh: 1, ow: w.out[nd-1]}
+	if nd == 2 {
+		g.kh, g.sh, g.dh, g.pt, g.pb, g.h, g.oh = w.kernel[0], w.strides[0], w.dil[0], w.padBegin[0], w.padEnd[0], spatial[0], w.out[0]
+	}
+	return g, nil
+}
+
+func (c *opCtx) windowND(a attrs, spatial []int, kernel []int, ceil bool) (windowND, error) {
+	nd := len(spatial)
 	get := func(name string, n int, def int64) ([]int, error) {
 		v, ok := a.ints(name)
 		if !ok {
@@ -42,19 +61,19 @@ func (c *opCtx) window(a attrs, spatial []int, kernel []int, ceil bool) (window2
 	}
 	strides, err := get("strides", nd, 1)
 	if err != nil {
-		return window2d{}, err
+		return windowND{}, err
 	}
 	dil, err := get("dilations", nd, 1)
 	if err != nil {
-		return window2d{}, err
+		return windowND{}, err
 	}
 	pads, err := get("pads", 2*nd, 0)
 	if err != nil {
-		return window2d{}, err
+		return windowND{}, err
 	}
 	for i := 0; i < nd; i++ {
 		if strides[i] < 1 || dil[i] < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i+nd] < 0 {
-			return window2d{}, errors.New("kernel, strides and dilations must be positive and pads non-negative")
+			return windowND{}, errors.New("kernel, strides and dilations must be positive and pads non-negative")
 		}
 	}
 	out := make([]int, nd)
@@ -76,11 +95,11 @@ func (c *opCtx) window(a attrs, spatial []int, kernel []int, ceil bool) (window2
 			pads[i], pads[i+nd] = 0, 0
 		case "NOTSET", "":
 		default:
-			return window2d{}, fmt.Errorf("auto_pad %q", autoPad)
+			return windowND{}, fmt.Errorf("auto_pad %q", autoPad)
 		}
 		num := spatial[i] + pads[i] + pads[i+nd] - ext
 		if num < 0 {
-			return window2d{}, fmt.Errorf("window %d larger than padded input %d", ext, spatial[i]+pads[i]+pads[i+nd])
+			return windowND{}, fmt.Errorf("window %d larger than padded input %d", ext, spatial[i]+pads[i]+pads[i+nd])
 		}
 		out[i] = num/strides[i] + 1
 		if ceil && num%strides[i] != 0 {
@@ -90,12 +109,7 @@ func (c *opCtx) window(a attrs, spatial []int, kernel []int, ceil bool) (window2
 			}
 		}
 	}
-	g := window2d{kh: 1, kw: kernel[nd-1], sh: 1, sw: strides[nd-1], dh: 1, dw: dil[nd-1],
-		pl: pads[nd-1], pr: pads[2*nd-1], h: 1, w: spatial[nd-1], oh: 1, ow: out[nd-1]}
-	if nd == 2 {
-		g.kh, g.sh, g.dh, g.pt, g.pb, g.h, g.oh = kernel[0], strides[0], dil[0], pads[0], pads[2], spatial[0], out[0]
-	}
-	return g, nil
+	return windowND{kernel: kernel, strides: strides, dil: dil, padBegin: pads[:nd], padEnd: pads[nd:], in: spatial, out: out}, nil
 }
 
 func (g window2d) outShape(n, c int, nd int) []int {
@@ -287,11 +301,14 @@ func pool(isMax bool) opFunc {
 		if len(kernel) != len(x.shape)-2 {
 			return nil, fmt.Errorf("kernel_shape %v does not fit input %v", ks, x.shape)
 		}
+		includePad := a.int("count_include_pad", 0) != 0
+		if len(kernel) > 2 {
+			return c.poolND(a, x, kernel, isMax, includePad)
+		}
 		g, err := c.window(a, x.shape[2:], kernel, a.int("ceil_mode", 0) != 0)
 		if err != nil {
 			return nil, err
 		}
-		includePad := a.int("count_include_pad", 0) != 0
 		n, ch := x.shape[0], x.shape[1]
 		out := g.outShape(n, ch, len(x.shape)-2)
 		name := "AveragePool"
@@ -593,6 +610,80 @@ func reduceMean(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		forBroadcast(x.shape, st, st, func(o, iy, _ int) { acc[iy] += float64(d[0][o]) })
 		for i := range y {
 			y[i] = float32(acc[i] / float64(count))
+		}
+	})}, nil
+}
+
+// poolND pools over three or more spatial dimensions.
+func (c *opCtx) poolND(a attrs, x *value, kernel []int, isMax, includePad bool) ([]*value, error) {
+	w, err := c.windowND(a, x.shape[2:], kernel, a.int("ceil_mode", 0) != 0)
+	if err != nil {
+		return nil, err
+	}
+	nd := len(kernel)
+	out := append([]int{x.shape[0], x.shape[1]}, w.out...)
+	inSize, outSize, kSize := shapeSize(w.in), shapeSize(w.out), shapeSize(kernel)
+	inStrides := make([]int, nd)
+	s := 1
+	for i := nd - 1; i >= 0; i-- {
+		inStrides[i] = s
+		s *= w.in[i]
+	}
+	return []*value{c.emit(c.node.op.Name, []*value{x}, out, func(d [][]float32, y []float32) {
+		opos := make([]int, nd)
+		kpos := make([]int, nd)
+		for nc := 0; nc < x.shape[0]*x.shape[1]; nc++ {
+			xp := d[0][nc*inSize : (nc+1)*inSize]
+			clear(opos)
+			for o := 0; o < outSize; o++ {
+				best := float32(math.Inf(-1))
+				var sum float32
+				count, padded := 0, 0
+				clear(kpos)
+				for k := 0; k < kSize; k++ {
+					off, inside, inPadded := 0, true, true
+					for i := 0; i < nd; i++ {
+						p := opos[i]*w.strides[i] - w.padBegin[i] + kpos[i]*w.dil[i]
+						if p >= w.in[i]+w.padEnd[i] {
+							inPadded = false
+						}
+						if p < 0 || p >= w.in[i] {
+							inside = false
+						} else {
+							off += p * inStrides[i]
+						}
+					}
+					if inPadded {
+						padded++
+					}
+					if inside {
+						v := xp[off]
+						best = max(best, v)
+						sum += v
+						count++
+					}
+					for i := nd - 1; i >= 0; i-- {
+						if kpos[i]++; kpos[i] < kernel[i] {
+							break
+						}
+						kpos[i] = 0
+					}
+				}
+				switch {
+				case isMax:
+					y[nc*outSize+o] = best
+				case includePad:
+					y[nc*outSize+o] = sum / float32(padded)
+				case count > 0:
+					y[nc*outSize+o] = sum / float32(count)
+				}
+				for i := nd - 1; i >= 0; i-- {
+					if opos[i]++; opos[i] < w.out[i] {
+						break
+					}
+					opos[i] = 0
+				}
+			}
 		}
 	})}, nil
 }

@@ -231,6 +231,7 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	}
 	var pads []int64
 	var fillv float32
+	var fill *value
 	if c.opset < 11 {
 		p, ok := a.ints("pads")
 		if !ok {
@@ -250,10 +251,10 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		pads = p
 		if len(in) > 2 && in[2] != nil {
-			if !in[2].konst || in[2].size() != 1 {
-				return nil, errors.New("constant_value must be a constant scalar")
+			if in[2].size() != 1 {
+				return nil, errors.New("constant_value must be a scalar")
 			}
-			fillv = in[2].floats()[0]
+			fill = in[2]
 		}
 	}
 	if len(pads) != 2*r {
@@ -298,10 +299,14 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			pos[d] = 0
 		}
 	}
-	return []*value{c.emit("Pad", in[:1], out, func(d [][]float32, y []float32) {
+	return []*value{c.emit("Pad", []*value{x, fill}, out, func(d [][]float32, y []float32) {
+		fv := fillv
+		if d[1] != nil {
+			fv = d[1][0]
+		}
 		for o, j := range idx {
 			if j < 0 {
-				y[o] = fillv
+				y[o] = fv
 			} else {
 				y[o] = d[0][j]
 			}

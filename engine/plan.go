@@ -127,10 +127,12 @@ func (p *plan) newInstance() (*instance, error) {
 	inst := &instance{}
 	nodes := map[*value]*G.Node{}
 	for i, v := range p.inputs {
+		var n *G.Node
 		if len(v.shape) == 0 {
-			return nil, fmt.Errorf("%w: scalar graph input %d", ErrInput, i)
+			n = G.NewScalar(g, G.Float32, G.WithName(fmt.Sprintf("input%d", i)))
+		} else {
+			n = G.NewTensor(g, G.Float32, len(v.shape), G.WithShape(v.shape...), G.WithName(fmt.Sprintf("input%d", i)))
 		}
-		n := G.NewTensor(g, G.Float32, len(v.shape), G.WithShape(v.shape...), G.WithName(fmt.Sprintf("input%d", i)))
 		nodes[v] = n
 		inst.inputs = append(inst.inputs, n)
 	}
@@ -155,6 +157,12 @@ func (p *plan) newInstance() (*instance, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("engine: step %s has no runtime input", s.name)
 		}
+		consts := make([][]float32, len(s.in))
+		for j, v := range s.in {
+			if v != nil && v.konst {
+				consts[j] = v.floats()
+			}
+		}
 		outShape := tensor.Shape(append([]int(nil), s.out.shape...))
 		o := &gop.Op{
 			Name: s.name, ID: id + 1, InDims: dims, OutDim: len(s.out.shape),
@@ -166,7 +174,7 @@ func (p *plan) newInstance() (*instance, error) {
 					case slots[j] >= 0:
 						data[j] = in[slots[j]]
 					case v != nil:
-						data[j] = v.f
+						data[j] = consts[j]
 					}
 				}
 				s.fn(data, out)
@@ -182,7 +190,9 @@ func (p *plan) newInstance() (*instance, error) {
 	for _, v := range p.outputs {
 		inst.outputs = append(inst.outputs, nodes[v])
 	}
-	inst.vm = G.NewTapeMachine(g)
+	if len(p.steps) > 0 {
+		inst.vm = G.NewTapeMachine(g)
+	}
 	return inst, nil
 }
 
@@ -196,20 +206,26 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 			return nil, err
 		}
 	}
-	for i, n := range inst.inputs {
-		t := tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
-		if err := G.Let(n, t); err != nil {
-			return nil, fmt.Errorf("engine: bind input %d: %w", i, err)
+	if inst.vm != nil {
+		for i, n := range inst.inputs {
+			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
+			if len(inputs[i].Shape) == 0 {
+				bound = inputs[i].Data[0]
+			}
+			if err := G.Let(n, bound); err != nil {
+				return nil, fmt.Errorf("engine: bind input %d: %w", i, err)
+			}
 		}
-	}
-	err := inst.vm.RunAll()
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		inst.vm.Reset()
-		p.put(inst)
-		return nil, fmt.Errorf("engine: run: %w", err)
+		err := inst.vm.RunAll()
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			inst.vm.Reset()
+			p.put(inst)
+			return nil, fmt.Errorf("engine: run: %w", err)
+		}
+		defer inst.vm.Reset()
 	}
 	out := make([]Tensor, len(p.outputs))
 	for i, v := range p.outputs {
@@ -228,7 +244,6 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 			out[i].Data = append([]float32(nil), valueData(inst.outputs[i].Value())...)
 		}
 	}
-	inst.vm.Reset()
 	p.put(inst)
 	return out, nil
 }

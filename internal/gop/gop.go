@@ -74,7 +74,14 @@ func (o *Op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 // Do runs the forward pass on Gorgonia values.
-func (o *Op) Do(vals ...G.Value) (G.Value, error) {
+func (o *Op) Do(vals ...G.Value) (v G.Value, err error) {
+	// Gorgonia runs ops on its own goroutine; a kernel bug must come back
+	// as an error, not take the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("%s: internal error: %v", o.Name, r)
+		}
+	}()
 	in := make([][]float32, len(vals))
 	shapes := make([]tensor.Shape, len(vals))
 	for i, v := range vals {
