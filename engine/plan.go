@@ -66,6 +66,10 @@ type instance struct {
 	vm      G.VM
 }
 
+// maxValueSize bounds any one tensor of a plan (1 GiB of float32), so that
+// a hostile model cannot make compilation allocate without limit.
+const maxValueSize = 1 << 28
+
 // compile plans the graph for concrete input shapes: it infers every
 // shape, folds everything that does not depend on the inputs (all shape
 // arithmetic among it) and keeps the rest as steps.
@@ -103,6 +107,9 @@ func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
 			return nil, fmt.Errorf("engine: %s (outputs %v): %w", rec.op.Name, rec.outputs, err)
 		}
 		for j, name := range rec.outputs {
+			if j < len(outs) && outs[j] != nil && outs[j].size() > maxValueSize {
+				return nil, fmt.Errorf("engine: %s output %q would hold %v = %d values, over the limit of %d", rec.op.Name, name, outs[j].shape, outs[j].size(), maxValueSize)
+			}
 			if j < len(outs) && outs[j] != nil && name != "" {
 				env[name] = outs[j]
 			}
