@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/train"
+	"github.com/fmixzoo/zoo/zoo"
+)
+
+func init() {
+	register("import", command{
+		summary: "convert a PyTorch checkpoint (.pt state dict) of a zoo architecture to ONNX",
+		run:     runImport,
+	})
+	register("pull", command{
+		summary: "download and convert published checkpoints into a store, for air-gapped deployments",
+		run:     runPull,
+	})
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: zoo-train import --arch NAME [arch flags] --in FILE.pt --out FILE.onnx [--push --name NAME]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Reads a PyTorch checkpoint (zip or legacy format; plain state dict or one under")
+		fmt.Fprintln(stderr, "'state_dict'/'model', 'module.' prefixes allowed) without Python, checks every key and")
+		fmt.Fprintln(stderr, "shape against the architecture like load_state_dict(strict=True), and writes ONNX")
+		fmt.Fprintln(stderr, "(opset 13, dynamic batch, input \"input\", output \"logits\").")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	var a zoo.Args
+	arch := fs.String("arch", "", "architecture: "+fmt.Sprint(zoo.Archs()))
+	fs.IntVar(&a.NumClasses, "num-classes", 0, "number of classes (0: the architecture's default)")
+	fs.IntVar(&a.NC, "nc", 0, "input channels (0: default)")
+	fs.IntVar(&a.Depth, "depth", 0, "depth (pyramidnet, wrn, densenet_bc)")
+	fs.Float64Var(&a.Alpha, "alpha", 0, "PyramidNet widening α")
+	fs.IntVar(&a.Widen, "widen", 0, "WRN widening factor")
+	fs.IntVar(&a.Growth, "growth", 0, "DenseNet growth rate")
+	fs.IntVar(&a.Width, "width", 0, "base width (preact_resnet18, resnet*, lenet)")
+	in := fs.String("in", "", "PyTorch checkpoint to read")
+	out := fs.String("out", "", "ONNX file to write")
+	push := fs.Bool("push", false, "also write the ONNX into the store and its entry into the manifest file")
+	name := fs.String("name", "", "entry name for --push (default: the output file's base name)")
+	storeURI := fs.String("store", envOr("ZOO_STORE", "weights"), "store for --push (env ZOO_STORE)")
+	manifest := fs.String("manifest", envOr("ZOO_MANIFEST_FILE", "weights.json"), "weights.json to update for --push (env ZOO_MANIFEST_FILE)")
+	dataset := fs.String("dataset", "", "dataset recorded in the --push entry (cifar10, imagenet, fashion-mnist, …)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *arch == "" || *in == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--arch, --in and --out are required")
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	net, err := zoo.ImportPT(*arch, a, f, st.Size())
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := net.ExportONNX(&buf, map[string]string{"source": filepath.Base(*in)}); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	fmt.Fprintf(stdout, "%s: %s %+v, %d parameters → %s (%d bytes, sha256 %s) in %.1fs\n",
+		*in, *arch, net.Args(), net.NumParams(), *out, buf.Len(), hex.EncodeToString(sum[:]), time.Since(start).Seconds())
+	if !*push {
+		return nil
+	}
+	if *name == "" {
+		*name = trimExt(filepath.Base(*out))
+	}
+	store, err := hub.OpenStore(*storeURI, hub.StoreOptions{})
+	if err != nil {
+		return err
+	}
+	c, h := net.InputShape()[0], net.InputShape()[1]
+	e := hub.Entry{
+		Name: *name, Arch: *arch, Args: hub.Args(net.Args()), Dataset: *dataset, MSDA: "unknown",
+		Input:    hub.Input{Shape: net.InputShape(), Mean: repeat(0, c), Std: repeat(1, c), Crop: h, Interpolation: "bilinear", Scale: 255},
+		Labels:   classLabels(net.Args().NumClasses),
+		Accuracy: hub.Accuracy{Source: "none"},
+		Weights:  hub.Weights{Key: *name + ".onnx", Format: "onnx", SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len())},
+		Notes:    "imported with zoo-train import from " + filepath.Base(*in) + "; set input mean/std and labels for the training data",
+	}
+	if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+		return err
+	}
+	if err := train.UpsertManifestEntry(*manifest, e, ""); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pushed %s to %s and updated %s\n", e.Weights.Key, store, *manifest)
+	return nil
+}
+
+func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: zoo-train pull [--to STORE] [--manifest FILE] NAME...|all")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Downloads the authors' PyTorch checkpoints of published names (ZOO_UPSTREAM replaces")
+		fmt.Fprintln(stderr, "their base URL), converts them to ONNX, writes the ONNX into the store and records each")
+		fmt.Fprintln(stderr, "entry's sha256 and size in the manifest file, so that an air-gapped zoo-serve can load")
+		fmt.Fprintln(stderr, "them verified from that store (ZOO_STORE, ZOO_MANIFEST, ZOO_OFFLINE=1).")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	to := fs.String("to", envOr("ZOO_STORE", "weights"), "store to fill: a directory, file://DIR or s3://BUCKET/PREFIX")
+	manifestOut := fs.String("manifest", "weights.pulled.json", "manifest file to write (created from the current manifest when absent)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("no model names")
+	}
+	m, err := currentManifest(ctx)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, p := range fs.Args() {
+		if p == "all" {
+			p = "*"
+		}
+		for _, n := range m.Names(p) {
+			if e, _ := m.Lookup(n); e.Upstream != nil {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("no published name matches %q", fs.Args())
+	}
+	store, err := hub.OpenStore(*to, hub.StoreOptions{})
+	if err != nil {
+		return err
+	}
+	cacheDir, err := hub.DefaultCacheDir()
+	if err != nil {
+		return err
+	}
+	cache, err := hub.OpenCache(cacheDir)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(*manifestOut); os.IsNotExist(err) {
+		src, err := os.ReadFile(manifestSource())
+		if err != nil {
+			return fmt.Errorf("start %s from the current manifest: %w", *manifestOut, err)
+		}
+		if err := writeFileAtomic(*manifestOut, src); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, n := range names {
+		e, _ := m.Lookup(n)
+		start := time.Now()
+		data, err := hub.ImportPyTorch(ctx, e, hub.ImportEnv{Cache: cache, Logger: logger, Progress: stderr})
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", n, err)
+		}
+		sum := sha256.Sum256(data)
+		e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(len(data))
+		if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(data), int64(len(data))); err != nil {
+			return fmt.Errorf("pull %s: %w", n, err)
+		}
+		if err := train.UpsertManifestEntry(*manifestOut, e, e.LabelSet); err != nil {
+			return fmt.Errorf("pull %s: %w", n, err)
+		}
+		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(data), e.Weights.SHA256, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+func currentManifest(ctx context.Context) (*hub.Manifest, error) {
+	if src := os.Getenv("ZOO_MANIFEST"); src != "" {
+		return hub.ReadManifest(ctx, src, nil)
+	}
+	return hub.DefaultManifest()
+}
+
+// manifestSource is the weights.json file pull starts from.
+func manifestSource() string {
+	if src := os.Getenv("ZOO_MANIFEST"); src != "" {
+		return src
+	}
+	return "weights.json"
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func trimExt(s string) string { return s[:len(s)-len(filepath.Ext(s))] }
+
+func repeat(v float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func classLabels(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprint(i)
+	}
+	return out
+}
+
