@@ -254,4 +254,3 @@ func classLabels(n int) []string {
 	}
 	return out
 }
-
