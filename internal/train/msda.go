@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/fmixzoo/zoo/fmix"
 )
 
 // MSDAConfig selects the mixed-sample data augmentation of a run.
@@ -21,25 +23,64 @@ type MSDAConfig struct {
 	Variant string `json:"variant"`
 }
 
-// mixer applies a run's MSDA to batches.
+// mixer applies a run's MSDA to batches through fmix.Mixer.
 type mixer struct {
-	cfg   MSDAConfig
-	shape [3]int
+	opts fmix.MixOptions
+	fm   *fmix.Mixer
+	rng  *rand.Rand // the generator fm was seeded from
 }
 
 func newMixer(cfg MSDAConfig, shape [3]int) (*mixer, error) {
-	switch cfg.Mode {
-	case "", "none":
-	default:
-		return nil, fmt.Errorf("train: msda %q not available yet", cfg.Mode)
+	mode, err := fmix.ParseMode(cfg.Mode)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	return &mixer{cfg: cfg, shape: shape}, nil
+	variant, err := fmix.ParseVariant(cfg.Variant)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	o := fmix.MixOptions{Mode: mode, Options: fmix.Options{
+		Alpha: cfg.Alpha, DecayPower: cfg.DecayPower, Shape: []int{shape[1], shape[2]},
+		MaxSoft: cfg.MaxSoft, Reformulate: cfg.Reformulate, Variant: variant,
+	}}
+	if o.Alpha == 0 {
+		o.Alpha = 1
+	}
+	if o.DecayPower == 0 {
+		o.DecayPower = 3
+	}
+	if _, err := fmix.NewMixer(o); err != nil { // validate now, not at the first batch
+		return nil, fmt.Errorf("train: msda: %w", err)
+	}
+	return &mixer{opts: o}, nil
 }
 
 // mix mixes b.X in place and returns the soft targets (N × classes):
-// λ·onehot(y) + (1-λ)·onehot(y[perm]).
+// λ·onehot(y) + (1-λ)·onehot(y[perm]). Each epoch's generator seeds a fresh
+// fmix.Mixer, so a run resumed at an epoch boundary mixes exactly as the
+// uninterrupted one (FMix+MixUp alternation restarts with FMix each epoch).
 func (m *mixer) mix(b *Batch, classes int, rng *rand.Rand) ([]float32, error) {
-	return softTargets(b.Labels, nil, 1, classes)
+	if m.opts.Mode == fmix.ModeNone {
+		return softTargets(b.Labels, nil, 1, classes)
+	}
+	if m.fm == nil || m.rng != rng {
+		o := m.opts
+		o.Seed = rng.Uint64()
+		fm, err := fmix.NewMixer(o)
+		if err != nil {
+			return nil, fmt.Errorf("train: msda: %w", err)
+		}
+		m.fm, m.rng = fm, rng
+	}
+	r, err := m.fm.Mix(b.X, b.X, b.N)
+	if err != nil {
+		return nil, fmt.Errorf("train: msda: %w", err)
+	}
+	t := make([]float32, b.N*classes)
+	if err := fmix.SoftTargets(t, classes, b.Labels, r); err != nil {
+		return nil, fmt.Errorf("train: msda: %w", err)
+	}
+	return t, nil
 }
 
 // softTargets builds λ·onehot(y) + (1-λ)·onehot(y[perm]) (perm nil: λ = 1).

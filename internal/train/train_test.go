@@ -90,8 +90,7 @@ func TestPublishToS3AndVerify(t *testing.T) {
 	requireFashion(t)
 	store := startS3(t)
 	ctx := context.Background()
-	cfg := smokeConfig("fmix")
-	cfg.Epochs = 1
+	cfg := smokeConfig("fmix") // 75 steps: one epoch of 25 FMix steps is not yet above 40%
 	res, err := Train(ctx, cfg, nil)
 	require.NoError(t, err)
 
