@@ -3,7 +3,7 @@ GO      ?= go
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: serve test test-deps bench lint fmt loadtest
+.PHONY: serve test test-deps test-published bench lint fmt loadtest
 
 ## serve: run zoo-serve on the embedded default store (the models the repo ships)
 serve:
@@ -23,6 +23,15 @@ test: test-deps
 
 test-deps:
 	./scripts/install-test-deps.sh
+
+## test-published: full-size random-weight checkpoints of the three published architectures
+## (Debian python3-torch), served on loopback as the upstream, loaded by their real names
+PUBLISHED_DIR ?= $(or $(TMPDIR),/tmp)/fmixzoo-published
+test-published:
+	command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import torch' 2>/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null; }
+	[ -f $(PUBLISHED_DIR)/published.json ] || /usr/bin/python3 testdata/torch/gen_published.py $(PUBLISHED_DIR)
+	ZOO_TEST_PUBLISHED=$(PUBLISHED_DIR) $(GO) test -count=1 -v -timeout 30m -run TestPublishedFullSize ./hub
 
 ## bench: benchmarks with ratios against references run in the same command
 bench:
