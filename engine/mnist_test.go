@@ -23,7 +23,7 @@ import (
 )
 
 // moduleDir locates a module in the module cache (downloading it if needed).
-func moduleDir(t *testing.T, mod string) string {
+func moduleDir(t testing.TB, mod string) string {
 	t.Helper()
 	out, err := exec.Command("go", "mod", "download", "-json", mod).Output()
 	require.NoError(t, err, "go mod download %s", mod)
@@ -35,7 +35,7 @@ func moduleDir(t *testing.T, mod string) string {
 
 // cntkMNIST extracts the ONNX model zoo's CNTK MNIST classifier, which
 // onnx-go ships as a Go string literal in internal/examples/mnist.
-func cntkMNIST(t *testing.T) (model []byte, dir string) {
+func cntkMNIST(t testing.TB) (model []byte, dir string) {
 	t.Helper()
 	dir = filepath.Join(moduleDir(t, "github.com/owulveryck/onnx-go@v0.5.0"), "internal", "examples", "mnist")
 	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, "mnist_binary.go"), nil, 0)
@@ -70,7 +70,7 @@ func TestCNTKMNISTReference(t *testing.T) {
 	}
 }
 
-func readTensorPB(t *testing.T, path string) *onnxpb.Tensor {
+func readTensorPB(t testing.TB, path string) *onnxpb.Tensor {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -1,0 +1,5 @@
+module github.com/fmixzoo/zoo/bench/ort
+
+go 1.26
+
+require github.com/yalue/onnxruntime_go v1.27.0

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/owulveryck/onnx-go"
+	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
+)
+
+// Benchmarks. scripts/bench-engine.sh runs them beside ONNX Runtime
+// (module bench/ort) on the same file and prints the ratios:
+//
+//	BenchmarkPreActResNet18/batch=1    latency of the full-size FMix PreAct-ResNet18 (32×32)
+//	BenchmarkPreActResNet18/batch=64   throughput; reports peak RSS of the process
+//	BenchmarkMNIST/{engine,gorgonnx}   batch 1 on the CNTK MNIST model, which stock
+//	                                   onnx-go (gorgonnx) can run
+//
+// The PreAct-ResNet18 file is ZOO_BENCH_ONNX, else
+// testdata/torch/bench/preact_resnet18_full.onnx (gen.py --bench writes it).
+
+func benchModelPath(b *testing.B) string {
+	path := os.Getenv("ZOO_BENCH_ONNX")
+	if path == "" {
+		path = filepath.Join("..", "testdata", "torch", "bench", "preact_resnet18_full.onnx")
+	}
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("no benchmark model (%v): run scripts/bench-engine.sh or testdata/torch/gen.py --bench", err)
+	}
+	return path
+}
+
+func BenchmarkPreActResNet18(b *testing.B) {
+	data, err := os.ReadFile(benchModelPath(b))
+	require.NoError(b, err)
+	m, err := Read(data)
+	require.NoError(b, err)
+	for _, batch := range []int{1, 64} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			in := Tensor{Shape: []int{batch, 3, 32, 32}, Data: make([]float32, batch*3*32*32)}
+			for i := range in.Data {
+				in.Data[i] = float32(i%255)/255 - 0.5
+			}
+			ctx := context.Background()
+			_, err := m.Run(ctx, in) // compile for this batch size
+			require.NoError(b, err)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := m.Run(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			if rss := peakRSS(); rss > 0 {
+				b.ReportMetric(float64(rss)/(1<<20), "peakRSS-MB")
+			}
+		})
+	}
+}
+
+func mnistInput(b *testing.B) []float32 {
+	_, dir := cntkMNIST(b)
+	in := readTensorPB(b, filepath.Join(dir, "test_data_set_0", "input_0.pb"))
+	return in.Floats
+}
+
+func BenchmarkMNIST(b *testing.B) {
+	model, _ := cntkMNIST(b)
+	x := mnistInput(b)
+	b.Run("engine", func(b *testing.B) {
+		m, err := Read(model)
+		require.NoError(b, err)
+		in := Tensor{Shape: []int{1, 1, 28, 28}, Data: x}
+		for i := 0; i < b.N; i++ {
+			if _, err := m.Run(context.Background(), in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gorgonnx", func(b *testing.B) {
+		backend := gorgonnx.NewGraph()
+		m := onnx.NewModel(backend)
+		require.NoError(b, m.UnmarshalBinary(model))
+		for i := 0; i < b.N; i++ {
+			require.NoError(b, m.SetInput(0, tensor.New(tensor.WithShape(1, 1, 28, 28), tensor.WithBacking(x))))
+			if err := backend.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
