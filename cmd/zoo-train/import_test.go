@@ -5,15 +5,22 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"image"
+	"image/png"
+	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fmixzoo/zoo/engine"
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/s3test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -118,3 +125,82 @@ func TestPullFillsStoreForOfflineUse(t *testing.T) {
 		assert.InDelta(t, want[i], got[0].Data[i], 1e-4*math.Max(1, math.Abs(float64(want[i]))))
 	}
 }
+
+// The air-gapped deployment: zoo-train pull fills a real S3 bucket
+// (versitygw) and its manifest; a zoo-serve process whose upstream is
+// unreachable and whose cache is empty serves the published name from the
+// bucket, verified against the pulled sha256.
+func TestPullToS3ThenServe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cifar10/preact-resnet18/cifar10_preact_resnet18_fmix_0.pt" {
+			http.ServeFile(w, r, filepath.Join(torchDir, "preact_resnet18.legacy.pt"))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	s3 := s3test.Start(t)
+	s3.Bucket(t, "zoo", "")
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../weights.json")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(src, &doc))
+	for _, m := range doc["models"].([]any) {
+		if e := m.(map[string]any); e["name"] == "preact_resnet18_cifar10_fmix" {
+			e["args"].(map[string]any)["width"] = 8
+		}
+	}
+	manifest := filepath.Join(dir, "weights.json")
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(manifest, b, 0o644))
+	for k, v := range map[string]string{"ZOO_MANIFEST": manifest, "ZOO_UPSTREAM": srv.URL, "ZOO_CACHE": filepath.Join(dir, "pull-cache"),
+		"ZOO_S3_ENDPOINT": s3.Endpoint, "AWS_ACCESS_KEY_ID": s3test.AccessKey, "AWS_SECRET_ACCESS_KEY": s3test.SecretKey, "AWS_REGION": "us-east-1"} {
+		t.Setenv(k, v)
+	}
+	pulled := filepath.Join(dir, "pulled.json")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"pull", "--to", "s3://zoo/published", "--manifest", pulled, "preact_resnet18_cifar10_fmix"}, &stdout, &stderr), stderr.String())
+	srv.Close() // no upstream from here on
+
+	bin := filepath.Join(dir, "zoo-serve")
+	out, err := exec.Command("go", "build", "-o", bin, "../zoo-serve").CombinedOutput()
+	require.NoError(t, err, string(out))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--addr", addr, "--models", "preact_resnet18_cifar10_fmix")
+	cmd.Env = append(os.Environ(), "ZOO_MANIFEST="+pulled, "ZOO_STORE=s3://zoo/published", "ZOO_CACHE="+filepath.Join(dir, "serve-cache"),
+		"ZOO_UPSTREAM=http://127.0.0.1:1")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	ready := false
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				ready = true
+				break
+			}
+		}
+	}
+	require.True(t, ready, "zoo-serve never became ready: %s", logs.String())
+	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var png bytes.Buffer
+	require.NoError(t, pngEncode(&png, img))
+	resp, err := http.Post("http://"+addr+"/v1/models/preact_resnet18_cifar10_fmix/classify?top_k=3", "image/png", &png)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), `"probability"`)
+}
+
+func pngEncode(w io.Writer, img image.Image) error { return png.Encode(w, img) }

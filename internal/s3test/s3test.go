@@ -1,0 +1,93 @@
+// Package s3test starts a real S3 server (versitygw, installed by
+// scripts/install-test-deps.sh) on loopback for tests.
+package s3test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/hub"
+)
+
+// Credentials of the servers Start runs.
+const (
+	AccessKey = "s3test-access"
+	SecretKey = "s3test-Secret-5b1d"
+)
+
+// Server is a running versitygw.
+type Server struct {
+	Endpoint string // http://127.0.0.1:PORT
+}
+
+// Start runs versitygw on a free loopback port with a temporary root and
+// stops it when the test ends. Outside CI a missing binary skips the test;
+// under CI (CI set) it fails.
+func Start(t *testing.T) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("versitygw")
+	if err != nil {
+		out, _ := exec.Command("go", "env", "GOPATH").Output()
+		bin = filepath.Join(string(bytes.TrimSpace(out)), "bin", "versitygw")
+		if _, err := os.Stat(bin); err != nil {
+			msg := "versitygw not installed: run scripts/install-test-deps.sh"
+			if os.Getenv("CI") != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--port", addr, "posix", t.TempDir())
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-done:
+			t.Fatalf("versitygw exited: %s", logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return &Server{Endpoint: "http://" + addr}
+}
+
+// Bucket creates a bucket and returns a store on it under prefix.
+func (s *Server) Bucket(t *testing.T, bucket, prefix string) *hub.S3Store {
+	t.Helper()
+	st, err := hub.NewS3Store(hub.S3Config{Endpoint: s.Endpoint, Region: "us-east-1", Bucket: bucket,
+		Prefix: prefix, AccessKeyID: AccessKey, SecretAccessKey: SecretKey})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, st.Client().MakeBucket(ctx, bucket, minio.MakeBucketOptions{}))
+	return st
+}
