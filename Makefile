@@ -36,6 +36,7 @@ test-published:
 ## bench: benchmarks with ratios against references run in the same command
 bench:
 	GO=$(GO) ./fmix/testdata/bench.sh
+	GO=$(GO) ./scripts/bench-engine.sh
 
 ## lint: gofmt check and go vet
 lint:
