@@ -111,7 +111,7 @@ func TestPublishToS3AndVerify(t *testing.T) {
 	m, err := hub.ReadManifest(ctx, manifest, nil)
 	require.NoError(t, err)
 	load := []hub.Option{hub.WithStore(store), hub.WithCache(t.TempDir()), hub.WithProgress(nil)}
-	rows, err := Verify(ctx, VerifyOptions{Manifest: m, Patterns: []string{"*_fashion_*", "preact_resnet18_cifar10_fmix"},
+	rows, err := Verify(ctx, VerifyOptions{Manifest: m, Patterns: []string{"*_fashion_test", "preact_resnet18_cifar10_fmix"},
 		Tolerance: 0.1, Load: load, DataDir: ""})
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
