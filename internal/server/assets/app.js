@@ -35,8 +35,10 @@ async function loadModels() {
       o.textContent = m.name + " (" + m.dataset + ", " + m.input.join("×") + ")";
       return o;
     }));
-    const fashion = models.find((m) => m.dataset === "fashion_mnist" || m.name.includes("fashion"));
-    if (fashion) modelSel.value = fashion.name;
+    // Preselect a model that is already loaded (warm), else a Fashion-MNIST one.
+    const pick = models.find((m) => m.loaded) ||
+      models.find((m) => m.dataset === "fashion_mnist" || m.name.includes("fashion"));
+    if (pick) modelSel.value = pick.name;
     showInfo();
     modelSel.dataset.loaded = "true";
   } catch (e) {
