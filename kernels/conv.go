@@ -1,0 +1,215 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// ConvParams describes a 2-D convolution over NCHW input x (N×C×H×W) with
+// weights w (K×(C/Group)×R×S) producing y (N×K×OH×OW). Pads are given per
+// side (top, left, bottom, right). A zero stride, dilation or group count
+// means 1.
+type ConvParams struct {
+	N, C, H, W             int
+	K, R, S                int
+	StrideH, StrideW       int
+	PadT, PadL, PadB, PadR int
+	DilH, DilW             int
+	Group                  int
+}
+
+// OutHW returns the output height and width:
+// OH = (H + PadT + PadB − DilH·(R−1) − 1)/StrideH + 1, likewise OW.
+func (p ConvParams) OutHW() (oh, ow int) {
+	p = p.norm()
+	oh = (p.H+p.PadT+p.PadB-p.DilH*(p.R-1)-1)/p.StrideH + 1
+	ow = (p.W+p.PadL+p.PadR-p.DilW*(p.S-1)-1)/p.StrideW + 1
+	return oh, ow
+}
+
+// Activation is the elementwise function a kernel applies to its output.
+type Activation int
+
+// The activations Conv2D can fuse.
+const (
+	ActNone Activation = iota // identity
+	ActReLU                   // max(0, x)
+)
+
+func (p ConvParams) norm() ConvParams {
+	one := func(v *int) {
+		if *v == 0 {
+			*v = 1
+		}
+	}
+	one(&p.StrideH)
+	one(&p.StrideW)
+	one(&p.DilH)
+	one(&p.DilW)
+	one(&p.Group)
+	return p
+}
+
+// conv is a validated ConvParams with its derived sizes.
+type conv struct {
+	ConvParams
+	oh, ow    int
+	cg, kg    int // channels and filters per group
+	crs       int // cg·R·S, the GEMM depth
+	ohw, hw   int
+	pointwise bool // 1×1, stride 1, no pad: the input is already the im2col matrix
+}
+
+func newConv(name string, p ConvParams) conv {
+	p = p.norm()
+	if p.N < 0 || p.C <= 0 || p.H <= 0 || p.W <= 0 || p.K <= 0 || p.R <= 0 || p.S <= 0 ||
+		p.StrideH < 0 || p.StrideW < 0 || p.DilH < 0 || p.DilW < 0 || p.Group < 0 ||
+		p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0 {
+		panic(fmt.Sprintf("kernels: %s: invalid params %+v", name, p))
+	}
+	if p.C%p.Group != 0 || p.K%p.Group != 0 {
+		panic(fmt.Sprintf("kernels: %s: C=%d and K=%d must divide by Group=%d", name, p.C, p.K, p.Group))
+	}
+	c := conv{ConvParams: p}
+	c.oh, c.ow = p.OutHW()
+	if c.oh <= 0 || c.ow <= 0 {
+		panic(fmt.Sprintf("kernels: %s: empty output %d×%d for %+v", name, c.oh, c.ow, p))
+	}
+	c.cg, c.kg = p.C/p.Group, p.K/p.Group
+	c.crs = c.cg * p.R * p.S
+	c.ohw, c.hw = c.oh*c.ow, p.H*p.W
+	c.pointwise = p.R == 1 && p.S == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
+	return c
+}
+
+func (c conv) check(name string, lx, lw, ly int) {
+	need := func(what string, got, want int) {
+		if got < want {
+			panic(fmt.Sprintf("kernels: %s: len(%s)=%d, need %d", name, what, got, want))
+		}
+	}
+	need("x", lx, c.N*c.C*c.hw)
+	need("w", lw, c.K*c.crs)
+	need("y", ly, c.N*c.K*c.ohw)
+}
+
+// im2col writes the crs×ohw patch matrix of one group's input x (cg×H×W).
+func (c conv) im2col(x, col []float32) {
+	for ci := 0; ci < c.cg; ci++ {
+		xc := x[ci*c.hw : (ci+1)*c.hw]
+		for r := 0; r < c.R; r++ {
+			for s := 0; s < c.S; s++ {
+				row := col[((ci*c.R+r)*c.S+s)*c.ohw:][:c.ohw]
+				dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
+				for oy := 0; oy < c.oh; oy++ {
+					out := row[oy*c.ow : (oy+1)*c.ow]
+					iy := oy*c.StrideH + dy
+					if iy < 0 || iy >= c.H {
+						clear(out)
+						continue
+					}
+					xr := xc[iy*c.W : (iy+1)*c.W]
+					if c.StrideW == 1 {
+						// Contiguous run: zeros, a copy, zeros.
+						lo := max(0, -dx)
+						hi := min(c.ow, c.W-dx)
+						if hi <= lo {
+							clear(out)
+							continue
+						}
+						clear(out[:lo])
+						copy(out[lo:hi], xr[lo+dx:hi+dx])
+						clear(out[hi:])
+						continue
+					}
+					for ox := range out {
+						ix := ox*c.StrideW + dx
+						if ix >= 0 && ix < c.W {
+							out[ox] = xr[ix]
+						} else {
+							out[ox] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the crs×ohw patch matrix col back into one group's dx.
+func (c conv) col2im(col, dx []float32) {
+	for ci := 0; ci < c.cg; ci++ {
+		xc := dx[ci*c.hw : (ci+1)*c.hw]
+		for r := 0; r < c.R; r++ {
+			for s := 0; s < c.S; s++ {
+				row := col[((ci*c.R+r)*c.S+s)*c.ohw:][:c.ohw]
+				dy, dxo := r*c.DilH-c.PadT, s*c.DilW-c.PadL
+				for oy := 0; oy < c.oh; oy++ {
+					iy := oy*c.StrideH + dy
+					if iy < 0 || iy >= c.H {
+						continue
+					}
+					xr := xc[iy*c.W : (iy+1)*c.W]
+					in := row[oy*c.ow : (oy+1)*c.ow]
+					for ox, v := range in {
+						ix := ox*c.StrideW + dxo
+						if ix >= 0 && ix < c.W {
+							xr[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// parallelImages runs f(n, threads) for every image n of the batch: images
+// are spread over the cores when there are several, otherwise the single
+// image gets all the cores for its GEMMs.
+func parallelImages(nImages int, f func(n, threads int)) {
+	t := runtime.GOMAXPROCS(0)
+	if nImages < 2 || t < 2 {
+		for n := 0; n < nImages; n++ {
+			f(n, t)
+		}
+		return
+	}
+	t = min(t, nImages)
+	var wg sync.WaitGroup
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for n := w; n < nImages; n += t {
+				f(n, 1)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+func maxProcs() int { return runtime.GOMAXPROCS(0) }
+
+// parallelWorkers runs f(worker, n, threads) for n in [0, nImages) on t
+// workers, image n going to worker n mod t.
+func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
+	if t <= 1 {
+		for n := 0; n < nImages; n++ {
+			f(0, n, maxProcs())
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for n := w; n < nImages; n += t {
+				f(w, n, 1)
+			}
+		}(w)
+	}
+	wg.Wait()
+}

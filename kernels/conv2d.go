@@ -1,0 +1,159 @@
+package kernels
+
+// ConvOpts are the optional epilogues of Conv2DOpts.
+type ConvOpts struct {
+	// Bias, when not nil, holds K values added to each output channel.
+	Bias []float32
+	// Residual, when not nil, is an N×K×OH×OW tensor added to the output
+	// after the bias and before the activation.
+	Residual []float32
+	// Act is applied last.
+	Act Activation
+}
+
+// Conv2D computes y = act(conv(x, w) + bias) for NCHW x (N×C×H×W), weights
+// w (K×(C/Group)×R×S) and y (N×K×OH×OW). bias may be nil. y is overwritten.
+func Conv2D(p ConvParams, x, w, bias, y []float32, act Activation) {
+	Conv2DOpts(p, x, w, y, ConvOpts{Bias: bias, Act: act})
+}
+
+// Conv2DOpts is Conv2D with the epilogues of o (bias, residual add,
+// activation) fused into the output pass.
+func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
+	c := newConv("Conv2D", p)
+	c.check("Conv2D", len(x), len(w), len(y))
+	if o.Bias != nil && len(o.Bias) < c.K {
+		panic("kernels: Conv2D: len(bias) < K")
+	}
+	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
+		panic("kernels: Conv2D: residual shorter than y")
+	}
+	parallelImages(c.N, func(n, threads int) {
+		var col *buf
+		if !c.pointwise {
+			col = getBuf(c.crs * c.ohw)
+			defer putBuf(col)
+		}
+		for g := 0; g < c.Group; g++ {
+			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
+			yg := y[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			b := xg
+			if !c.pointwise {
+				c.im2col(xg, col.s)
+				b = col.s
+			}
+			sgemmThreads(threads, false, false, c.kg, c.ohw, c.crs, 1, wg, c.crs, b, c.ohw, 0, yg, c.ohw)
+		}
+		epilogue(c, n, y, o)
+	})
+}
+
+// epilogue applies bias, residual and activation to image n of y.
+func epilogue(c conv, n int, y []float32, o ConvOpts) {
+	if o.Bias == nil && o.Residual == nil && o.Act == ActNone {
+		return
+	}
+	for k := 0; k < c.K; k++ {
+		off := (n*c.K + k) * c.ohw
+		row := y[off : off+c.ohw]
+		var bv float32
+		if o.Bias != nil {
+			bv = o.Bias[k]
+		}
+		if o.Residual != nil {
+			res := o.Residual[off : off+c.ohw]
+			for i := range row {
+				row[i] += bv + res[i]
+			}
+		} else if bv != 0 {
+			for i := range row {
+				row[i] += bv
+			}
+		}
+		if o.Act == ActReLU {
+			for i, v := range row {
+				if v < 0 {
+					row[i] = 0
+				}
+			}
+		}
+	}
+}
+
+// Conv2DBackwardData computes dx, the gradient of the loss with respect
+// to x, from dy (N×K×OH×OW) and w. dx (N×C×H×W) is overwritten.
+func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
+	c := newConv("Conv2DBackwardData", p)
+	c.check("Conv2DBackwardData", len(dx), len(w), len(dy))
+	parallelImages(c.N, func(n, threads int) {
+		var col *buf
+		if !c.pointwise {
+			col = getBuf(c.crs * c.ohw)
+			defer putBuf(col)
+		}
+		for g := 0; g < c.Group; g++ {
+			dxg := dx[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
+			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			if c.pointwise {
+				sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, wg, c.crs, dyg, c.ohw, 0, dxg, c.hw)
+				continue
+			}
+			sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, wg, c.crs, dyg, c.ohw, 0, col.s, c.ohw)
+			clear(dxg)
+			c.col2im(col.s, dxg)
+		}
+	})
+}
+
+// Conv2DBackwardFilter computes dw (K×(C/Group)×R×S), the gradient of the
+// loss with respect to w, from x and dy, summed over the batch. dw is
+// overwritten, not accumulated into.
+func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
+	c := newConv("Conv2DBackwardFilter", p)
+	c.check("Conv2DBackwardFilter", len(x), len(dw), len(dy))
+	dw = dw[:c.K*c.crs]
+	if c.N == 0 {
+		clear(dw)
+		return
+	}
+	// Each worker sums its images into its own copy; the copies are added
+	// at the end. With one image the GEMMs get all cores instead.
+	t := min(maxProcs(), c.N)
+	parts := make([]*buf, t)
+	for i := range parts {
+		if i == 0 {
+			parts[i] = &buf{s: dw}
+			continue
+		}
+		parts[i] = getBuf(len(dw))
+	}
+	for i := range parts {
+		clear(parts[i].s)
+	}
+	parallelWorkers(t, c.N, func(wid, n, threads int) {
+		var col *buf
+		if !c.pointwise {
+			col = getBuf(c.crs * c.ohw)
+			defer putBuf(col)
+		}
+		acc := parts[wid].s
+		for g := 0; g < c.Group; g++ {
+			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
+			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+			b := xg
+			if !c.pointwise {
+				c.im2col(xg, col.s)
+				b = col.s
+			}
+			sgemmThreads(threads, false, true, c.kg, c.crs, c.ohw, 1, dyg, c.ohw, b, c.ohw, 1, acc[g*c.kg*c.crs:], c.crs)
+		}
+	})
+	for _, part := range parts[1:] {
+		for i, v := range part.s {
+			dw[i] += v
+		}
+		putBuf(part)
+	}
+}

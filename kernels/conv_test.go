@@ -1,0 +1,163 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// convCases returns fixed edge cases plus random shapes.
+func convCases(rng *rand.Rand) []ConvParams {
+	cases := []ConvParams{
+		{N: 1, C: 1, H: 1, W: 1, K: 1, R: 1, S: 1},
+		{N: 2, C: 3, H: 5, W: 7, K: 4, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{N: 1, C: 4, H: 6, W: 6, K: 8, R: 1, S: 1},                                               // pointwise
+		{N: 3, C: 4, H: 9, W: 8, K: 6, R: 1, S: 1, StrideH: 2, StrideW: 2},                       // strided 1×1 shortcut
+		{N: 2, C: 6, H: 7, W: 9, K: 6, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 6}, // depthwise
+		{N: 1, C: 6, H: 8, W: 5, K: 4, R: 3, S: 2, Group: 2, DilH: 2, DilW: 3, PadT: 2, PadR: 3}, // grouped, dilated, asymmetric
+		{N: 2, C: 2, H: 5, W: 5, K: 3, R: 5, S: 5, StrideH: 3, StrideW: 2, PadB: 2, PadL: 1},
+		{N: 1, C: 3, H: 11, W: 13, K: 5, R: 4, S: 2, StrideH: 2, StrideW: 3, PadT: 3, PadL: 1, PadB: 0, PadR: 2},
+	}
+	for len(cases) < 40 {
+		g := 1 + rng.IntN(3)
+		p := ConvParams{
+			N: 1 + rng.IntN(3), C: g * (1 + rng.IntN(4)), H: 1 + rng.IntN(12), W: 1 + rng.IntN(12),
+			K: g * (1 + rng.IntN(4)), R: 1 + rng.IntN(4), S: 1 + rng.IntN(4),
+			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3),
+			PadT: rng.IntN(3), PadL: rng.IntN(3), PadB: rng.IntN(3), PadR: rng.IntN(3),
+			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2), Group: g,
+		}
+		if oh, ow := p.OutHW(); oh < 1 || ow < 1 {
+			continue
+		}
+		cases = append(cases, p)
+	}
+	return cases
+}
+
+func convName(p ConvParams) string {
+	return fmt.Sprintf("N%dC%dH%dW%dK%dR%dS%d_s%d,%d_p%d,%d,%d,%d_d%d,%d_g%d",
+		p.N, p.C, p.H, p.W, p.K, p.R, p.S, p.StrideH, p.StrideW, p.PadT, p.PadL, p.PadB, p.PadR, p.DilH, p.DilW, p.Group)
+}
+
+func TestConv2DMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i, p := range convCases(rng) {
+		t.Run(convName(p), func(t *testing.T) {
+			q := p.norm()
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			var bias, res []float32
+			act := Activation(i % 2)
+			if i%3 != 0 {
+				bias = randSlice(rng, p.K)
+			}
+			if i%4 == 1 {
+				res = randSlice(rng, p.N*p.K*oh*ow)
+			}
+			y := randSlice(rng, p.N*p.K*oh*ow) // garbage: must be overwritten
+			Conv2DOpts(p, x, w, y, ConvOpts{Bias: bias, Residual: res, Act: act})
+			depth := p.C / q.Group * p.R * p.S
+			requireClose(t, refConv(p, x, w, bias, act, res), y, depth, "forward")
+			if res == nil {
+				y2 := randSlice(rng, len(y))
+				Conv2D(p, x, w, bias, y2, act)
+				assert.Equal(t, y, y2, "Conv2D and Conv2DOpts disagree")
+			}
+		})
+	}
+}
+
+func TestConv2DBackwardMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range convCases(rng) {
+		t.Run(convName(p), func(t *testing.T) {
+			q := p.norm()
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			dy := randSlice(rng, p.N*p.K*oh*ow)
+
+			dx := randSlice(rng, len(x)) // garbage: must be overwritten
+			Conv2DBackwardData(p, dy, w, dx)
+			requireClose(t, refConvBackwardData(p, dy, w), dx, p.K/q.Group*p.R*p.S, "backward data")
+
+			dw := randSlice(rng, len(w)) // garbage: must be overwritten
+			Conv2DBackwardFilter(p, x, dy, dw)
+			requireClose(t, refConvBackwardFilter(p, x, dy), dw, p.N*oh*ow, "backward filter")
+		})
+	}
+}
+
+// TestConv2DBackwardIsAdjoint checks the defining property of the data
+// gradient: <conv(x, w), dy> = <x, convᵀ(dy, w)>, and of the filter
+// gradient: <conv(x, w), dy> = <w, dW(x, dy)>.
+func TestConv2DBackwardIsAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	dot := func(a, b []float32) float64 {
+		var s float64
+		for i := range a {
+			s += float64(a[i]) * float64(b[i])
+		}
+		return s
+	}
+	for _, p := range convCases(rng)[:20] {
+		q := p.norm()
+		oh, ow := p.OutHW()
+		x := randSlice(rng, p.N*p.C*p.H*p.W)
+		w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+		dy := randSlice(rng, p.N*p.K*oh*ow)
+		y := make([]float32, len(dy))
+		Conv2D(p, x, w, nil, y, ActNone)
+		dx := make([]float32, len(x))
+		Conv2DBackwardData(p, dy, w, dx)
+		dw := make([]float32, len(w))
+		Conv2DBackwardFilter(p, x, dy, dw)
+		lhs := dot(y, dy)
+		assert.InDelta(t, lhs, dot(x, dx), 1e-3*(1+abs(lhs)), convName(p))
+		assert.InDelta(t, lhs, dot(w, dw), 1e-3*(1+abs(lhs)), convName(p))
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func TestConvParamsOutHW(t *testing.T) {
+	cases := []struct {
+		p      ConvParams
+		oh, ow int
+	}{
+		{ConvParams{H: 32, W: 32, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, 32, 32},
+		{ConvParams{H: 32, W: 32, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, 16, 16},
+		{ConvParams{H: 7, W: 9, R: 3, S: 3, DilH: 2, DilW: 3}, 3, 3},
+		{ConvParams{H: 5, W: 5, R: 2, S: 1, PadB: 1}, 5, 5},
+	}
+	for _, c := range cases {
+		oh, ow := c.p.OutHW()
+		assert.Equal(t, []int{c.oh, c.ow}, []int{oh, ow}, "%+v", c.p)
+	}
+}
+
+func TestConv2DPanicsOnBadInput(t *testing.T) {
+	p := ConvParams{N: 1, C: 2, H: 4, W: 4, K: 2, R: 3, S: 3}
+	require.Panics(t, func() { Conv2D(p, make([]float32, 31), make([]float32, 36), nil, make([]float32, 8), ActNone) })
+	require.Panics(t, func() {
+		q := p
+		q.Group = 3
+		Conv2D(q, make([]float32, 32), make([]float32, 36), nil, make([]float32, 8), ActNone)
+	})
+	require.Panics(t, func() {
+		q := p
+		q.R = 5
+		Conv2D(q, make([]float32, 32), make([]float32, 60), nil, make([]float32, 8), ActNone)
+	})
+	require.NotPanics(t, func() { Conv2D(p, make([]float32, 32), make([]float32, 36), nil, make([]float32, 8), ActNone) })
+}

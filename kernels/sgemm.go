@@ -1,0 +1,135 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Blocking of the k and n dimensions: a kc×nc panel of op(B) (256×512
+// floats, 512 KiB) stays in L2 while rows of A stream over it.
+const (
+	gemmKC = 256
+	gemmNC = 512
+)
+
+// parallelMinFlops is the work below which Sgemm runs on one goroutine.
+const parallelMinFlops = 1 << 20
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ,
+// op(A) is m×k, op(B) is k×n and C is m×n, all row-major with leading
+// dimensions lda, ldb and ldc (the stride between rows as stored: A is
+// stored k×m when transA). When beta is 0, C is overwritten without being
+// read, so it may hold NaNs. Sgemm uses all available cores for large
+// products.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	sgemmThreads(workers(m, n, k), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// workers returns how many goroutines a product of this size is worth.
+func workers(m, n, k int) int {
+	w := runtime.GOMAXPROCS(0)
+	if 2*m*n*k < parallelMinFlops || m < 8 {
+		return 1
+	}
+	if w > m/4 {
+		w = max(m/4, 1)
+	}
+	return w
+}
+
+func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: Sgemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	check := func(name string, rows, cols, l, ld int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols {
+			panic(fmt.Sprintf("kernels: Sgemm: ld%s=%d < %d columns", name, ld, cols))
+		}
+		if need := (rows-1)*ld + cols; l < need {
+			panic(fmt.Sprintf("kernels: Sgemm: len(%s)=%d, need %d", name, l, need))
+		}
+	}
+	check("a", ar, ac, la, lda)
+	check("b", br, bc, lb, ldb)
+	check("c", m, n, lc, ldc)
+}
+
+// sgemmThreads is Sgemm without checks, split over up to t goroutines by
+// rows of C.
+func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if t <= 1 {
+		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// When B must be transposed, pack it once for all workers.
+	if transB && k > 0 {
+		bt := getBuf(k * n)
+		packTrans(bt.s, b, ldb, n, k)
+		defer putBuf(bt)
+		b, ldb, transB = bt.s, n, false
+	}
+	var wg sync.WaitGroup
+	chunk := (m + t - 1) / t
+	chunk = (chunk + 3) &^ 3
+	for i0 := 0; i0 < m; i0 += chunk {
+		rows := min(chunk, m-i0)
+		aOff := i0 * lda
+		if transA {
+			aOff = i0
+		}
+		wg.Add(1)
+		go func(i0, rows, aOff int) {
+			defer wg.Done()
+			sgemmSerial(transA, false, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+		}(i0, rows, aOff)
+	}
+	wg.Wait()
+}
+
+// packTrans writes the k×n transpose of the n×k matrix b (stride ldb) to
+// dst with stride n.
+func packTrans(dst, b []float32, ldb, n, k int) {
+	const tile = 32
+	for j0 := 0; j0 < n; j0 += tile {
+		for p0 := 0; p0 < k; p0 += tile {
+			for j := j0; j < min(j0+tile, n); j++ {
+				row := b[j*ldb:]
+				for p := p0; p < min(p0+tile, k); p++ {
+					dst[p*n+j] = row[p]
+				}
+			}
+		}
+	}
+}
+
+// scaleC applies beta to the m×n matrix C.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
