@@ -40,6 +40,7 @@ type opRecord struct {
 	op      onnx.Operation
 	inputs  []string // "" for an omitted optional input
 	outputs []string
+	relu    bool // a Conv with a fused Relu (see fuse)
 }
 
 var (

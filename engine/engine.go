@@ -282,6 +282,7 @@ func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info) (*graphDef, erro
 			return nil, fmt.Errorf("%w: node %d is %s in the protobuf but %s in the decoded graph", ErrMalformed, i, info.Nodes[i].OpType, r.op.Name)
 		}
 	}
+	g.fuse()
 	return g, nil
 }
 

@@ -200,6 +200,7 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	krows := cg * g.kh * g.kw
 	ohw := g.oh * g.ow
 	colPool := sync.Pool{New: func() any { s := make([]float32, krows*ohw); return &s }}
+	relu := c.node.relu
 	fn := func(d [][]float32, y []float32) {
 		xd, wd := d[0], d[1]
 		var bias []float32
@@ -228,6 +229,11 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 						for i := range row {
 							row[i] += bv
 						}
+					}
+				}
+				if relu {
+					for i, v := range ys {
+						ys[i] = max(v, 0)
 					}
 				}
 			}
@@ -265,17 +271,35 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	}
 	eps := float64(a.float("epsilon", 1e-5))
 	inner := shapeSize(x.shape[2:])
+	// With constant statistics (always, for exports) the per-channel scale
+	// and shift are computed once here, not on every run.
+	var scale, shift []float32
+	if in[1].konst && in[2].konst && in[3].konst && in[4].konst {
+		scale, shift = bnScaleShift(in[1].floats(), in[2].floats(), in[3].floats(), in[4].floats(), eps)
+	}
 	return []*value{c.emit("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
-		xd, s, b, mean, variance := d[0], d[1], d[2], d[3], d[4]
+		xd, sc, sh := d[0], scale, shift
+		if sc == nil {
+			sc, sh = bnScaleShift(d[1], d[2], d[3], d[4], eps)
+		}
 		for nc := 0; nc < len(xd)/inner; nc++ {
 			k := nc % ch
-			scale := float32(float64(s[k]) / math.Sqrt(float64(variance[k])+eps))
-			shift := b[k] - mean[k]*scale
 			for i, v := range xd[nc*inner : (nc+1)*inner] {
-				y[nc*inner+i] = v*scale + shift
+				y[nc*inner+i] = v*sc[k] + sh[k]
 			}
 		}
 	})}, nil
+}
+
+// bnScaleShift turns inference BatchNormalization statistics into a
+// per-channel scale and shift: y = x·scale + shift.
+func bnScaleShift(gamma, beta, mean, variance []float32, eps float64) (scale, shift []float32) {
+	scale, shift = make([]float32, len(gamma)), make([]float32, len(gamma))
+	for k := range gamma {
+		scale[k] = float32(float64(gamma[k]) / math.Sqrt(float64(variance[k])+eps))
+		shift[k] = beta[k] - mean[k]*scale[k]
+	}
+	return scale, shift
 }
 
 func pool(isMax bool) opFunc {

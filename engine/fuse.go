@@ -1,0 +1,133 @@
+package engine
+
+import "math"
+
+// fuse rewrites the decoded graph before any compilation: a
+// BatchNormalization whose only input is a Conv's output (used nowhere
+// else) is folded into the Conv's weights and bias, and a Relu that is the
+// only consumer of a Conv's output becomes the Conv's activation. Both keep
+// the graph's outputs unchanged and save a pass over the activations.
+func (g *graphDef) fuse() {
+	g.ops = g.fuseOnce(g.foldBatchNorm)
+	g.ops = g.fuseOnce(g.fuseRelu)
+}
+
+// fuseOnce applies try to every Conv whose single output feeds exactly one
+// operation (and is no graph output); try reports whether it absorbed that
+// consumer, which is then dropped.
+func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord) bool) []opRecord {
+	uses := map[string]int{}
+	for _, r := range g.ops {
+		for _, in := range r.inputs {
+			uses[in]++
+		}
+	}
+	for _, out := range g.outputs {
+		uses[out] += 2 // never fuse away a graph output
+	}
+	consumer := map[string]int{}
+	for i, r := range g.ops {
+		for _, in := range r.inputs {
+			if uses[in] == 1 {
+				consumer[in] = i
+			}
+		}
+	}
+	dead := map[int]bool{}
+	for i := range g.ops {
+		r := &g.ops[i]
+		if r.op.Name != "Conv" || dead[i] || len(r.outputs) != 1 {
+			continue
+		}
+		j, ok := consumer[r.outputs[0]]
+		if !ok || dead[j] || j <= i {
+			continue
+		}
+		if try(r, g.ops[j]) {
+			dead[j] = true
+		}
+	}
+	kept := g.ops[:0:0]
+	for i, r := range g.ops {
+		if !dead[i] {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// floatConst is the named float initializer, if there is one.
+func (g *graphDef) floatConst(name string) (*value, bool) {
+	v, ok := g.consts[name]
+	if !ok || v.isInt || !v.konst {
+		return nil, false
+	}
+	return v, true
+}
+
+// foldBatchNorm folds bn into conv: W'[m] = W[m]·s[m], B'[m] = (B[m]-mean[m])·s[m] + beta[m],
+// s = gamma/√(var+ε), computed in float64.
+func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord) bool {
+	if bn.op.Name != "BatchNormalization" || len(bn.inputs) != 5 || bn.inputs[0] != conv.outputs[0] ||
+		len(conv.inputs) < 2 || conv.relu {
+		return false
+	}
+	for _, o := range bn.outputs[1:] {
+		if o != "" {
+			return false // training-mode outputs
+		}
+	}
+	if attrs(bn.op.Attributes).int("training_mode", 0) != 0 {
+		return false
+	}
+	w, ok := g.floatConst(conv.inputs[1])
+	if !ok || len(w.shape) < 3 {
+		return false
+	}
+	m := w.shape[0]
+	var bias *value
+	if len(conv.inputs) > 2 && conv.inputs[2] != "" {
+		if bias, ok = g.floatConst(conv.inputs[2]); !ok || bias.size() != m {
+			return false
+		}
+	}
+	var p [4][]float32 // gamma, beta, mean, var
+	for k := range p {
+		v, ok := g.floatConst(bn.inputs[k+1])
+		if !ok || v.size() != m {
+			return false
+		}
+		p[k] = v.f
+	}
+	eps := float64(attrs(bn.op.Attributes).float("epsilon", 1e-5))
+	per := w.size() / m
+	nw := make([]float32, len(w.f))
+	nb := make([]float32, m)
+	for k := 0; k < m; k++ {
+		s := float64(p[0][k]) / math.Sqrt(float64(p[3][k])+eps)
+		for i := k * per; i < (k+1)*per; i++ {
+			nw[i] = float32(float64(w.f[i]) * s)
+		}
+		b0 := 0.0
+		if bias != nil {
+			b0 = float64(bias.f[k])
+		}
+		nb[k] = float32((b0-float64(p[2][k]))*s + float64(p[1][k]))
+	}
+	wName, bName := bn.outputs[0]+"#folded_weight", bn.outputs[0]+"#folded_bias"
+	g.consts[wName] = constF(append([]int(nil), w.shape...), nw)
+	g.consts[bName] = constF([]int{m}, nb)
+	conv.inputs = []string{conv.inputs[0], wName, bName}
+	conv.outputs = []string{bn.outputs[0]}
+	return true
+}
+
+// fuseRelu makes relu conv's activation.
+func (g *graphDef) fuseRelu(conv *opRecord, relu opRecord) bool {
+	if relu.op.Name != "Relu" || len(relu.inputs) != 1 || len(relu.outputs) != 1 || conv.relu {
+		return false
+	}
+	conv.relu = true
+	conv.outputs = []string{relu.outputs[0]}
+	return true
+}

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/fmixzoo/zoo/internal/onnxpb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// convBNReluModel is Conv → BatchNormalization → Relu on N×4×5×5 with random
+// weights and BN statistics; extra names intermediate values as graph
+// outputs too, which must stop the engine from fusing them away.
+func convBNReluModel(rng *rand.Rand, group int64, bias bool, extra ...string) []byte {
+	randT := func(name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		t := onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.Float, Floats: make([]float32, n)}
+		for i := range t.Floats {
+			t.Floats[i] = lo + (hi-lo)*rng.Float32()
+		}
+		return t
+	}
+	convIn := []string{"x", "w"}
+	inits := []onnxpb.Tensor{
+		randT("w", -1, 1, 6, 4/group, 3, 3),
+		randT("gamma", 0.5, 1.5, 6), randT("beta", -1, 1, 6),
+		randT("mean", -1, 1, 6), randT("var", 0.1, 2, 6),
+	}
+	if bias {
+		convIn = append(convIn, "b")
+		inits = append(inits, randT("b", -1, 1, 6))
+	}
+	vi := func(name string, c int64, hw int64) onnxpb.ValueInfo {
+		return onnxpb.ValueInfo{Name: name, ElemType: onnxpb.Float, Dims: []int64{-1, c, hw, hw}, Params: []string{"batch", "", "", ""}}
+	}
+	outs := []onnxpb.ValueInfo{vi("y", 6, 5)}
+	for _, e := range extra {
+		outs = append(outs, vi(e, 6, 5))
+	}
+	m := &onnxpb.Model{
+		Opsets: map[string]int64{"": 13},
+		Graph: onnxpb.Graph{
+			Nodes: []onnxpb.Node{
+				{OpType: "Conv", Inputs: convIn, Outputs: []string{"c"}, Attrs: []onnxpb.Attr{
+					onnxpb.IntsAttr("pads", 1, 1, 1, 1), onnxpb.IntAttr("group", group)}},
+				{OpType: "BatchNormalization", Inputs: []string{"c", "gamma", "beta", "mean", "var"}, Outputs: []string{"bn"},
+					Attrs: []onnxpb.Attr{onnxpb.FloatAttr("epsilon", 1e-3)}},
+				{OpType: "Relu", Inputs: []string{"bn"}, Outputs: []string{"y"}},
+			},
+			Initializers: inits,
+			Inputs:       []onnxpb.ValueInfo{vi("x", 4, 5)},
+			Outputs:      outs,
+		},
+	}
+	return m.Marshal()
+}
+
+// Folding BatchNormalization into Conv and fusing the Relu leaves one Conv
+// that computes what the three separate operations compute.
+func TestFuseConvBatchNormRelu(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		group int64
+		bias  bool
+	}{{"bias", 1, true}, {"no bias", 1, false}, {"grouped", 2, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fused, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias))
+			require.NoError(t, err)
+			plain, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias, "c", "bn"))
+			require.NoError(t, err)
+			require.Len(t, fused.g.ops, 1, "Conv, BatchNormalization and Relu fuse into one op")
+			assert.True(t, fused.g.ops[0].relu)
+			require.Len(t, plain.g.ops, 3, "graph outputs are never fused away")
+
+			rng := rand.New(rand.NewSource(2))
+			x := Tensor{Shape: []int{2, 4, 5, 5}, Data: make([]float32, 200)}
+			for i := range x.Data {
+				x.Data[i] = rng.Float32()*2 - 1
+			}
+			got, err := fused.Run(context.Background(), x)
+			require.NoError(t, err)
+			want, err := plain.Run(context.Background(), x)
+			require.NoError(t, err)
+			require.Len(t, want, 3)
+			require.Equal(t, want[0].Shape, got[0].Shape)
+			negative := 0
+			for i, w := range want[0].Data {
+				assert.InDelta(t, w, got[0].Data[i], 1e-5*math.Max(1, math.Abs(float64(w))), "element %d", i)
+				if want[2].Data[i] < 0 {
+					negative++
+				}
+			}
+			assert.Positive(t, negative, "the Relu must have something to clip")
+		})
+	}
+}
