@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/fmixzoo/zoo/internal/nn"
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // window2d is the geometry shared by 2-D convolution and pooling (1-D
@@ -247,6 +248,22 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 				image(img, nn.GemmNNSerial)
 			}
 		})
+	}
+	kp := kernels.ConvParams{N: n, C: cin, H: g.h, W: g.w, K: m, R: g.kh, S: g.kw,
+		StrideH: g.sh, StrideW: g.sw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
+		DilH: g.dh, DilW: g.dw, Group: group}
+	if oh, ow := kp.OutHW(); oh == g.oh && ow == g.ow && shapeSize(out) > 0 && shapeSize(x.shape) > 0 {
+		act := kernels.ActNone
+		if relu {
+			act = kernels.ActReLU
+		}
+		fn = func(d [][]float32, y []float32) {
+			var bias []float32
+			if len(d) > 2 {
+				bias = d[2]
+			}
+			kernels.Conv2D(kp, d[0], d[1], bias, y, act)
+		}
 	}
 	args := []*value{x, w}
 	if b != nil {
