@@ -7,6 +7,10 @@ package kernels
 // 4×kc strip and accumulate a row of the B panel each, so every load of B
 // feeds four multiply-adds.
 func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if mk := activeKernel; mk != nil {
+		sgemmPacked(mk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return

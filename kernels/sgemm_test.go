@@ -25,12 +25,7 @@ func requireClose(t *testing.T, want, got []float32, depth int, msg string) {
 
 func TestSgemmMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	type tc struct {
-		m, n, k        int
-		transA, transB bool
-		alpha, beta    float32
-		pad            int // extra leading-dimension padding
-	}
+	type tc = gemmCase
 	cases := []tc{
 		{1, 1, 1, false, false, 1, 0, 0},
 		{5, 7, 3, false, false, 1, 0, 0},
@@ -41,11 +36,34 @@ func TestSgemmMatchesReference(t *testing.T) {
 		{5, 5, 0, false, false, 1, 2, 0},
 		{130, 530, 260, false, false, 1, 0, 0}, // crosses kc and nc blocks, parallel
 		{130, 70, 260, true, true, 0.25, -1, 1},
+		{200, 2100, 40, false, true, 1, 1, 0}, // crosses the packed nc block
 	}
 	for i := 0; i < 30; i++ {
 		cases = append(cases, tc{1 + rng.IntN(70), 1 + rng.IntN(70), 1 + rng.IntN(300),
 			rng.IntN(2) == 1, rng.IntN(2) == 1, rng.Float32()*2 - 1, float32(rng.IntN(3)) - 1, rng.IntN(3)})
 	}
+	// Every microkernel this CPU runs, and the pure-Go path.
+	paths := append(availableKernels(), nil)
+	saved := activeKernel
+	t.Cleanup(func() { activeKernel = saved })
+	for _, mk := range paths {
+		activeKernel = mk
+		pathName := "go"
+		if mk != nil {
+			pathName = mk.name
+		}
+		t.Run(pathName, func(t *testing.T) { testSgemmCases(t, rng, cases) })
+	}
+}
+
+type gemmCase struct {
+	m, n, k        int
+	transA, transB bool
+	alpha, beta    float32
+	pad            int // extra leading-dimension padding
+}
+
+func testSgemmCases(t *testing.T, rng *rand.Rand, cases []gemmCase) {
 	for _, c := range cases {
 		name := fmt.Sprintf("%dx%dx%d_tA%v_tB%v_a%.2f_b%.0f", c.m, c.n, c.k, c.transA, c.transB, c.alpha, c.beta)
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,43 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+//go:generate sh -c "python3 gen_sgemm_amd64.py > sgemm_amd64.s"
+
+// sgemmKernelAVX512 adds the 12×32 product of a packed A strip and a packed
+// B panel, kc deep, to C (row stride ldc floats).
+//
+//go:noescape
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int)
+
+// sgemmKernelAVX2 adds the 6×16 product of a packed A strip and a packed B
+// panel, kc deep, to C (row stride ldc floats).
+//
+//go:noescape
+func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int)
+
+// fmaPeakAVX512 runs iters rounds of 24 independent 16-wide FMAs (768
+// flops a round); benchmarks use it to measure the machine's peak.
+func fmaPeakAVX512(iters int)
+
+var (
+	kernelAVX512 = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512}
+	kernelAVX2   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
+)
+
+// availableKernels lists the assembly microkernels this CPU runs, best
+// first.
+func availableKernels() []*microKernel {
+	var ks []*microKernel
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ {
+		ks = append(ks, kernelAVX512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, kernelAVX2)
+	}
+	return ks
+}
+
+func hasFMAPeak() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ }

@@ -1,0 +1,127 @@
+package kernels
+
+import "unsafe"
+
+// microKernel is an assembly routine adding the mr×nr product of a packed
+// A strip (kc groups of mr floats) and a packed B panel (kc rows of nr
+// floats) to C.
+type microKernel struct {
+	name   string
+	mr, nr int
+	fn     func(kc int, a, b, c *float32, ldc int)
+}
+
+// activeKernel is the microkernel Sgemm uses; nil selects the pure-Go path.
+var activeKernel = func() *microKernel {
+	if ks := availableKernels(); len(ks) > 0 {
+		return ks[0]
+	}
+	return nil
+}()
+
+// Cache blocking of the packed path: an mc×kc block of A stays in L2, a
+// kc×nr panel of B in L1.
+const (
+	packKC = 256
+	packMC = 96
+	packNC = 2048
+)
+
+// sgemmPacked computes C = alpha·op(A)·op(B) + beta·C on one goroutine with
+// microkernel mk, packing A and B into the layouts mk reads.
+func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	mr, nr := mk.mr, mk.nr
+	ncMax := min(packNC, roundUp(n, nr))
+	kcMax := min(packKC, k)
+	mcMax := min(packMC/mr*mr, roundUp(m, mr))
+	bp := getBuf(kcMax * ncMax)
+	ap := getBuf(kcMax * mcMax)
+	tmp := getBuf(mr * nr)
+	defer putBuf(bp)
+	defer putBuf(ap)
+	defer putBuf(tmp)
+	for jc := 0; jc < n; jc += packNC {
+		nc := min(packNC, n-jc)
+		for pc := 0; pc < k; pc += packKC {
+			kc := min(packKC, k-pc)
+			packB(bp.s, transB, b, ldb, pc, kc, jc, nc, nr)
+			for ic := 0; ic < m; ic += packMC / mr * mr {
+				mc := min(packMC/mr*mr, m-ic)
+				packA(ap.s, transA, a, lda, ic, mc, pc, kc, mr, alpha)
+				for jr := 0; jr < nc; jr += nr {
+					bPanel := bp.s[jr*kc:]
+					cols := min(nr, nc-jr)
+					for ir := 0; ir < mc; ir += mr {
+						aStrip := ap.s[ir*kc:]
+						rows := min(mr, mc-ir)
+						cOff := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							mk.fn(kc, &aStrip[0], &bPanel[0], &c[cOff], ldc)
+							continue
+						}
+						t := tmp.s
+						clear(t)
+						mk.fn(kc, &aStrip[0], &bPanel[0], unsafe.SliceData(t), nr)
+						for i := 0; i < rows; i++ {
+							axpy(1, t[i*nr:i*nr+cols], c[cOff+i*ldc:cOff+i*ldc+cols])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func roundUp(v, m int) int { return (v + m - 1) / m * m }
+
+// packB writes op(B)[pc:pc+kc, jc:jc+nc] to dst as panels of nr columns,
+// each kc rows of nr floats, zero-padding the last panel.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		for p := 0; p < kc; p++ {
+			d := panel[p*nr : p*nr+nr]
+			if !transB {
+				copy(d, b[(pc+p)*ldb+jc+jr:(pc+p)*ldb+jc+jr+cols])
+			} else {
+				for j := 0; j < cols; j++ {
+					d[j] = b[(jc+jr+j)*ldb+pc+p]
+				}
+			}
+			clear(d[cols:])
+		}
+	}
+}
+
+// packA writes alpha·op(A)[ic:ic+mc, pc:pc+kc] to dst as strips of mr rows,
+// each kc groups of mr floats, zero-padding the last strip.
+func packA(dst []float32, transA bool, a []float32, lda, ic, mc, pc, kc, mr int, alpha float32) {
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		strip := dst[ir*kc : ir*kc+kc*mr]
+		if rows < mr {
+			clear(strip)
+		}
+		if transA {
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+rows]
+				d := strip[p*mr : p*mr+rows]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+			continue
+		}
+		for i := 0; i < rows; i++ {
+			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kc]
+			for p, v := range src {
+				strip[p*mr+i] = alpha * v
+			}
+		}
+	}
+}
