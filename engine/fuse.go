@@ -5,10 +5,12 @@ import "math"
 // fuse rewrites the decoded graph before any compilation: a
 // BatchNormalization whose only input is a Conv's output (used nowhere
 // else) is folded into the Conv's weights and bias, and a Relu that is the
-// only consumer of a Conv's output becomes the Conv's activation. Both keep
+// only consumer of a Conv's output becomes the Conv's activation; an Add of
+// a per-channel constant (CNTK's bias) becomes the Conv's bias. Both keep
 // the graph's outputs unchanged and save a pass over the activations.
 func (g *graphDef) fuse() {
 	g.ops = g.fuseOnce(g.foldBatchNorm)
+	g.ops = g.fuseOnce(g.foldBiasAdd)
 	g.ops = g.fuseOnce(g.fuseRelu)
 }
 
@@ -119,6 +121,53 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord) bool {
 	g.consts[bName] = constF([]int{m}, nb)
 	conv.inputs = []string{conv.inputs[0], wName, bName}
 	conv.outputs = []string{bn.outputs[0]}
+	return true
+}
+
+// foldBiasAdd folds add = Conv + constant, the constant broadcasting
+// per output channel (shape [M,1,1], [1,M,1,1] or [M] for a 1-D Conv
+// layout), into conv's bias.
+func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord) bool {
+	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || len(conv.inputs) < 2 {
+		return false
+	}
+	other := add.inputs[1]
+	if add.inputs[0] != conv.outputs[0] {
+		other = add.inputs[0]
+	}
+	if other == conv.outputs[0] {
+		return false // Conv + itself
+	}
+	c, ok := g.floatConst(other)
+	w, okw := g.floatConst(conv.inputs[1])
+	if !ok || !okw || len(w.shape) < 3 {
+		return false
+	}
+	m, rank := w.shape[0], len(w.shape)
+	// Right-aligned against the output N×M×spatial, c must be 1 except at M.
+	if len(c.shape) > rank || c.size() != m {
+		return false
+	}
+	for i, d := range c.shape {
+		axis := rank - len(c.shape) + i
+		if (axis == 1 && d != m) || (axis != 1 && d != 1) {
+			return false
+		}
+	}
+	nb := append([]float32(nil), c.f...)
+	if len(conv.inputs) > 2 && conv.inputs[2] != "" {
+		b, ok := g.floatConst(conv.inputs[2])
+		if !ok || b.size() != m {
+			return false
+		}
+		for k := range nb {
+			nb[k] += b.f[k]
+		}
+	}
+	bName := add.outputs[0] + "#folded_bias"
+	g.consts[bName] = constF([]int{m}, nb)
+	conv.inputs = []string{conv.inputs[0], conv.inputs[1], bName}
+	conv.outputs = []string{add.outputs[0]}
 	return true
 }
 

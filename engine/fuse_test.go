@@ -12,9 +12,11 @@ import (
 )
 
 // convBNReluModel is Conv → BatchNormalization → Relu on N×4×5×5 with random
-// weights and BN statistics; extra names intermediate values as graph
-// outputs too, which must stop the engine from fusing them away.
-func convBNReluModel(rng *rand.Rand, group int64, bias bool, extra ...string) []byte {
+// weights and BN statistics; extra names intermediate values ("c" after the
+// Conv, "bn" after the BN) as graph outputs too, which must stop the engine
+// from fusing them away. A non-nil addShape replaces the BN by an Add of a
+// random constant of that shape (CNTK's way of writing a conv bias).
+func convBNReluModel(rng *rand.Rand, group int64, bias bool, addShape []int64, extra ...string) []byte {
 	randT := func(name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
 		n := int64(1)
 		for _, d := range dims {
@@ -36,6 +38,12 @@ func convBNReluModel(rng *rand.Rand, group int64, bias bool, extra ...string) []
 		convIn = append(convIn, "b")
 		inits = append(inits, randT("b", -1, 1, 6))
 	}
+	mid := onnxpb.Node{OpType: "BatchNormalization", Inputs: []string{"c", "gamma", "beta", "mean", "var"}, Outputs: []string{"bn"},
+		Attrs: []onnxpb.Attr{onnxpb.FloatAttr("epsilon", 1e-3)}}
+	if addShape != nil {
+		inits = append(inits, randT("k", -1, 1, addShape...))
+		mid = onnxpb.Node{OpType: "Add", Inputs: []string{"k", "c"}, Outputs: []string{"bn"}}
+	}
 	vi := func(name string, c int64, hw int64) onnxpb.ValueInfo {
 		return onnxpb.ValueInfo{Name: name, ElemType: onnxpb.Float, Dims: []int64{-1, c, hw, hw}, Params: []string{"batch", "", "", ""}}
 	}
@@ -49,8 +57,7 @@ func convBNReluModel(rng *rand.Rand, group int64, bias bool, extra ...string) []
 			Nodes: []onnxpb.Node{
 				{OpType: "Conv", Inputs: convIn, Outputs: []string{"c"}, Attrs: []onnxpb.Attr{
 					onnxpb.IntsAttr("pads", 1, 1, 1, 1), onnxpb.IntAttr("group", group)}},
-				{OpType: "BatchNormalization", Inputs: []string{"c", "gamma", "beta", "mean", "var"}, Outputs: []string{"bn"},
-					Attrs: []onnxpb.Attr{onnxpb.FloatAttr("epsilon", 1e-3)}},
+				mid,
 				{OpType: "Relu", Inputs: []string{"bn"}, Outputs: []string{"y"}},
 			},
 			Initializers: inits,
@@ -61,21 +68,31 @@ func convBNReluModel(rng *rand.Rand, group int64, bias bool, extra ...string) []
 	return m.Marshal()
 }
 
-// Folding BatchNormalization into Conv and fusing the Relu leaves one Conv
-// that computes what the three separate operations compute.
+// Folding BatchNormalization (or a per-channel Add) into Conv and fusing
+// the Relu leaves one Conv that computes what the three separate operations
+// compute; an Add that broadcasts over space is left alone.
 func TestFuseConvBatchNormRelu(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		group int64
-		bias  bool
-	}{{"bias", 1, true}, {"no bias", 1, false}, {"grouped", 2, true}} {
+		name     string
+		group    int64
+		bias     bool
+		addShape []int64
+		fusedOps int
+	}{
+		{"bias", 1, true, nil, 1},
+		{"no bias", 1, false, nil, 1},
+		{"grouped", 2, true, nil, 1},
+		{"add per channel", 1, true, []int64{6, 1, 1}, 1},
+		{"add per channel 4-D", 1, false, []int64{1, 6, 1, 1}, 1},
+		{"add over width", 1, true, []int64{1, 1, 5}, 3}, // not a bias: nothing fuses
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fused, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias))
+			fused, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias, tc.addShape))
 			require.NoError(t, err)
-			plain, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias, "c", "bn"))
+			plain, err := Read(convBNReluModel(rand.New(rand.NewSource(1)), tc.group, tc.bias, tc.addShape, "c", "bn"))
 			require.NoError(t, err)
-			require.Len(t, fused.g.ops, 1, "Conv, BatchNormalization and Relu fuse into one op")
-			assert.True(t, fused.g.ops[0].relu)
+			require.Len(t, fused.g.ops, tc.fusedOps)
+			assert.Equal(t, tc.fusedOps == 1, fused.g.ops[0].relu)
 			require.Len(t, plain.g.ops, 3, "graph outputs are never fused away")
 
 			rng := rand.New(rand.NewSource(2))
@@ -100,3 +117,4 @@ func TestFuseConvBatchNormRelu(t *testing.T) {
 		})
 	}
 }
+
