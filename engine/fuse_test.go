@@ -117,4 +117,3 @@ func TestFuseConvBatchNormRelu(t *testing.T) {
 		})
 	}
 }
-
