@@ -19,12 +19,12 @@ var activeKernel = func() *microKernel {
 	return nil
 }()
 
-// Cache blocking of the packed path: an mc×kc block of A stays in L2, a
+// Cache blocking of the packed path: an mc×kc block of A (192 KiB) stays in L2, a
 // kc×nr panel of B in L1.
 const (
 	packKC = 256
-	packMC = 96
-	packNC = 2048
+	packMC = 192
+	packNC = 512
 )
 
 // sgemmPacked computes C = alpha·op(A)·op(B) + beta·C on one goroutine with

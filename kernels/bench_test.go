@@ -1,0 +1,113 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks report GFLOP/s (2 flops per multiply-add) as a custom metric.
+// BenchmarkFMAPeak measures what the cores can do at most, for comparison:
+//
+//	go test -run '^$' -bench . -count 3 ./kernels/
+
+func reportGFLOPS(b *testing.B, flopsPerOp float64) {
+	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkFMAPeak runs independent AVX-512 FMAs on every core.
+func BenchmarkFMAPeak(b *testing.B) {
+	if !hasFMAPeak() {
+		b.Skip("no AVX-512 in this build or CPU")
+	}
+	const iters = 1 << 16
+	for _, threads := range []int{1, maxProcs()} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			for b.Loop() {
+				parallelWorkers(threads, threads, func(_, _, _ int) { fmaPeakAVX512(iters) })
+			}
+			reportGFLOPS(b, float64(threads)*iters*24*32)
+		})
+	}
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{256, 512, 1024, 2048} {
+		a, bb, c := randSlice(rng, n*n), randSlice(rng, n*n), make([]float32, n*n)
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				Sgemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+			}
+			reportGFLOPS(b, 2*float64(n)*float64(n)*float64(n))
+		})
+	}
+}
+
+// resnetLayers are the distinct convolutions of PreAct-ResNet18 on 32×32
+// input: the stem, the 3×3 convs of each stage (first with stride 2) and
+// the 1×1 stride-2 shortcuts.
+var resnetLayers = []struct {
+	name string
+	p    ConvParams
+}{
+	{"stem3x3_3to64", ConvParams{C: 3, H: 32, W: 32, K: 64, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+	{"l1_3x3_64", ConvParams{C: 64, H: 32, W: 32, K: 64, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+	{"l2_3x3_64to128_s2", ConvParams{C: 64, H: 32, W: 32, K: 128, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+	{"l2_3x3_128", ConvParams{C: 128, H: 16, W: 16, K: 128, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+	{"l2_1x1_64to128_s2", ConvParams{C: 64, H: 32, W: 32, K: 128, R: 1, S: 1, StrideH: 2, StrideW: 2}},
+	{"l3_3x3_256", ConvParams{C: 256, H: 8, W: 8, K: 256, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+	{"l4_3x3_512", ConvParams{C: 512, H: 4, W: 4, K: 512, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+}
+
+func convFlops(p ConvParams) float64 {
+	q := p.norm()
+	oh, ow := p.OutHW()
+	return 2 * float64(p.N*p.K*oh*ow) * float64(p.C/q.Group*p.R*p.S)
+}
+
+func BenchmarkConv2D(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, batch := range []int{1, 64} {
+		for _, l := range resnetLayers {
+			p := l.p
+			p.N = batch
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*p.C*p.R*p.S)
+			y := make([]float32, p.N*p.K*oh*ow)
+			bias := randSlice(rng, p.K)
+			b.Run(fmt.Sprintf("N=%d/%s", batch, l.name), func(b *testing.B) {
+				for b.Loop() {
+					Conv2D(p, x, w, bias, y, ActReLU)
+				}
+				reportGFLOPS(b, convFlops(p))
+			})
+		}
+	}
+}
+
+func BenchmarkConv2DBackward(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, l := range resnetLayers[1:4] {
+		p := l.p
+		p.N = 64
+		oh, ow := p.OutHW()
+		x := randSlice(rng, p.N*p.C*p.H*p.W)
+		w := randSlice(rng, p.K*p.C*p.R*p.S)
+		dy := randSlice(rng, p.N*p.K*oh*ow)
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		b.Run("data/N=64/"+l.name, func(b *testing.B) {
+			for b.Loop() {
+				Conv2DBackwardData(p, dy, w, dx)
+			}
+			reportGFLOPS(b, convFlops(p))
+		})
+		b.Run("filter/N=64/"+l.name, func(b *testing.B) {
+			for b.Loop() {
+				Conv2DBackwardFilter(p, x, dy, dw)
+			}
+			reportGFLOPS(b, convFlops(p))
+		})
+	}
+}
