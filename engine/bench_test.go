@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/fmixzoo/zoo/zoo"
 	"github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"github.com/stretchr/testify/require"
@@ -18,8 +21,11 @@ import (
 //
 //	BenchmarkPreActResNet18/batch=1    latency of the full-size FMix PreAct-ResNet18 (32×32)
 //	BenchmarkPreActResNet18/batch=64   throughput; reports peak RSS of the process
-//	BenchmarkMNIST/{engine,gorgonnx}   batch 1 on the CNTK MNIST model, which stock
-//	                                   onnx-go (gorgonnx) can run
+//	BenchmarkPreActResNet18Zoo/{engine,gorgonnx}
+//	                                   batch 1 on the zoo's own export of the same
+//	                                   architecture, which stock onnx-go (gorgonnx) can
+//	                                   run (PyTorch's export needs Shape, Pad, ...)
+//	BenchmarkMNIST/{engine,gorgonnx}   batch 1 on the CNTK MNIST model
 //
 // The PreAct-ResNet18 file is ZOO_BENCH_ONNX, else
 // testdata/torch/bench/preact_resnet18_full.onnx (gen.py --bench writes it).
@@ -89,6 +95,68 @@ func BenchmarkMNIST(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			require.NoError(b, m.SetInput(0, tensor.New(tensor.WithShape(1, 1, 28, 28), tensor.WithBacking(x))))
 			if err := backend.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPreActResNet18Zoo times the engine and stock onnx-go (gorgonnx) at
+// batch 1 on zoo.Build("preact_resnet18") exported by ExportONNX (full size,
+// 32×32, 10 classes; only Conv, BatchNormalization, Relu, Add,
+// GlobalAveragePool, Flatten and Gemm). It first checks that both give the
+// same logits.
+func BenchmarkPreActResNet18Zoo(b *testing.B) {
+	net, err := zoo.Build("preact_resnet18", zoo.Args{})
+	require.NoError(b, err)
+	var buf bytes.Buffer
+	require.NoError(b, net.ExportONNX(&buf, nil))
+	model := buf.Bytes()
+	x := make([]float32, 3*32*32)
+	for i := range x {
+		x[i] = float32(i%255)/255 - 0.5
+	}
+
+	m, err := Read(model)
+	require.NoError(b, err)
+	in := Tensor{Shape: []int{1, 3, 32, 32}, Data: x}
+	want, err := m.Run(context.Background(), in)
+	require.NoError(b, err)
+
+	backend := gorgonnx.NewGraph()
+	gm := onnx.NewModel(backend)
+	require.NoError(b, gm.UnmarshalBinary(model), "gorgonnx decodes the zoo export")
+	gorgonnxRun := func() error {
+		if err := gm.SetInput(0, tensor.New(tensor.WithShape(1, 3, 32, 32), tensor.WithBacking(x))); err != nil {
+			return err
+		}
+		return backend.Run()
+	}
+	require.NoError(b, gorgonnxRun(), "gorgonnx runs the zoo export")
+	outs, err := gm.GetOutputTensors()
+	require.NoError(b, err)
+	require.Len(b, outs, 1)
+	got, ok := outs[0].Data().([]float32)
+	require.True(b, ok, "gorgonnx output is float32")
+	require.Len(b, got, len(want[0].Data))
+	maxAbs := 0.0
+	for _, v := range want[0].Data {
+		maxAbs = math.Max(maxAbs, math.Abs(float64(v)))
+	}
+	for i, v := range want[0].Data {
+		require.InDelta(b, v, got[i], 1e-4*math.Max(1, maxAbs), "logit %d: engine vs gorgonnx", i)
+	}
+
+	b.Run("engine", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := m.Run(context.Background(), in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gorgonnx", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := gorgonnxRun(); err != nil {
 				b.Fatal(err)
 			}
 		}

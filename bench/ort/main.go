@@ -1,0 +1,219 @@
+// Command ort times ONNX Runtime on the same ONNX file as the engine's
+// benchmarks, so scripts/bench-engine.sh can print engine/ORT ratios. It is
+// its own module: the main module never depends on ONNX Runtime.
+//
+//	go run . -lib lib/libonnxruntime.so.1 -model M.onnx [-threads 2] [-batches 1,64] [-min 3s]
+//	         [-check-input M.input.f32 -check-logits M.logits.f32]
+//
+// The model's graph input is "input" (N×3×32×32) and its output "logits"
+// (N×classes). Each batch size gets its own session, one untimed warm-up run,
+// then runs until -min has passed (at least 3). It prints one line per batch
+// size:
+//
+//	batch=1 runs=N ns/op=X img/s=Y
+//
+// With -check-input/-check-logits (raw float32, as testdata/torch/gen.py
+// writes them) it first runs that batch and prints the largest difference
+// from the recorded logits, failing when it exceeds 1e-4 × max(1, |max logit|).
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+func main() {
+	lib := flag.String("lib", "", "path of libonnxruntime.so")
+	model := flag.String("model", "", "ONNX model (input \"input\" N×3×32×32, output \"logits\")")
+	threads := flag.Int("threads", 2, "intra-op threads")
+	batches := flag.String("batches", "1,64", "comma-separated batch sizes")
+	minTime := flag.Duration("min", 3*time.Second, "minimum timed duration per batch size")
+	checkIn := flag.String("check-input", "", "raw float32 input to check the logits of")
+	checkOut := flag.String("check-logits", "", "raw float32 logits expected for -check-input")
+	flag.Parse()
+	if err := run(*lib, *model, *threads, *batches, *minTime, *checkIn, *checkOut); err != nil {
+		fmt.Fprintln(os.Stderr, "ort:", err)
+		os.Exit(1)
+	}
+}
+
+func run(lib, model string, threads int, batches string, minTime time.Duration, checkIn, checkOut string) error {
+	if lib == "" || model == "" {
+		return errors.New("-lib and -model are required")
+	}
+	sizes, err := parseBatches(batches)
+	if err != nil {
+		return err
+	}
+	ort.SetSharedLibraryPath(lib)
+	if err := ort.InitializeEnvironment(); err != nil {
+		return fmt.Errorf("initialise ONNX Runtime from %s: %w", lib, err)
+	}
+	defer ort.DestroyEnvironment()
+	classes, err := numClasses(model)
+	if err != nil {
+		return err
+	}
+	if checkIn != "" || checkOut != "" {
+		if err := check(model, threads, classes, checkIn, checkOut); err != nil {
+			return err
+		}
+	}
+	for _, batch := range sizes {
+		in := make([]float32, batch*3*32*32)
+		for i := range in {
+			in[i] = float32(i%255)/255 - 0.5 // the engine benchmark's input
+		}
+		s, err := newSession(model, threads, batch, classes, in)
+		if err != nil {
+			return err
+		}
+		if err := s.Run(); err != nil { // warm-up
+			s.Destroy()
+			return fmt.Errorf("run batch %d: %w", batch, err)
+		}
+		runs, start := 0, time.Now()
+		for runs < 3 || time.Since(start) < minTime {
+			if err := s.Run(); err != nil {
+				s.Destroy()
+				return fmt.Errorf("run batch %d: %w", batch, err)
+			}
+			runs++
+		}
+		el := time.Since(start)
+		s.Destroy()
+		fmt.Printf("batch=%d runs=%d ns/op=%d img/s=%.2f\n", batch, runs, el.Nanoseconds()/int64(runs),
+			float64(runs*batch)/el.Seconds())
+	}
+	return nil
+}
+
+func parseBatches(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("batch size %q: want a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// numClasses reads the logits' class dimension from the model's output info.
+func numClasses(model string) (int, error) {
+	_, outs, err := ort.GetInputOutputInfo(model)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", model, err)
+	}
+	for _, o := range outs {
+		if o.Name == "logits" && len(o.Dimensions) == 2 && o.Dimensions[1] > 0 {
+			return int(o.Dimensions[1]), nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no output \"logits\" of shape N×classes", model)
+}
+
+// session is an ORT session bound to its input and output tensors.
+type session struct {
+	*ort.AdvancedSession
+	in, out *ort.Tensor[float32]
+}
+
+func (s *session) Destroy() {
+	s.AdvancedSession.Destroy()
+	s.in.Destroy()
+	s.out.Destroy()
+}
+
+func newSession(model string, threads, batch, classes int, input []float32) (*session, error) {
+	in, err := ort.NewTensor(ort.NewShape(int64(batch), 3, 32, 32), input)
+	if err != nil {
+		return nil, fmt.Errorf("input tensor: %w", err)
+	}
+	out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(batch), int64(classes)))
+	if err != nil {
+		in.Destroy()
+		return nil, fmt.Errorf("output tensor: %w", err)
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		in.Destroy()
+		out.Destroy()
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		in.Destroy()
+		out.Destroy()
+		return nil, fmt.Errorf("intra-op threads %d: %w", threads, err)
+	}
+	s, err := ort.NewAdvancedSession(model, []string{"input"}, []string{"logits"},
+		[]ort.Value{in}, []ort.Value{out}, opts)
+	if err != nil {
+		in.Destroy()
+		out.Destroy()
+		return nil, fmt.Errorf("session on %s: %w", model, err)
+	}
+	return &session{AdvancedSession: s, in: in, out: out}, nil
+}
+
+// check runs the recorded input and compares ORT's logits with the recorded ones.
+func check(model string, threads, classes int, inPath, outPath string) error {
+	x, err := readF32(inPath)
+	if err != nil {
+		return err
+	}
+	want, err := readF32(outPath)
+	if err != nil {
+		return err
+	}
+	batch := len(x) / (3 * 32 * 32)
+	if batch == 0 || len(x) != batch*3*32*32 || len(want) != batch*classes {
+		return fmt.Errorf("check: %d input and %d logit values do not make a batch of 3×32×32 images and %d classes",
+			len(x), len(want), classes)
+	}
+	s, err := newSession(model, threads, batch, classes, x)
+	if err != nil {
+		return err
+	}
+	defer s.Destroy()
+	if err := s.Run(); err != nil {
+		return fmt.Errorf("check run: %w", err)
+	}
+	var diff, maxAbs float64
+	for i, g := range s.out.GetData() {
+		diff = math.Max(diff, math.Abs(float64(g-want[i])))
+		maxAbs = math.Max(maxAbs, math.Abs(float64(want[i])))
+	}
+	tol := 1e-4 * math.Max(1, maxAbs)
+	fmt.Printf("check: batch %d, max |ORT - recorded| = %.3g (tolerance %.3g)\n", batch, diff, tol)
+	if diff > tol {
+		return fmt.Errorf("check: ORT's logits differ from %s by %.3g > %.3g", outPath, diff, tol)
+	}
+	return nil
+}
+
+func readF32(path string) ([]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b)%4 != 0 {
+		return nil, fmt.Errorf("%s: %d bytes is not whole float32 values", path, len(b))
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out, nil
+}
