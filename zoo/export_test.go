@@ -44,7 +44,7 @@ func TestExportRoundTripsThroughEngine(t *testing.T) {
 				require.NoError(t, err)
 				for _, p := range n.Params() {
 					for j, g := range p.Grad {
-						p.Value[j] -= 0.1 * g
+						p.Value[j] -= 0.01 * g
 					}
 				}
 			}

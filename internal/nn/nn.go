@@ -1,10 +1,11 @@
 // Package nn holds the CPU kernels the training graph (package zoo) and
-// the inference engine share: GEMM variants, convolution by im2col,
-// pooling and softmax cross-entropy, over row-major float32 slices, split
-// across cores by rows. They favour clarity over peak speed.
+// the inference engine share: GEMM variants (over package kernels' packed,
+// register-blocked SGEMM), convolution by im2col, pooling and softmax
+// cross-entropy, over row-major float32 slices.
 package nn
 
 import (
+	"github.com/fmixzoo/zoo/kernels"
 	"math"
 	"runtime"
 	"sync"
@@ -36,76 +37,24 @@ func Parallel(n int, work int, fn func(lo, hi int)) {
 
 // GemmNN computes C = A·B (+C when acc), A m×k, B k×n, C m×n, all dense.
 func GemmNN(m, n, k int, a, b, c []float32, acc bool) {
-	Parallel(m, m*n*k, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			crow := c[i*n : i*n+n]
-			if !acc {
-				clear(crow)
-			}
-			arow := a[i*k : i*k+k]
-			for p, av := range arow {
-				if av == 0 {
-					continue
-				}
-				brow := b[p*n : p*n+n]
-				for j, bv := range brow {
-					crow[j] += av * bv
-				}
-			}
-		}
-	})
+	kernels.Sgemm(false, false, m, n, k, 1, a, k, b, n, beta(acc), c, n)
 }
 
 // GemmNT computes C = A·Bᵀ (+C when acc), A m×k, B n×k.
 func GemmNT(m, n, k int, a, b, c []float32, acc bool) {
-	Parallel(m, m*n*k, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			arow := a[i*k : i*k+k]
-			crow := c[i*n : i*n+n]
-			for j := range crow {
-				brow := b[j*k : j*k+k]
-				var s0, s1, s2, s3 float32
-				p := 0
-				for ; p+4 <= k; p += 4 {
-					s0 += arow[p] * brow[p]
-					s1 += arow[p+1] * brow[p+1]
-					s2 += arow[p+2] * brow[p+2]
-					s3 += arow[p+3] * brow[p+3]
-				}
-				for ; p < k; p++ {
-					s0 += arow[p] * brow[p]
-				}
-				s := s0 + s1 + s2 + s3
-				if acc {
-					crow[j] += s
-				} else {
-					crow[j] = s
-				}
-			}
-		}
-	})
+	kernels.Sgemm(false, true, m, n, k, 1, a, k, b, k, beta(acc), c, n)
 }
 
 // GemmTN computes C = Aᵀ·B (+C when acc), A k×m, B k×n.
 func GemmTN(m, n, k int, a, b, c []float32, acc bool) {
-	Parallel(m, m*n*k, func(lo, hi int) {
-		if !acc {
-			clear(c[lo*n : hi*n])
-		}
-		for p := 0; p < k; p++ {
-			brow := b[p*n : p*n+n]
-			for i := lo; i < hi; i++ {
-				av := a[p*m+i]
-				if av == 0 {
-					continue
-				}
-				crow := c[i*n : i*n+n]
-				for j, bv := range brow {
-					crow[j] += av * bv
-				}
-			}
-		}
-	})
+	kernels.Sgemm(true, false, m, n, k, 1, a, m, b, n, beta(acc), c, n)
+}
+
+func beta(acc bool) float32 {
+	if acc {
+		return 1
+	}
+	return 0
 }
 
 // ConvGeom is one convolution's geometry (square kernel, symmetric padding).
@@ -380,23 +329,8 @@ func SoftmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float
 	return float32(loss / float64(batch))
 }
 
-// GemmNNSerial is GemmNN on the calling goroutine, for callers that already
-// split work across cores.
+// GemmNNSerial is GemmNN for callers that already split work across cores
+// (kernels.Sgemm decides itself how many goroutines a product is worth).
 func GemmNNSerial(m, n, k int, a, b, c []float32, acc bool) {
-	for i := 0; i < m; i++ {
-		crow := c[i*n : i*n+n]
-		if !acc {
-			clear(crow)
-		}
-		arow := a[i*k : i*k+k]
-		for p, av := range arow {
-			if av == 0 {
-				continue
-			}
-			brow := b[p*n : p*n+n]
-			for j, bv := range brow {
-				crow[j] += av * bv
-			}
-		}
-	}
+	GemmNN(m, n, k, a, b, c, acc)
 }
