@@ -54,6 +54,7 @@ func epilogue(c conv, n int, y []float32, o ConvOpts) {
 	if o.Bias == nil && o.Residual == nil && o.Act == ActNone {
 		return
 	}
+	relu := o.Act == ActReLU
 	for k := 0; k < c.K; k++ {
 		off := (n*c.K + k) * c.ohw
 		row := y[off : off+c.ohw]
@@ -61,21 +62,28 @@ func epilogue(c conv, n int, y []float32, o ConvOpts) {
 		if o.Bias != nil {
 			bv = o.Bias[k]
 		}
-		if o.Residual != nil {
+		// One pass per case; max(v, 0) compiles to MAXSS, no branch on the
+		// sign of the data.
+		switch {
+		case o.Residual != nil && relu:
 			res := o.Residual[off : off+c.ohw]
-			for i := range row {
-				row[i] += bv + res[i]
-			}
-		} else if bv != 0 {
-			for i := range row {
-				row[i] += bv
-			}
-		}
-		if o.Act == ActReLU {
+			res = res[:len(row)]
 			for i, v := range row {
-				if v < 0 {
-					row[i] = 0
-				}
+				row[i] = max(v+bv+res[i], 0)
+			}
+		case o.Residual != nil:
+			res := o.Residual[off : off+c.ohw]
+			res = res[:len(row)]
+			for i, v := range row {
+				row[i] = v + bv + res[i]
+			}
+		case relu:
+			for i, v := range row {
+				row[i] = max(v+bv, 0)
+			}
+		default:
+			for i, v := range row {
+				row[i] = v + bv
 			}
 		}
 	}
