@@ -28,9 +28,10 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
 		panic("kernels: Conv2D: residual shorter than y")
 	}
+	mk := activeKernel
 	parallelImages(c.N, func(n, threads int) {
 		var col *buf
-		if !c.pointwise {
+		if !c.pointwise && mk == nil {
 			col = getBuf(c.crs * c.ohw)
 			defer putBuf(col)
 		}
@@ -38,6 +39,12 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
 			yg := y[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
 			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			if !c.pointwise && mk != nil {
+				// Implicit GEMM: patches are packed straight from x.
+				src := bSource{cv: &c, x: xg}
+				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, yg, c.ohw)
+				continue
+			}
 			b := xg
 			if !c.pointwise {
 				c.im2col(xg, col.s)

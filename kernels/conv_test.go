@@ -44,6 +44,10 @@ func convName(p ConvParams) string {
 }
 
 func TestConv2DMatchesReference(t *testing.T) {
+	forEachPath(t, testConv2D)
+}
+
+func testConv2D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i, p := range convCases(rng) {
 		t.Run(convName(p), func(t *testing.T) {
@@ -73,6 +77,10 @@ func TestConv2DMatchesReference(t *testing.T) {
 }
 
 func TestConv2DBackwardMatchesReference(t *testing.T) {
+	forEachPath(t, testConv2DBackward)
+}
+
+func testConv2DBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, p := range convCases(rng) {
 		t.Run(convName(p), func(t *testing.T) {

@@ -133,3 +133,24 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 	}
 }
+
+// gemmSrcThreads computes C = A·op(B) (beta 0, alpha 1) with the packed
+// microkernel mk and op(B) from src, split over up to t goroutines by rows
+// of C.
+func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, src *bSource, c []float32, ldc int) {
+	if t <= 1 || m < 2*mk.mr {
+		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, src, 0, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := roundUp((m+t-1)/t, mk.mr)
+	for i0 := 0; i0 < m; i0 += chunk {
+		rows := min(chunk, m-i0)
+		wg.Add(1)
+		go func(i0, rows int) {
+			defer wg.Done()
+			sgemmPackedSrc(mk, false, rows, n, k, 1, a[i0*lda:], lda, src, 0, c[i0*ldc:], ldc)
+		}(i0, rows)
+	}
+	wg.Wait()
+}

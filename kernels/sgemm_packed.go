@@ -30,6 +30,31 @@ const (
 // sgemmPacked computes C = alpha·op(A)·op(B) + beta·C on one goroutine with
 // microkernel mk, packing A and B into the layouts mk reads.
 func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	src := bSource{b: b, ldb: ldb, trans: transB}
+	sgemmPackedSrc(mk, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc)
+}
+
+// bSource is the k×n matrix op(B) of a packed product: a stored matrix, or
+// (when cv is set) the im2col patch matrix of one group's input x, packed
+// straight from the image so the patch matrix is never materialized.
+type bSource struct {
+	b     []float32
+	ldb   int
+	trans bool
+	cv    *conv
+	x     []float32
+}
+
+func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
+	if s.cv != nil {
+		s.cv.packPatches(dst, s.x, pc, kc, jc, nc, nr)
+		return
+	}
+	packB(dst, s.trans, s.b, s.ldb, pc, kc, jc, nc, nr)
+}
+
+// sgemmPackedSrc is sgemmPacked with op(B) given by src.
+func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a []float32, lda int, src *bSource, beta float32, c []float32, ldc int) {
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
@@ -48,7 +73,7 @@ func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float3
 		nc := min(packNC, n-jc)
 		for pc := 0; pc < k; pc += packKC {
 			kc := min(packKC, k-pc)
-			packB(bp.s, transB, b, ldb, pc, kc, jc, nc, nr)
+			src.pack(bp.s, pc, kc, jc, nc, nr)
 			for ic := 0; ic < m; ic += packMC / mr * mr {
 				mc := min(packMC/mr*mr, m-ic)
 				packA(ap.s, transA, a, lda, ic, mc, pc, kc, mr, alpha)

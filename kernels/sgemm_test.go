@@ -42,17 +42,21 @@ func TestSgemmMatchesReference(t *testing.T) {
 		cases = append(cases, tc{1 + rng.IntN(70), 1 + rng.IntN(70), 1 + rng.IntN(300),
 			rng.IntN(2) == 1, rng.IntN(2) == 1, rng.Float32()*2 - 1, float32(rng.IntN(3)) - 1, rng.IntN(3)})
 	}
-	// Every microkernel this CPU runs, and the pure-Go path.
-	paths := append(availableKernels(), nil)
+	forEachPath(t, func(t *testing.T) { testSgemmCases(t, rng, cases) })
+}
+
+// forEachPath runs f once with every microkernel this CPU runs and once
+// with the pure-Go path.
+func forEachPath(t *testing.T, f func(t *testing.T)) {
 	saved := activeKernel
 	t.Cleanup(func() { activeKernel = saved })
-	for _, mk := range paths {
+	for _, mk := range append(availableKernels(), nil) {
 		activeKernel = mk
-		pathName := "go"
+		name := "go"
 		if mk != nil {
-			pathName = mk.name
+			name = mk.name
 		}
-		t.Run(pathName, func(t *testing.T) { testSgemmCases(t, rng, cases) })
+		t.Run(name, f)
 	}
 }
 
