@@ -20,6 +20,9 @@ func convCases(rng *rand.Rand) []ConvParams {
 		{N: 1, C: 6, H: 8, W: 5, K: 4, R: 3, S: 2, Group: 2, DilH: 2, DilW: 3, PadT: 2, PadR: 3}, // grouped, dilated, asymmetric
 		{N: 2, C: 2, H: 5, W: 5, K: 3, R: 5, S: 5, StrideH: 3, StrideW: 2, PadB: 2, PadL: 1},
 		{N: 1, C: 3, H: 11, W: 13, K: 5, R: 4, S: 2, StrideH: 2, StrideW: 3, PadT: 3, PadL: 1, PadB: 0, PadR: 2},
+		// Larger than one packed block in k (C·R·S > 256) and n (OH·OW > 512).
+		{N: 2, C: 40, H: 20, W: 30, K: 27, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{N: 1, C: 34, H: 41, W: 37, K: 14, R: 3, S: 3, StrideH: 1, StrideW: 2, PadT: 1, PadL: 2, PadB: 0, PadR: 1, Group: 2},
 	}
 	for len(cases) < 40 {
 		g := 1 + rng.IntN(3)
