@@ -37,10 +37,11 @@ type vnode struct {
 }
 
 type opRecord struct {
-	op      onnx.Operation
-	inputs  []string // "" for an omitted optional input
-	outputs []string
-	relu    bool // a Conv with a fused Relu (see fuse)
+	op       onnx.Operation
+	inputs   []string // "" for an omitted optional input
+	outputs  []string
+	relu     bool // a Conv with a fused Relu (see fuse)
+	residual bool // a Conv whose fourth input is added to its output (see fuse)
 }
 
 var (

@@ -6,18 +6,21 @@ import "math"
 // BatchNormalization whose only input is a Conv's output (used nowhere
 // else) is folded into the Conv's weights and bias, and a Relu that is the
 // only consumer of a Conv's output becomes the Conv's activation; an Add of
-// a per-channel constant (CNTK's bias) becomes the Conv's bias. Both keep
+// a per-channel constant (CNTK's bias) becomes the Conv's bias, and an Add
+// of a value computed earlier (a residual shortcut) is added in the Conv's
+// output pass. Both keep
 // the graph's outputs unchanged and save a pass over the activations.
 func (g *graphDef) fuse() {
 	g.ops = g.fuseOnce(g.foldBatchNorm)
 	g.ops = g.fuseOnce(g.foldBiasAdd)
+	g.ops = g.fuseOnce(g.fuseResidual)
 	g.ops = g.fuseOnce(g.fuseRelu)
 }
 
 // fuseOnce applies try to every Conv whose single output feeds exactly one
 // operation (and is no graph output); try reports whether it absorbed that
 // consumer, which is then dropped.
-func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord) bool) []opRecord {
+func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord, before map[string]bool) bool) []opRecord {
 	uses := map[string]int{}
 	for _, r := range g.ops {
 		for _, in := range r.inputs {
@@ -36,8 +39,14 @@ func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord) bool) []opRe
 		}
 	}
 	dead := map[int]bool{}
+	before := map[string]bool{} // values computed by operations before the current one
 	for i := range g.ops {
 		r := &g.ops[i]
+		if i > 0 {
+			for _, o := range g.ops[i-1].outputs {
+				before[o] = true
+			}
+		}
 		if r.op.Name != "Conv" || dead[i] || len(r.outputs) != 1 {
 			continue
 		}
@@ -45,7 +54,7 @@ func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord) bool) []opRe
 		if !ok || dead[j] || j <= i {
 			continue
 		}
-		if try(r, g.ops[j]) {
+		if try(r, g.ops[j], before) {
 			dead[j] = true
 		}
 	}
@@ -69,9 +78,9 @@ func (g *graphDef) floatConst(name string) (*value, bool) {
 
 // foldBatchNorm folds bn into conv: W'[m] = W[m]·s[m], B'[m] = (B[m]-mean[m])·s[m] + beta[m],
 // s = gamma/√(var+ε), computed in float64.
-func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord) bool {
+func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool) bool {
 	if bn.op.Name != "BatchNormalization" || len(bn.inputs) != 5 || bn.inputs[0] != conv.outputs[0] ||
-		len(conv.inputs) < 2 || conv.relu {
+		len(conv.inputs) < 2 || conv.relu || conv.residual {
 		return false
 	}
 	for _, o := range bn.outputs[1:] {
@@ -127,8 +136,8 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord) bool {
 // foldBiasAdd folds add = Conv + constant, the constant broadcasting
 // per output channel (shape [M,1,1], [1,M,1,1] or [M] for a 1-D Conv
 // layout), into conv's bias.
-func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord) bool {
-	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || len(conv.inputs) < 2 {
+func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord, _ map[string]bool) bool {
+	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
 		return false
 	}
 	other := add.inputs[1]
@@ -171,8 +180,37 @@ func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord) bool {
 	return true
 }
 
+// fuseResidual makes add = Conv + r, with r a graph input or the output of
+// an earlier operation, the Conv's residual: r becomes the Conv record's
+// fourth input. conv falls back to a separate Add when r's shape is not the
+// Conv's output shape.
+func (g *graphDef) fuseResidual(conv *opRecord, add opRecord, before map[string]bool) bool {
+	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
+		return false
+	}
+	r := add.inputs[1]
+	if add.inputs[0] != conv.outputs[0] {
+		r = add.inputs[0]
+	}
+	isInput := false
+	for _, in := range g.inputs {
+		isInput = isInput || in == r
+	}
+	if r == conv.outputs[0] || r == "" || !(before[r] || isInput) {
+		return false
+	}
+	bias := ""
+	if len(conv.inputs) > 2 {
+		bias = conv.inputs[2]
+	}
+	conv.inputs = []string{conv.inputs[0], conv.inputs[1], bias, r}
+	conv.residual = true
+	conv.outputs = []string{add.outputs[0]}
+	return true
+}
+
 // fuseRelu makes relu conv's activation.
-func (g *graphDef) fuseRelu(conv *opRecord, relu opRecord) bool {
+func (g *graphDef) fuseRelu(conv *opRecord, relu opRecord, _ map[string]bool) bool {
 	if relu.op.Name != "Relu" || len(relu.inputs) != 1 || len(relu.outputs) != 1 || conv.relu {
 		return false
 	}

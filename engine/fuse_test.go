@@ -117,3 +117,77 @@ func TestFuseConvBatchNormRelu(t *testing.T) {
 		})
 	}
 }
+
+// residualModel is y = Relu(Conv(x) + r) with x N×4×5×5 and r a second
+// graph input of rShape (broadcast when it is not N×4×5×5).
+func residualModel(rng *rand.Rand, rShape []int64, extra ...string) []byte {
+	w := onnxpb.Tensor{Name: "w", Dims: []int64{4, 4, 3, 3}, DataType: onnxpb.Float, Floats: make([]float32, 144)}
+	for i := range w.Floats {
+		w.Floats[i] = rng.Float32()*2 - 1
+	}
+	vi := func(name string, dims ...int64) onnxpb.ValueInfo {
+		p := make([]string, len(dims))
+		p[0] = "batch"
+		return onnxpb.ValueInfo{Name: name, ElemType: onnxpb.Float, Dims: dims, Params: p}
+	}
+	outs := []onnxpb.ValueInfo{vi("y", -1, 4, 5, 5)}
+	for _, e := range extra {
+		outs = append(outs, vi(e, -1, 4, 5, 5))
+	}
+	m := &onnxpb.Model{
+		Opsets: map[string]int64{"": 13},
+		Graph: onnxpb.Graph{
+			Nodes: []onnxpb.Node{
+				{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}, Attrs: []onnxpb.Attr{onnxpb.IntsAttr("pads", 1, 1, 1, 1)}},
+				{OpType: "Add", Inputs: []string{"r", "c"}, Outputs: []string{"s"}},
+				{OpType: "Relu", Inputs: []string{"s"}, Outputs: []string{"y"}},
+			},
+			Initializers: []onnxpb.Tensor{w},
+			Inputs:       []onnxpb.ValueInfo{vi("x", -1, 4, 5, 5), vi("r", rShape...)},
+			Outputs:      outs,
+		},
+	}
+	return m.Marshal()
+}
+
+// A residual Add after a Conv is added in the Conv's output pass (or, when
+// it broadcasts, by a separate Add), with the same results as unfused.
+func TestFuseResidual(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		rShape []int64
+	}{{"same shape", []int64{-1, 4, 5, 5}}, {"broadcast", []int64{-1, 4, 1, 5}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fused, err := Read(residualModel(rand.New(rand.NewSource(3)), tc.rShape))
+			require.NoError(t, err)
+			plain, err := Read(residualModel(rand.New(rand.NewSource(3)), tc.rShape, "c", "s"))
+			require.NoError(t, err)
+			require.Len(t, fused.g.ops, 1)
+			assert.True(t, fused.g.ops[0].residual)
+			assert.True(t, fused.g.ops[0].relu)
+			require.Len(t, plain.g.ops, 3)
+
+			rng := rand.New(rand.NewSource(4))
+			random := func(shape ...int) Tensor {
+				x := Tensor{Shape: shape, Data: make([]float32, shapeSize(shape))}
+				for i := range x.Data {
+					x.Data[i] = rng.Float32()*4 - 2
+				}
+				return x
+			}
+			rs := []int{2}
+			for _, d := range tc.rShape[1:] {
+				rs = append(rs, int(d))
+			}
+			x, r := random(2, 4, 5, 5), random(rs...)
+			got, err := fused.Run(context.Background(), x, r)
+			require.NoError(t, err)
+			want, err := plain.Run(context.Background(), x, r)
+			require.NoError(t, err)
+			require.Equal(t, want[0].Shape, got[0].Shape)
+			for i, w := range want[0].Data {
+				assert.InDelta(t, w, got[0].Data[i], 1e-5*math.Max(1, math.Abs(float64(w))), "element %d", i)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/fmixzoo/zoo/internal/nn"
@@ -164,6 +165,10 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if err := need(in, 2); err != nil {
 		return nil, err
 	}
+	var res *value
+	if c.node.residual && len(in) == 4 {
+		res, in = in[3], in[:3]
+	}
 	x, w := in[0], in[1]
 	var b *value
 	if len(in) > 2 {
@@ -252,22 +257,44 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	kp := kernels.ConvParams{N: n, C: cin, H: g.h, W: g.w, K: m, R: g.kh, S: g.kw,
 		StrideH: g.sh, StrideW: g.sw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
 		DilH: g.dh, DilW: g.dw, Group: group}
-	if oh, ow := kp.OutHW(); oh == g.oh && ow == g.ow && shapeSize(out) > 0 && shapeSize(x.shape) > 0 {
+	oh, ow := kp.OutHW()
+	fast := oh == g.oh && ow == g.ow && shapeSize(out) > 0 && shapeSize(x.shape) > 0
+	if res != nil && (!fast || res.konst || !slices.Equal(res.shape, out)) {
+		// The fused residual does not fit this geometry: Conv, Add, Relu.
+		node := c.node
+		c.node.residual, c.node.relu = false, false
+		y, err := conv(c, a, in)
+		c.node = node
+		if err != nil {
+			return nil, err
+		}
+		if y, err = ops["Add"](c, nil, []*value{y[0], res}); err != nil || !node.relu {
+			return y, err
+		}
+		return ops["Relu"](c, nil, y)
+	}
+	if fast {
 		act := kernels.ActNone
 		if relu {
 			act = kernels.ActReLU
 		}
 		fn = func(d [][]float32, y []float32) {
-			var bias []float32
+			o := kernels.ConvOpts{Act: act}
 			if len(d) > 2 {
-				bias = d[2]
+				o.Bias = d[2]
 			}
-			kernels.Conv2D(kp, d[0], d[1], bias, y, act)
+			if len(d) > 3 {
+				o.Residual = d[3]
+			}
+			kernels.Conv2DOpts(kp, d[0], d[1], y, o)
 		}
 	}
 	args := []*value{x, w}
-	if b != nil {
+	if b != nil || res != nil {
 		args = append(args, b)
+	}
+	if res != nil {
+		args = append(args, res)
 	}
 	return []*value{c.emit("Conv", args, out, fn)}, nil
 }
