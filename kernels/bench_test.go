@@ -12,6 +12,7 @@ import (
 //	go test -run '^$' -bench . -count 3 ./kernels/
 
 func reportGFLOPS(b *testing.B, flopsPerOp float64) {
+	b.ReportAllocs()
 	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 

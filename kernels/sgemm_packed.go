@@ -109,16 +109,24 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, kc, jc, nc, nr int)
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
-		for p := 0; p < kc; p++ {
-			d := panel[p*nr : p*nr+nr]
-			if !transB {
+		if !transB {
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : p*nr+nr]
 				copy(d, b[(pc+p)*ldb+jc+jr:(pc+p)*ldb+jc+jr+cols])
-			} else {
-				for j := 0; j < cols; j++ {
-					d[j] = b[(jc+jr+j)*ldb+pc+p]
-				}
+				clear(d[cols:])
 			}
-			clear(d[cols:])
+			continue
+		}
+		if cols < nr {
+			clear(panel)
+		}
+		// Read B's rows contiguously; the strided writes stay in the
+		// L1-sized panel.
+		for j := 0; j < cols; j++ {
+			src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
 		}
 	}
 }
