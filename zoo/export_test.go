@@ -28,7 +28,10 @@ func TestExportRoundTripsThroughEngine(t *testing.T) {
 		{"wrn", Args{Depth: 10, Widen: 1}},
 		{"densenet_bc", Args{Depth: 10, Growth: 4}},
 		{"resnet18", Args{Width: 4, NumClasses: 10}},
+		{"resnet34", Args{Width: 2, NumClasses: 5}},
+		{"resnet50", Args{Width: 2, NumClasses: 6}},
 		{"resnet101", Args{Width: 2, NumClasses: 7}},
+		{"resnet152", Args{Width: 2, NumClasses: 8}},
 	} {
 		t.Run(tc.arch, func(t *testing.T) {
 			n, err := Build(tc.arch, tc.args)
