@@ -215,9 +215,10 @@ func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
 }
 
 // packPatches packs rows [pc, pc+kc) and columns [jc, jc+nc) of the
-// im2col matrix of one group's input x into panels of nr columns, as packB
-// does for a stored matrix.
-func (c *conv) packPatches(dst, x []float32, pc, kc, jc, nc, nr int) {
+// im2col matrix of one group's input into panels of nr columns, as packB
+// does for a stored matrix. Columns run over the output positions of
+// consecutive images: image i of the group starts at x[i*imgStride].
+func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) {
 	rs := c.R * c.S
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
@@ -227,42 +228,40 @@ func (c *conv) packPatches(dst, x []float32, pc, kc, jc, nc, nr int) {
 			row := pc + p
 			ci, rr := row/rs, row%rs
 			r, s := rr/c.S, rr%c.S
-			xc := x[ci*c.hw : (ci+1)*c.hw]
 			offY, offX := r*c.DilH-c.PadT, s*c.DilW-c.PadL
 			d := panel[p*nr : p*nr+nr]
-			oy, ox := j0/c.ow, j0%c.ow
 			for j := 0; j < cols; {
+				img, pos := (j0+j)/c.ohw, (j0+j)%c.ohw
+				oy, ox := pos/c.ow, pos%c.ow
 				seg := min(cols-j, c.ow-ox)
 				out := d[j : j+seg]
+				j += seg
 				iy := oy*c.StrideH + offY
-				switch {
-				case iy < 0 || iy >= c.H:
+				if iy < 0 || iy >= c.H {
 					clear(out)
-				case c.StrideW == 1:
-					xr := xc[iy*c.W : (iy+1)*c.W]
+					continue
+				}
+				xr := x[img*imgStride+ci*c.hw+iy*c.W:][:c.W]
+				if c.StrideW == 1 {
 					ix0 := ox + offX
 					lo, hi := max(0, -ix0), min(seg, c.W-ix0)
 					if hi <= lo {
 						clear(out)
-						break
+						continue
 					}
 					clear(out[:lo])
 					copy(out[lo:hi], xr[ix0+lo:ix0+hi])
 					clear(out[hi:])
-				default:
-					xr := xc[iy*c.W : (iy+1)*c.W]
-					for i := range out {
-						ix := (ox+i)*c.StrideW + offX
-						if ix >= 0 && ix < c.W {
-							out[i] = xr[ix]
-						} else {
-							out[i] = 0
-						}
+					continue
+				}
+				for i := range out {
+					ix := (ox+i)*c.StrideW + offX
+					if ix >= 0 && ix < c.W {
+						out[i] = xr[ix]
+					} else {
+						out[i] = 0
 					}
 				}
-				j += seg
-				ox = 0
-				oy++
 			}
 			clear(d[cols:])
 		}

@@ -28,10 +28,13 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
 		panic("kernels: Conv2D: residual shorter than y")
 	}
-	mk := activeKernel
+	if mk := activeKernel; mk != nil {
+		conv2DImplicit(mk, c, x, w, y, o)
+		return
+	}
 	parallelImages(c.N, func(n, threads int) {
 		var col *buf
-		if !c.pointwise && mk == nil {
+		if !c.pointwise {
 			col = getBuf(c.crs * c.ohw)
 			defer putBuf(col)
 		}
@@ -39,12 +42,6 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
 			yg := y[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
 			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
-			if !c.pointwise && mk != nil {
-				// Implicit GEMM: patches are packed straight from x.
-				src := bSource{cv: &c, x: xg}
-				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, yg, c.ohw)
-				continue
-			}
 			b := xg
 			if !c.pointwise {
 				c.im2col(xg, col.s)
@@ -53,6 +50,50 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 			sgemmThreads(threads, false, false, c.kg, c.ohw, c.crs, 1, wg, c.crs, b, c.ohw, 0, yg, c.ohw)
 		}
 		epilogue(c, n, y, o)
+	})
+}
+
+// implicitCols is the GEMM width Conv2D aims for: layers with small
+// feature maps put several images side by side in one product.
+const implicitCols = 512
+
+// conv2DImplicit is Conv2D on the assembly path: implicit GEMM with
+// patches packed straight from x, several images per product when the
+// feature maps are small.
+func conv2DImplicit(mk *microKernel, c conv, x, w, y []float32, o ConvOpts) {
+	nb := 1
+	if c.ohw < implicitCols {
+		nb = max(1, min(c.N, implicitCols/c.ohw))
+	}
+	chunks := (c.N + nb - 1) / nb
+	parallelImages(chunks, func(ch, threads int) {
+		n0 := ch * nb
+		cnt := min(nb, c.N-n0)
+		cols := cnt * c.ohw
+		var tmp *buf
+		if cnt > 1 {
+			tmp = getBuf(c.kg * cols)
+			defer putBuf(tmp)
+		}
+		for g := 0; g < c.Group; g++ {
+			src := bSource{cv: &c, x: x[(n0*c.C+g*c.cg)*c.hw:], imgStride: c.C * c.hw}
+			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			if cnt == 1 {
+				yg := y[(n0*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, yg, c.ohw)
+				continue
+			}
+			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, &src, tmp.s, cols)
+			// The product is kg × (images·positions); scatter it to NCHW.
+			for k := 0; k < c.kg; k++ {
+				for i := 0; i < cnt; i++ {
+					copy(y[((n0+i)*c.K+g*c.kg+k)*c.ohw:][:c.ohw], tmp.s[k*cols+i*c.ohw:][:c.ohw])
+				}
+			}
+		}
+		for i := 0; i < cnt; i++ {
+			epilogue(c, n0+i, y, o)
+		}
 	})
 }
 

@@ -38,16 +38,17 @@ func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float3
 // (when cv is set) the im2col patch matrix of one group's input x, packed
 // straight from the image so the patch matrix is never materialized.
 type bSource struct {
-	b     []float32
-	ldb   int
-	trans bool
-	cv    *conv
-	x     []float32
+	b         []float32
+	ldb       int
+	trans     bool
+	cv        *conv
+	x         []float32
+	imgStride int // floats between consecutive images in x
 }
 
 func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
 	if s.cv != nil {
-		s.cv.packPatches(dst, s.x, pc, kc, jc, nc, nr)
+		s.cv.packPatches(dst, s.x, s.imgStride, pc, kc, jc, nc, nr)
 		return
 	}
 	packB(dst, s.trans, s.b, s.ldb, pc, kc, jc, nc, nr)
