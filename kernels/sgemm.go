@@ -77,16 +77,20 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	// When B must be transposed, pack it once for all workers.
-	if transB && k > 0 {
+	// On the pure-Go path, transpose B once for all workers (the packed
+	// path reads op(B) directly).
+	if transB && k > 0 && activeKernel == nil {
 		bt := getBuf(k * n)
 		packTrans(bt.s, b, ldb, n, k)
 		defer putBuf(bt)
 		b, ldb, transB = bt.s, n, false
 	}
 	var wg sync.WaitGroup
-	chunk := (m + t - 1) / t
-	chunk = (chunk + 3) &^ 3
+	step := 4
+	if activeKernel != nil {
+		step = activeKernel.mr
+	}
+	chunk := roundUp((m+t-1)/t, step)
 	for i0 := 0; i0 < m; i0 += chunk {
 		rows := min(chunk, m-i0)
 		aOff := i0 * lda
@@ -96,7 +100,7 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		wg.Add(1)
 		go func(i0, rows, aOff int) {
 			defer wg.Done()
-			sgemmSerial(transA, false, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+			sgemmSerial(transA, transB, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
 		}(i0, rows, aOff)
 	}
 	wg.Wait()
