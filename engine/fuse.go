@@ -17,7 +17,8 @@ func (g *graphDef) fuse() {
 	g.ops = g.fuseOnce(g.fuseRelu)
 }
 
-// fuseOnce applies try to every Conv whose single output feeds exactly one
+// fuseOnce applies try to every Conv (or BatchNormalization) whose single
+// output feeds exactly one
 // operation (and is no graph output); try reports whether it absorbed that
 // consumer, which is then dropped.
 func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord, before map[string]bool) bool) []opRecord {
@@ -47,7 +48,7 @@ func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord, before map[s
 				before[o] = true
 			}
 		}
-		if r.op.Name != "Conv" || dead[i] || len(r.outputs) != 1 {
+		if (r.op.Name != "Conv" && r.op.Name != "BatchNormalization") || dead[i] || len(r.outputs) != 1 {
 			continue
 		}
 		j, ok := consumer[r.outputs[0]]
@@ -79,6 +80,9 @@ func (g *graphDef) floatConst(name string) (*value, bool) {
 // foldBatchNorm folds bn into conv: W'[m] = W[m]·s[m], B'[m] = (B[m]-mean[m])·s[m] + beta[m],
 // s = gamma/√(var+ε), computed in float64.
 func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool) bool {
+	if conv.op.Name != "Conv" {
+		return false
+	}
 	if bn.op.Name != "BatchNormalization" || len(bn.inputs) != 5 || bn.inputs[0] != conv.outputs[0] ||
 		len(conv.inputs) < 2 || conv.relu || conv.residual {
 		return false
@@ -137,6 +141,9 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool)
 // per output channel (shape [M,1,1], [1,M,1,1] or [M] for a 1-D Conv
 // layout), into conv's bias.
 func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord, _ map[string]bool) bool {
+	if conv.op.Name != "Conv" {
+		return false
+	}
 	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
 		return false
 	}
@@ -185,6 +192,9 @@ func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord, _ map[string]bool) 
 // fourth input. conv falls back to a separate Add when r's shape is not the
 // Conv's output shape.
 func (g *graphDef) fuseResidual(conv *opRecord, add opRecord, before map[string]bool) bool {
+	if conv.op.Name != "Conv" {
+		return false
+	}
 	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
 		return false
 	}
@@ -209,7 +219,8 @@ func (g *graphDef) fuseResidual(conv *opRecord, add opRecord, before map[string]
 	return true
 }
 
-// fuseRelu makes relu conv's activation.
+// fuseRelu makes relu the activation of conv (a Conv or an inference
+// BatchNormalization).
 func (g *graphDef) fuseRelu(conv *opRecord, relu opRecord, _ map[string]bool) bool {
 	if relu.op.Name != "Relu" || len(relu.inputs) != 1 || len(relu.outputs) != 1 || conv.relu {
 		return false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/fmixzoo/zoo/internal/onnxpb"
@@ -190,4 +191,52 @@ func TestFuseResidual(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A BatchNormalization that follows no Conv (PreAct's BN after the residual
+// Add) takes its Relu into the same pass.
+func TestFuseBatchNormRelu(t *testing.T) {
+	build := func(extra ...string) []byte {
+		rng := rand.New(rand.NewSource(5))
+		var inits []onnxpb.Tensor
+		for _, name := range []string{"gamma", "beta", "mean", "var"} {
+			tt := onnxpb.Tensor{Name: name, Dims: []int64{3}, DataType: onnxpb.Float, Floats: make([]float32, 3)}
+			for i := range tt.Floats {
+				tt.Floats[i] = rng.Float32() + 0.1
+			}
+			inits = append(inits, tt)
+		}
+		vi := func(name string) onnxpb.ValueInfo {
+			return onnxpb.ValueInfo{Name: name, ElemType: onnxpb.Float, Dims: []int64{-1, 3, 2, 2}, Params: []string{"batch", "", "", ""}}
+		}
+		outs := []onnxpb.ValueInfo{vi("y")}
+		for _, e := range extra {
+			outs = append(outs, vi(e))
+		}
+		return (&onnxpb.Model{Opsets: map[string]int64{"": 13}, Graph: onnxpb.Graph{
+			Nodes: []onnxpb.Node{
+				{OpType: "BatchNormalization", Inputs: []string{"x", "gamma", "beta", "mean", "var"}, Outputs: []string{"bn"}},
+				{OpType: "Relu", Inputs: []string{"bn"}, Outputs: []string{"y"}},
+			},
+			Initializers: inits, Inputs: []onnxpb.ValueInfo{vi("x")}, Outputs: outs,
+		}}).Marshal()
+	}
+	fused, err := Read(build())
+	require.NoError(t, err)
+	plain, err := Read(build("bn"))
+	require.NoError(t, err)
+	require.Len(t, fused.g.ops, 1)
+	assert.True(t, fused.g.ops[0].relu)
+	require.Len(t, plain.g.ops, 2)
+	x := Tensor{Shape: []int{2, 3, 2, 2}, Data: make([]float32, 24)}
+	for i := range x.Data {
+		x.Data[i] = float32(i%7) - 3
+	}
+	got, err := fused.Run(context.Background(), x)
+	require.NoError(t, err)
+	want, err := plain.Run(context.Background(), x)
+	require.NoError(t, err)
+	assert.Equal(t, want[0], got[0])
+	assert.Contains(t, want[0].Data, float32(0), "the Relu must clip something")
+	assert.Less(t, slices.Min(want[1].Data), float32(0))
 }

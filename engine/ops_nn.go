@@ -321,6 +321,7 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if in[1].konst && in[2].konst && in[3].konst && in[4].konst {
 		scale, shift = bnScaleShift(in[1].floats(), in[2].floats(), in[3].floats(), in[4].floats(), eps)
 	}
+	relu := c.node.relu // a fused Relu (see fuse)
 	return []*value{c.emit("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
 		xd, sc, sh := d[0], scale, shift
 		if sc == nil {
@@ -328,8 +329,14 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		for nc := 0; nc < len(xd)/inner; nc++ {
 			k := nc % ch
+			row := y[nc*inner : (nc+1)*inner]
 			for i, v := range xd[nc*inner : (nc+1)*inner] {
-				y[nc*inner+i] = v*sc[k] + sh[k]
+				row[i] = v*sc[k] + sh[k]
+			}
+			if relu {
+				for i, v := range row {
+					row[i] = max(v, 0)
+				}
 			}
 		}
 	})}, nil
