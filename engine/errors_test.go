@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,6 +93,9 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Add(tinyModel("Relu", ""))
+	f.Add(convBNReluModel(rand.New(rand.NewSource(1)), 2, true, nil))
+	f.Add(convBNReluModel(rand.New(rand.NewSource(1)), 1, false, []int64{6, 1, 1}))
+	f.Add(residualModel(rand.New(rand.NewSource(1)), []int64{-1, 4, 1, 5}))
 	f.Add([]byte{0x3a, 0x02, 0x0a, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Read(data)
