@@ -67,8 +67,17 @@ func TestExportRoundTripsThroughEngine(t *testing.T) {
 				out, err := m.Run(context.Background(), engine.Tensor{Shape: append([]int{batch}, n.input...), Data: xb})
 				require.NoError(t, err)
 				require.Len(t, out[0].Data, len(want))
+				// Float32 rounding scales with the largest activations, so the
+				// tolerance is relative to each row's largest logit: a deep net
+				// in eval mode with barely trained BatchNorm statistics (resnet152
+				// here) reaches logits of 1e4–1e5 where small ones cancel.
+				k := n.Args().NumClasses
 				for i := range want {
-					assert.InDelta(t, want[i], out[0].Data[i], 1e-5*max(1, abs32(want[i])), "batch %d logit %d", batch, i)
+					rowMax := 1.0
+					for _, v := range want[i/k*k : i/k*k+k] {
+						rowMax = max(rowMax, abs32(v))
+					}
+					assert.InDelta(t, want[i], out[0].Data[i], 1e-5*rowMax, "batch %d logit %d", batch, i)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package zoo
 import (
 	"fmt"
 	"github.com/fmixzoo/zoo/internal/nn"
+	"github.com/fmixzoo/zoo/kernels"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -65,7 +66,8 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		return nil, nil, fmt.Errorf("conv %s: input %v too small", l.Name, s)
 	}
 	out := tensor.Shape{s[0], l.Out, geo.OH, geo.OW}
-	col := make([]float32, geo.ColSize())
+	kp := kernels.ConvParams{N: s[0], C: s[1], H: s[2], W: s[3], K: l.Out, R: l.K, S: l.K,
+		StrideH: l.Stride, StrideW: l.Stride, PadT: l.Pad, PadL: l.Pad, PadB: l.Pad, PadR: l.Pad}
 	w := p[l.Name+".weight"]
 	ins := []*G.Node{x, w}
 	dims := []int{4, 4}
@@ -77,7 +79,7 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		if len(in) == 3 {
 			bias = in[2]
 		}
-		geo.Forward(in[0], in[1], bias, o, col)
+		kernels.Conv2D(kp, in[0], in[1], bias, o, kernels.ActNone)
 		return nil
 	})
 	o.NoGrad = []bool{first}
@@ -86,7 +88,7 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		var err error
 		if !first {
 			dx := tg.op("ConvGradData", []int{4, 4}, s, func(in [][]float32, o []float32) error {
-				geo.BackwardData(in[0], in[1], o, col)
+				kernels.Conv2DBackwardData(kp, in[0], in[1], o)
 				return nil
 			})
 			if grads[0], err = apply(dx, grad, inputs[1]); err != nil {
@@ -94,7 +96,7 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 			}
 		}
 		dw := tg.op("ConvGradFilter", []int{4, 4}, tensor.Shape{l.Out, l.InC, l.K, l.K}, func(in [][]float32, o []float32) error {
-			geo.BackwardFilter(in[0], in[1], o, col)
+			kernels.Conv2DBackwardFilter(kp, in[0], in[1], o)
 			return nil
 		})
 		if grads[1], err = apply(dw, inputs[0], grad); err != nil {
