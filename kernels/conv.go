@@ -267,3 +267,47 @@ func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) 
 		}
 	}
 }
+
+// packPatchesT packs rows [pc, pc+kc) and columns [jc, jc+nc) of the
+// transposed im2col matrix of one image's group input x (rows are output
+// positions, columns are taps) into panels of nr columns, as packB does.
+func (c *conv) packPatchesT(dst, x []float32, pc, kc, jc, nc, nr int) {
+	rs := c.R * c.S
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		if cols < nr {
+			clear(panel)
+		}
+		for jj := 0; jj < cols; jj++ {
+			tap := jc + jr + jj
+			ci, rr := tap/rs, tap%rs
+			r, s := rr/c.S, rr%c.S
+			offY, offX := r*c.DilH-c.PadT, s*c.DilW-c.PadL
+			xc := x[ci*c.hw : (ci+1)*c.hw]
+			for p := 0; p < kc; {
+				pos := pc + p
+				oy, ox := pos/c.ow, pos%c.ow
+				seg := min(kc-p, c.ow-ox)
+				iy := oy*c.StrideH + offY
+				if iy < 0 || iy >= c.H {
+					for i := 0; i < seg; i++ {
+						panel[(p+i)*nr+jj] = 0
+					}
+					p += seg
+					continue
+				}
+				xr := xc[iy*c.W : (iy+1)*c.W]
+				for i := 0; i < seg; i++ {
+					ix := (ox+i)*c.StrideW + offX
+					var v float32
+					if ix >= 0 && ix < c.W {
+						v = xr[ix]
+					}
+					panel[(p+i)*nr+jj] = v
+				}
+				p += seg
+			}
+		}
+	}
+}

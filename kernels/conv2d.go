@@ -80,10 +80,10 @@ func conv2DImplicit(mk *microKernel, c conv, x, w, y []float32, o ConvOpts) {
 			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
 			if cnt == 1 {
 				yg := y[(n0*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, yg, c.ohw)
+				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, 0, yg, c.ohw)
 				continue
 			}
-			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, &src, tmp.s, cols)
+			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, &src, 0, tmp.s, cols)
 			// The product is kg × (images·positions); scatter it to NCHW.
 			for k := 0; k < c.kg; k++ {
 				for i := 0; i < cnt; i++ {
@@ -188,13 +188,23 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 	for i := range parts {
 		clear(parts[i].s)
 	}
+	mk := activeKernel
 	parallelWorkers(t, c.N, func(wid, n, threads int) {
+		acc := parts[wid].s
+		if mk != nil {
+			// Implicit GEMM: transposed patches packed straight from x.
+			for g := 0; g < c.Group; g++ {
+				src := bSource{cv: &c, x: x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw], transpose: true}
+				dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, &src, 1, acc[g*c.kg*c.crs:], c.crs)
+			}
+			return
+		}
 		var col *buf
 		if !c.pointwise {
 			col = getBuf(c.crs * c.ohw)
 			defer putBuf(col)
 		}
-		acc := parts[wid].s
 		for g := 0; g < c.Group; g++ {
 			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
 			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]

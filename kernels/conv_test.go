@@ -22,6 +22,8 @@ func convCases(rng *rand.Rand) []ConvParams {
 		{N: 1, C: 3, H: 11, W: 13, K: 5, R: 4, S: 2, StrideH: 2, StrideW: 3, PadT: 3, PadL: 1, PadB: 0, PadR: 2},
 		// Larger than one packed block in k (C·R·S > 256) and n (OH·OW > 512).
 		{N: 2, C: 40, H: 20, W: 30, K: 27, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		// One image with many filters: the product itself is split over cores.
+		{N: 1, C: 5, H: 9, W: 11, K: 50, R: 3, S: 3, StrideH: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
 		{N: 1, C: 34, H: 41, W: 37, K: 14, R: 3, S: 3, StrideH: 1, StrideW: 2, PadT: 1, PadL: 2, PadB: 0, PadR: 1, Group: 2},
 	}
 	for len(cases) < 40 {

@@ -43,10 +43,15 @@ type bSource struct {
 	trans     bool
 	cv        *conv
 	x         []float32
-	imgStride int // floats between consecutive images in x
+	imgStride int  // floats between consecutive images in x
+	transpose bool // with cv: the transposed patch matrix of one image
 }
 
 func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
+	if s.cv != nil && s.transpose {
+		s.cv.packPatchesT(dst, s.x, pc, kc, jc, nc, nr)
+		return
+	}
 	if s.cv != nil {
 		s.cv.packPatches(dst, s.x, s.imgStride, pc, kc, jc, nc, nr)
 		return
