@@ -1,7 +1,12 @@
 // Package engine evaluates ONNX models on Gorgonia.
 //
 // onnx-go decodes the protobuf and drives the engine's onnx.Backend, which
-// records the graph's values and operations. On the first Run with a given
+// records the graph's values and operations. Read then rewrites the graph
+// once (fuse.go): a BatchNormalization after a Conv is folded into the
+// Conv's weights and bias, a per-channel constant Add becomes the Conv's
+// bias, a residual Add and a following Relu run in the Conv's output pass
+// (kernels.Conv2DOpts), and a Relu after any other BatchNormalization joins
+// its scale/shift pass. On the first Run with a given
 // set of input shapes the engine compiles the graph for those shapes:
 // every shape is inferred, everything that does not depend on the inputs
 // (initializer arithmetic and the Shape/Gather/Concat/Unsqueeze chains of
