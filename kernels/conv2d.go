@@ -28,8 +28,8 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
 		panic("kernels: Conv2D: residual shorter than y")
 	}
-	if mk := activeKernel; mk != nil {
-		conv2DImplicit(mk, c, x, w, y, o)
+	if activeKernel != nil {
+		conv2DImplicit(c, x, w, y, o)
 		return
 	}
 	parallelImages(c.N, func(n, threads int) {
@@ -60,11 +60,12 @@ const implicitCols = 512
 // conv2DImplicit is Conv2D on the assembly path: implicit GEMM with
 // patches packed straight from x, several images per product when the
 // feature maps are small.
-func conv2DImplicit(mk *microKernel, c conv, x, w, y []float32, o ConvOpts) {
+func conv2DImplicit(c conv, x, w, y []float32, o ConvOpts) {
 	nb := 1
 	if c.ohw < implicitCols {
 		nb = max(1, min(c.N, implicitCols/c.ohw))
 	}
+	mk := kernelFor(nb * c.ohw)
 	chunks := (c.N + nb - 1) / nb
 	parallelImages(chunks, func(ch, threads int) {
 		n0 := ch * nb
@@ -188,7 +189,7 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 	for i := range parts {
 		clear(parts[i].s)
 	}
-	mk := activeKernel
+	mk := kernelFor(c.crs)
 	parallelWorkers(t, c.N, func(wid, n, threads int) {
 		acc := parts[wid].s
 		if mk != nil {

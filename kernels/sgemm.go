@@ -87,8 +87,8 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 	}
 	var wg sync.WaitGroup
 	step := 4
-	if activeKernel != nil {
-		step = activeKernel.mr
+	if mk := kernelFor(n); mk != nil {
+		step = mk.mr
 	}
 	chunk := roundUp((m+t-1)/t, step)
 	for i0 := 0; i0 < m; i0 += chunk {

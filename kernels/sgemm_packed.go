@@ -19,6 +19,25 @@ var activeKernel = func() *microKernel {
 	return nil
 }()
 
+// kernels is every microkernel this CPU runs, best first.
+var kernels = availableKernels()
+
+// kernelFor returns the microkernel for a product n columns wide: the
+// active one, or a narrower one when n would leave most of the active
+// kernel's columns empty (n ≤ 16 on AVX-512 takes the 6×16 AVX2 kernel).
+func kernelFor(n int) *microKernel {
+	mk := activeKernel
+	if mk == nil || n >= mk.nr {
+		return mk
+	}
+	for _, k := range kernels {
+		if k.nr < mk.nr && k.nr >= n {
+			mk = k
+		}
+	}
+	return mk
+}
+
 // Cache blocking of the packed path: an mc×kc block of A (192 KiB) stays in L2, a
 // kc×nr panel of B in L1.
 const (

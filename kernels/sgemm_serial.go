@@ -7,7 +7,7 @@ package kernels
 // 4×kc strip and accumulate a row of the B panel each, so every load of B
 // feeds four multiply-adds.
 func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if mk := activeKernel; mk != nil {
+	if mk := kernelFor(n); mk != nil {
 		sgemmPacked(mk, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
