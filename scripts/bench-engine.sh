@@ -1,58 +1,118 @@
 #!/usr/bin/env bash
 # bench-engine.sh: the engine's PreAct-ResNet18 benchmarks (batch 1 latency, batch 64
-# throughput, peak RSS) beside ONNX Runtime 1.30 on the same ONNX file, then the ratios;
-# and the engine beside stock onnx-go (gorgonnx) at batch 1 on the CNTK MNIST model.
+# throughput) beside ONNX Runtime 1.30 on the same ONNX file with the same number of
+# threads, then the ratios; peak RSS of a process that loads the model and runs batch 64
+# (/usr/bin/time -v); and the engine beside stock onnx-go (gorgonnx) at batch 1 on the
+# zoo's own PreAct-ResNet18 export and on the CNTK MNIST model.
 #
-#   scripts/bench-engine.sh            # BENCHTIME=3x by default
+#   scripts/bench-engine.sh            # BENCHTIME=3x THREADS=2 by default
 #
-# ONNX Runtime's library comes from npm's onnxruntime-node@1.30.0 (npm pack, never npm
-# install) into bench/ort/lib/ (git-ignored). The model is testdata/torch/bench/
-# preact_resnet18_full.onnx, written by testdata/torch/gen.py --bench (Debian python3-torch)
-# when missing.
+# THREADS is ORT's intra-op thread count and the engine's GOMAXPROCS. ONNX Runtime's
+# library comes from npm's onnxruntime-node@1.30.0 (npm pack, never npm install) into
+# bench/ort/lib/ (git-ignored). The model is testdata/torch/bench/preact_resnet18_full.onnx
+# (git-ignored), written by testdata/torch/gen.py --bench (Debian python3-torch) when
+# missing. Without PyTorch or npm the parts that need them are skipped, saying why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-3x}
+THREADS=${THREADS:-2}
 ROOT=$PWD
-MODEL=$ROOT/testdata/torch/bench/preact_resnet18_full.onnx
+BENCHDIR=$ROOT/testdata/torch/bench
+MODEL=$BENCHDIR/preact_resnet18_full.onnx
 LIBDIR=$ROOT/bench/ort/lib
 LIB=$LIBDIR/libonnxruntime.so.1
 
+skip() { echo "bench-engine: skipping $1" >&2; }
+
+have_model=1
 if [ ! -f "$MODEL" ]; then
-	/usr/bin/python3 -c 'import torch' 2>/dev/null ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null; }
-	/usr/bin/python3 testdata/torch/gen.py --bench "$(dirname "$MODEL")"
+	if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null; } 2>/dev/null || true
+	fi
+	if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+		/usr/bin/python3 testdata/torch/gen.py --bench "$BENCHDIR" || have_model=0
+	else
+		have_model=0
+	fi
+	[ "$have_model" = 1 ] || skip "PreAct-ResNet18 (PyTorch file): $MODEL is missing and Debian python3-torch could not write it"
 fi
-if [ ! -f "$LIB" ]; then
-	tmp=$(mktemp -d)
-	(cd "$tmp" && npm pack --silent onnxruntime-node@1.30.0 >/dev/null &&
-		tar xzf onnxruntime-node-1.30.0.tgz package/bin/napi-v6/linux/x64/libonnxruntime.so.1)
-	mkdir -p "$LIBDIR"
-	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$LIB"
-	rm -rf "$tmp"
+
+have_ort=$have_model
+if [ "$have_ort" = 1 ] && [ ! -f "$LIB" ]; then
+	if ! command -v npm >/dev/null; then
+		have_ort=0
+		skip "ONNX Runtime: npm is not installed, so onnxruntime-node@1.30.0 cannot be fetched"
+	else
+		tmp=$(mktemp -d)
+		if (cd "$tmp" && npm pack --silent onnxruntime-node@1.30.0 >/dev/null &&
+			tar xzf onnxruntime-node-1.30.0.tgz package/bin/napi-v6/linux/x64/libonnxruntime.so.1); then
+			mkdir -p "$LIBDIR"
+			mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$LIB"
+		else
+			have_ort=0
+			skip "ONNX Runtime: npm pack onnxruntime-node@1.30.0 failed"
+		fi
+		rm -rf "$tmp"
+	fi
+fi
+
+TIME=/usr/bin/time
+if [ "$have_model" = 1 ] && [ ! -x "$TIME" ]; then
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; } 2>/dev/null || true
+	[ -x "$TIME" ] || skip "external peak RSS: /usr/bin/time is missing (apt-get install time failed); the benchmark's own getrusage figure is shown"
 fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "== engine (Gorgonia) =="
-ZOO_BENCH_ONNX=$MODEL $GO test -run '^$' -bench 'PreActResNet18|MNIST' -benchtime "$BENCHTIME" ./engine | tee "$out/engine.txt"
-echo "== ONNX Runtime 1.30 =="
-(cd bench/ort && ORT_LIB=$LIB ZOO_BENCH_ONNX=$MODEL $GO test -run '^$' -bench PreActResNet18 -benchtime "$BENCHTIME" .) | tee "$out/ort.txt"
+$GO test -c -o "$out/engine.test" ./engine
+pattern='PreActResNet18Zoo|MNIST'
+[ "$have_model" = 1 ] && pattern='PreActResNet18|MNIST'
+echo "== engine (Gorgonia), GOMAXPROCS=$THREADS =="
+(cd engine && GOMAXPROCS=$THREADS ZOO_BENCH_ONNX=$MODEL "$out/engine.test" -test.run '^$' \
+	-test.bench "$pattern" -test.benchtime "$BENCHTIME") | tee "$out/engine.txt"
+rss=
+if [ "$have_model" = 1 ] && [ -x "$TIME" ]; then
+	echo "== peak RSS: load the model, run batch 64 once =="
+	(cd engine && GOMAXPROCS=$THREADS ZOO_BENCH_ONNX=$MODEL "$TIME" -v "$out/engine.test" -test.run '^$' \
+		-test.bench 'PreActResNet18$/^batch=64$' -test.benchtime 1x) >"$out/rss.txt" 2>&1
+	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$out/rss.txt")
+	echo "Maximum resident set size: $rss MB"
+fi
+if [ "$have_ort" = 1 ]; then
+	echo "== ONNX Runtime 1.30, $THREADS intra-op threads =="
+	(cd bench/ort && $GO run . -lib "$LIB" -model "$MODEL" -threads "$THREADS" -batches 1,64 -min 3s \
+		-check-input "$BENCHDIR/preact_resnet18_full.input.f32" \
+		-check-logits "$BENCHDIR/preact_resnet18_full.logits.f32") | tee "$out/ort.txt"
+fi
 
-# ns/op of the first benchmark line matching $2 in file $1
-nsop() { awk -v pat="$2" '$1 ~ pat { for (i = 2; i <= NF; i++) if ($(i+1) == "ns/op") { print $i; exit } }' "$1"; }
-metric() { awk -v pat="$2" -v unit="$3" '$1 ~ pat { for (i = 2; i <= NF; i++) if ($(i+1) == unit) { print $i; exit } }' "$1"; }
-e1=$(nsop "$out/engine.txt" 'PreActResNet18/batch=1-')
-e64=$(nsop "$out/engine.txt" 'PreActResNet18/batch=64-')
-o1=$(nsop "$out/ort.txt" 'PreActResNet18Batch1-')
-o64=$(nsop "$out/ort.txt" 'PreActResNet18Batch64-')
-me=$(nsop "$out/engine.txt" 'MNIST/engine-')
-mg=$(nsop "$out/engine.txt" 'MNIST/gorgonnx-')
-rss=$(metric "$out/engine.txt" 'PreActResNet18/batch=64-' peakRSS-MB)
-echo "== summary =="
-awk -v e1="$e1" -v e64="$e64" -v o1="$o1" -v o64="$o64" -v me="$me" -v mg="$mg" -v rss="$rss" 'BEGIN {
-	printf "PreAct-ResNet18 batch 1:  engine %.1f ms, ORT %.1f ms, engine/ORT time %.2fx\n", e1/1e6, o1/1e6, e1/o1
-	printf "PreAct-ResNet18 batch 64: engine %.1f img/s, ORT %.1f img/s, engine/ORT throughput %.3fx\n", 64e9/e64, 64e9/o64, o64/e64
-	printf "MNIST batch 1:            engine %.3f ms, gorgonnx %.3f ms, speed-up %.2fx\n", me/1e6, mg/1e6, mg/me
-	printf "peak RSS (engine process, after batch 64): %s MB\n", rss
+# field() prints the value before unit $3 on the first line of file $1 whose first field
+# matches the regular expression $2 (a benchmark name with or without its -GOMAXPROCS).
+field() { awk -v pat="$2" -v unit="$3" '$1 ~ pat { for (i = 2; i <= NF; i++) if ($(i+1) == unit) { print $i; exit } }' "$1"; }
+ortns() { awk -v b="batch=$2" '$1 == b { sub("ns/op=", "", $3); print $3 }' "$1"; }
+e1=$(field "$out/engine.txt" '^BenchmarkPreActResNet18/batch=1(-[0-9]+)?$' ns/op)
+e64=$(field "$out/engine.txt" '^BenchmarkPreActResNet18/batch=64(-[0-9]+)?$' ns/op)
+[ -n "$rss" ] || rss=$(field "$out/engine.txt" '^BenchmarkPreActResNet18/batch=64(-[0-9]+)?$' peakRSS-MB)
+ze=$(field "$out/engine.txt" '^BenchmarkPreActResNet18Zoo/engine(-[0-9]+)?$' ns/op)
+zg=$(field "$out/engine.txt" '^BenchmarkPreActResNet18Zoo/gorgonnx(-[0-9]+)?$' ns/op)
+me=$(field "$out/engine.txt" '^BenchmarkMNIST/engine(-[0-9]+)?$' ns/op)
+mg=$(field "$out/engine.txt" '^BenchmarkMNIST/gorgonnx(-[0-9]+)?$' ns/op)
+o1= o64=
+if [ "$have_ort" = 1 ]; then
+	o1=$(ortns "$out/ort.txt" 1)
+	o64=$(ortns "$out/ort.txt" 64)
+fi
+echo "== summary ($THREADS threads) =="
+awk -v e1="$e1" -v e64="$e64" -v o1="$o1" -v o64="$o64" -v ze="$ze" -v zg="$zg" -v me="$me" -v mg="$mg" -v rss="$rss" 'BEGIN {
+	printf "%-34s %14s %14s %10s\n", "", "engine", "reference", "ratio"
+	if (e1 != "" && o1 != "")
+		printf "%-34s %11.2f ms %8.2f ms ORT %8.2fx slower\n", "PreAct-ResNet18 batch 1 latency", e1/1e6, o1/1e6, e1/o1
+	if (e64 != "" && o64 != "")
+		printf "%-34s %8.1f img/s %5.1f img/s ORT %7.3fx of ORT\n", "PreAct-ResNet18 batch 64", 64e9/e64, 64e9/o64, o64/e64
+	if (ze != "" && zg != "")
+		printf "%-34s %11.2f ms %3.2f ms gorgonnx %7.2fx faster\n", "zoo PreAct-ResNet18 batch 1", ze/1e6, zg/1e6, zg/ze
+	if (me != "" && mg != "")
+		printf "%-34s %11.3f ms %3.3f ms gorgonnx %7.2fx faster\n", "CNTK MNIST batch 1", me/1e6, mg/1e6, mg/me
+	if (rss != "")
+		printf "%-34s %11s MB\n", "peak RSS, load + batch 64", rss
 }'
