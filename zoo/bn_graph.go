@@ -45,60 +45,64 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 	dbeta := make([]float32, c)
 	o := tg.op("BatchNormTrain", []int{4, 1, 1}, s, func(in [][]float32, o []float32) error {
 		x, gamma, beta := in[0], in[1], in[2]
-		for ch := 0; ch < c; ch++ {
-			var sum float64
-			for b := 0; b < n; b++ {
-				for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
-					sum += float64(v)
+		parallelRange(c, len(x), func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var sum float64
+				for b := 0; b < n; b++ {
+					for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
+						sum += float64(v)
+					}
 				}
-			}
-			mean := sum / float64(m)
-			var sq float64
-			for b := 0; b < n; b++ {
-				for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
-					d := float64(v) - mean
-					sq += d * d
+				mean := sum / float64(m)
+				var sq float64
+				for b := 0; b < n; b++ {
+					for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
+						d := float64(v) - mean
+						sq += d * d
+					}
 				}
-			}
-			variance := sq / float64(m)
-			is := float32(1 / sqrt64(variance+bnEps))
-			invstd[ch] = is
-			for b := 0; b < n; b++ {
-				off := (b*c + ch) * hw
-				for i, v := range x[off : off+hw] {
-					xh := (v - float32(mean)) * is
-					xhat[off+i] = xh
-					o[off+i] = xh*gamma[ch] + beta[ch]
+				variance := sq / float64(m)
+				is := float32(1 / sqrt64(variance+bnEps))
+				invstd[ch] = is
+				for b := 0; b < n; b++ {
+					off := (b*c + ch) * hw
+					for i, v := range x[off : off+hw] {
+						xh := (v - float32(mean)) * is
+						xhat[off+i] = xh
+						o[off+i] = xh*gamma[ch] + beta[ch]
+					}
 				}
+				rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mean)
+				rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*variance*float64(m)/float64(m-1))
 			}
-			rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mean)
-			rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*variance*float64(m)/float64(m-1))
-		}
+		})
 		nbt[0]++
 		return nil
 	})
 	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("BatchNormGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
 			dy, gamma := in[1], in[2]
-			for ch := 0; ch < c; ch++ {
-				var sdy, sdyx float64
-				for b := 0; b < n; b++ {
-					off := (b*c + ch) * hw
-					for i, d := range dy[off : off+hw] {
-						sdy += float64(d)
-						sdyx += float64(d * xhat[off+i])
+			parallelRange(c, len(dy), func(lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					var sdy, sdyx float64
+					for b := 0; b < n; b++ {
+						off := (b*c + ch) * hw
+						for i, d := range dy[off : off+hw] {
+							sdy += float64(d)
+							sdyx += float64(d * xhat[off+i])
+						}
+					}
+					dgamma[ch], dbeta[ch] = float32(sdyx), float32(sdy)
+					k := gamma[ch] * invstd[ch] / float32(m)
+					mdy, mdyx := float32(sdy), float32(sdyx)
+					for b := 0; b < n; b++ {
+						off := (b*c + ch) * hw
+						for i, d := range dy[off : off+hw] {
+							o[off+i] = k * (float32(m)*d - mdy - xhat[off+i]*mdyx)
+						}
 					}
 				}
-				dgamma[ch], dbeta[ch] = float32(sdyx), float32(sdy)
-				k := gamma[ch] * invstd[ch] / float32(m)
-				mdy, mdyx := float32(sdy), float32(sdyx)
-				for b := 0; b < n; b++ {
-					off := (b*c + ch) * hw
-					for i, d := range dy[off : off+hw] {
-						o[off+i] = k * (float32(m)*d - mdy - xhat[off+i]*mdyx)
-					}
-				}
-			}
+			})
 			return nil
 		})
 		gx, err := apply(dx, output, grad, inputs[1])

@@ -127,20 +127,27 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 
 func (tg *tgraph) relu(x *G.Node, s tensor.Shape) (*G.Node, tensor.Shape, error) {
 	o := tg.op("ReLU", []int{len(s)}, s, func(in [][]float32, o []float32) error {
-		for i, v := range in[0] {
-			o[i] = max(v, 0)
-		}
+		x := in[0]
+		parallelRange(len(x), len(x), func(lo, hi int) {
+			for i, v := range x[lo:hi] {
+				o[lo+i] = max(v, 0)
+			}
+		})
 		return nil
 	})
 	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		b := tg.op("ReLUGrad", []int{len(s), len(s)}, s, func(in [][]float32, o []float32) error {
-			for i, y := range in[0] {
-				if y > 0 {
-					o[i] = in[1][i]
-				} else {
-					o[i] = 0
+			y, dy := in[0], in[1][:len(in[0])]
+			parallelRange(len(y), len(y), func(lo, hi int) {
+				dy, o := dy[lo:hi], o[lo:hi]
+				for i, v := range y[lo:hi] {
+					if v > 0 {
+						o[i] = dy[i]
+					} else {
+						o[i] = 0
+					}
 				}
-			}
+			})
 			return nil
 		})
 		d, err := apply(b, output, grad)
