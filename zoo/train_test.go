@@ -52,9 +52,12 @@ func assertClose(t *testing.T, want, got []float32) {
 	for _, v := range want {
 		m = max(m, float32(math.Abs(float64(v))))
 	}
+	var worst float64
 	for i := range want {
 		assert.InDelta(t, want[i], got[i], float64(1e-4*m), "logit %d", i)
+		worst = max(worst, math.Abs(float64(want[i]-got[i])))
 	}
+	t.Logf("max |Δlogit| %.3g (tolerance %.3g, max |logit| %.3g)", worst, 1e-4*m, m)
 }
 
 func randomBatch(rng *rand.Rand, n *Net, batch int) (x, targets []float32) {
