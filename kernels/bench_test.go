@@ -84,6 +84,13 @@ func BenchmarkConv2D(b *testing.B) {
 				}
 				reportGFLOPS(b, convFlops(p))
 			})
+			pc := NewPackedConv(p, w)
+			b.Run(fmt.Sprintf("packed/N=%d/%s", batch, l.name), func(b *testing.B) {
+				for b.Loop() {
+					pc.Conv2D(batch, x, y, ConvOpts{Bias: bias, Act: ActReLU})
+				}
+				reportGFLOPS(b, convFlops(p))
+			})
 		}
 	}
 }

@@ -22,14 +22,9 @@ func Conv2D(p ConvParams, x, w, bias, y []float32, act Activation) {
 func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	c := newConv("Conv2D", p)
 	c.check("Conv2D", len(x), len(w), len(y))
-	if o.Bias != nil && len(o.Bias) < c.K {
-		panic("kernels: Conv2D: len(bias) < K")
-	}
-	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
-		panic("kernels: Conv2D: residual shorter than y")
-	}
+	checkEpilogue(c, o)
 	if activeKernel != nil {
-		conv2DImplicit(c, x, w, y, o)
+		conv2DImplicit(c, x, w, nil, y, o)
 		return
 	}
 	parallelImages(c.N, func(n, threads int) {
@@ -60,7 +55,8 @@ const implicitCols = 512
 // conv2DImplicit is Conv2D on the assembly path: implicit GEMM with
 // patches packed straight from x, several images per product when the
 // feature maps are small.
-func conv2DImplicit(c conv, x, w, y []float32, o ConvOpts) {
+// When packed is not nil it supplies the weights pre-packed.
+func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o ConvOpts) {
 	nb := 1
 	if c.ohw < implicitCols {
 		nb = max(1, min(c.N, implicitCols/c.ohw))
@@ -79,12 +75,16 @@ func conv2DImplicit(c conv, x, w, y []float32, o ConvOpts) {
 		for g := 0; g < c.Group; g++ {
 			src := bSource{cv: &c, x: x[(n0*c.C+g*c.cg)*c.hw:], imgStride: c.C * c.hw}
 			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			var pa *packedA
+			if packed != nil {
+				pa = packed.forKernel(mk, g)
+			}
 			if cnt == 1 {
 				yg := y[(n0*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, &src, 0, yg, c.ohw)
+				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, pa, &src, 0, yg, c.ohw)
 				continue
 			}
-			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, &src, 0, tmp.s, cols)
+			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, pa, &src, 0, tmp.s, cols)
 			// The product is kg × (images·positions); scatter it to NCHW.
 			for k := 0; k < c.kg; k++ {
 				for i := 0; i < cnt; i++ {
@@ -96,6 +96,15 @@ func conv2DImplicit(c conv, x, w, y []float32, o ConvOpts) {
 			epilogue(c, n0+i, y, o)
 		}
 	})
+}
+
+func checkEpilogue(c conv, o ConvOpts) {
+	if o.Bias != nil && len(o.Bias) < c.K {
+		panic("kernels: Conv2D: len(bias) < K")
+	}
+	if o.Residual != nil && len(o.Residual) < c.N*c.K*c.ohw {
+		panic("kernels: Conv2D: residual shorter than y")
+	}
 }
 
 // epilogue applies bias, residual and activation to image n of y.
@@ -197,7 +206,7 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 			for g := 0; g < c.Group; g++ {
 				src := bSource{cv: &c, x: x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw], transpose: true}
 				dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, &src, 1, acc[g*c.kg*c.crs:], c.crs)
+				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, nil, &src, 1, acc[g*c.kg*c.crs:], c.crs)
 			}
 			return
 		}

@@ -174,3 +174,23 @@ func TestConv2DPanicsOnBadInput(t *testing.T) {
 	})
 	require.NotPanics(t, func() { Conv2D(p, make([]float32, 32), make([]float32, 36), nil, make([]float32, 8), ActNone) })
 }
+
+func TestPackedConvMatchesReference(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(12, 13))
+		for i, p := range convCases(rng) {
+			q := p.norm()
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			bias := randSlice(rng, p.K)
+			res := randSlice(rng, p.N*p.K*oh*ow)
+			pc := NewPackedConv(p, w)
+			want := refConv(p, x, w, bias, ActReLU, res)
+			clear(w) // the packed copy must not depend on the caller's slice
+			y := randSlice(rng, p.N*p.K*oh*ow)
+			pc.Conv2D(p.N, x, y, ConvOpts{Bias: bias, Residual: res, Act: ActReLU})
+			requireClose(t, want, y, p.C/q.Group*p.R*p.S, fmt.Sprint(i, convName(p)))
+		}
+	})
+}

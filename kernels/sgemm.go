@@ -140,9 +140,10 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // gemmSrcThreads computes C = A·op(B) + beta·C with the packed microkernel
 // mk and op(B) from src, split over up to t goroutines by rows of C.
-func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, src *bSource, beta float32, c []float32, ldc int) {
+// A may come pre-packed in pa.
+func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int) {
 	if t <= 1 || m < 2*mk.mr {
-		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, src, beta, c, ldc)
+		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc)
 		return
 	}
 	var wg sync.WaitGroup
@@ -152,7 +153,11 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, src *
 		wg.Add(1)
 		go func(i0, rows int) {
 			defer wg.Done()
-			sgemmPackedSrc(mk, false, rows, n, k, 1, a[i0*lda:], lda, src, beta, c[i0*ldc:], ldc)
+			var part *packedA
+			if pa != nil {
+				part = &packedA{s: pa.s, mpad: pa.mpad, row0: pa.row0 + i0}
+			}
+			sgemmPackedSrc(mk, false, rows, n, k, 1, a[i0*lda:], lda, part, src, beta, c[i0*ldc:], ldc)
 		}(i0, rows)
 	}
 	wg.Wait()

@@ -19,8 +19,8 @@ var activeKernel = func() *microKernel {
 	return nil
 }()
 
-// kernels is every microkernel this CPU runs, best first.
-var kernels = availableKernels()
+// cpuKernels is every microkernel this CPU runs, best first.
+var cpuKernels = availableKernels()
 
 // kernelFor returns the microkernel for a product n columns wide: the
 // active one, or a narrower one when n would leave most of the active
@@ -30,7 +30,7 @@ func kernelFor(n int) *microKernel {
 	if mk == nil || n >= mk.nr {
 		return mk
 	}
-	for _, k := range kernels {
+	for _, k := range cpuKernels {
 		if k.nr < mk.nr && k.nr >= n {
 			mk = k
 		}
@@ -50,7 +50,7 @@ const (
 // microkernel mk, packing A and B into the layouts mk reads.
 func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	src := bSource{b: b, ldb: ldb, trans: transB}
-	sgemmPackedSrc(mk, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc)
+	sgemmPackedSrc(mk, transA, m, n, k, alpha, a, lda, nil, &src, beta, c, ldc)
 }
 
 // bSource is the k×n matrix op(B) of a packed product: a stored matrix, or
@@ -78,8 +78,29 @@ func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
 	packB(dst, s.trans, s.b, s.ldb, pc, kc, jc, nc, nr)
 }
 
-// sgemmPackedSrc is sgemmPacked with op(B) given by src.
-func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a []float32, lda int, src *bSource, beta float32, c []float32, ldc int) {
+// packedA is a whole m×k matrix A packed for one microkernel ahead of
+// time (see packWhole); row0 is the row of A where a product starts.
+type packedA struct {
+	s    []float32
+	mpad int // m rounded up to the kernel's strip height
+	row0 int
+}
+
+// packWhole packs the m×k row-major matrix a for mk: for each kc block of
+// columns, every strip of mr rows, in the order sgemmPackedSrc reads them.
+func packWhole(mk *microKernel, a []float32, m, k int) []float32 {
+	mpad := roundUp(m, mk.mr)
+	dst := make([]float32, mpad*k)
+	for pc := 0; pc < k; pc += packKC {
+		kc := min(packKC, k-pc)
+		packA(dst[pc*mpad:], false, a, k, 0, m, pc, kc, mk.mr, 1)
+	}
+	return dst
+}
+
+// sgemmPackedSrc is sgemmPacked with op(B) given by src. When pa is not
+// nil, A comes pre-packed from it (alpha must then be 1) and a is unused.
+func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int) {
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
@@ -101,12 +122,17 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 			src.pack(bp.s, pc, kc, jc, nc, nr)
 			for ic := 0; ic < m; ic += packMC / mr * mr {
 				mc := min(packMC/mr*mr, m-ic)
-				packA(ap.s, transA, a, lda, ic, mc, pc, kc, mr, alpha)
+				if pa == nil {
+					packA(ap.s, transA, a, lda, ic, mc, pc, kc, mr, alpha)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					bPanel := bp.s[jr*kc:]
 					cols := min(nr, nc-jr)
 					for ir := 0; ir < mc; ir += mr {
 						aStrip := ap.s[ir*kc:]
+						if pa != nil {
+							aStrip = pa.s[pc*pa.mpad+(pa.row0+ic+ir)*kc:]
+						}
 						rows := min(mr, mc-ir)
 						cOff := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {

@@ -1,0 +1,71 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// PackedConv is a convolution whose weights are packed once, at model load,
+// into the layout the assembly microkernels read, so calls skip repacking
+// them (most of the cost of small-image layers with large weights, such as
+// the last stage of a ResNet at batch 1). Its methods are safe for
+// concurrent use.
+type PackedConv struct {
+	p ConvParams
+	c conv
+	w []float32 // a private copy of the weights
+
+	mu    sync.Mutex
+	packs map[*microKernel][]*packedA // per kernel, per group; built on first use
+}
+
+// NewPackedConv returns p's convolution with weights w (K×(C/Group)×R×S),
+// copied: later changes to w do not affect it. It panics, as Conv2D does,
+// when p is invalid or w too short. The batch size p.N is ignored: Conv2D
+// takes it per call.
+func NewPackedConv(p ConvParams, w []float32) *PackedConv {
+	q := p
+	q.N = 1
+	c := newConv("NewPackedConv", q)
+	if len(w) < c.K*c.crs {
+		panic(fmt.Sprintf("kernels: NewPackedConv: len(w)=%d, need %d", len(w), c.K*c.crs))
+	}
+	pc := &PackedConv{p: p, c: c, w: append([]float32(nil), w[:c.K*c.crs]...),
+		packs: make(map[*microKernel][]*packedA)}
+	for _, mk := range cpuKernels {
+		pc.forKernel(mk, 0)
+	}
+	return pc
+}
+
+// forKernel returns group g's weights packed for mk, packing on first use.
+func (pc *PackedConv) forKernel(mk *microKernel, g int) *packedA {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	groups := pc.packs[mk]
+	if groups == nil {
+		c := pc.c
+		groups = make([]*packedA, c.Group)
+		for i := range groups {
+			wg := pc.w[i*c.kg*c.crs:][:c.kg*c.crs]
+			groups[i] = &packedA{s: packWhole(mk, wg, c.kg, c.crs), mpad: roundUp(c.kg, mk.mr)}
+		}
+		pc.packs[mk] = groups
+	}
+	return groups[g]
+}
+
+// Conv2D is the package's Conv2DOpts with these weights, for a batch of n
+// images: x is n×C×H×W and y n×K×OH×OW (overwritten).
+func (pc *PackedConv) Conv2D(n int, x, y []float32, o ConvOpts) {
+	p := pc.p
+	p.N = n
+	if activeKernel == nil {
+		Conv2DOpts(p, x, pc.w, y, o)
+		return
+	}
+	c := newConv("PackedConv.Conv2D", p)
+	c.check("PackedConv.Conv2D", len(x), len(pc.w), len(y))
+	checkEpilogue(c, o)
+	conv2DImplicit(c, x, pc.w, pc, y, o)
+}
