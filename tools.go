@@ -5,6 +5,7 @@
 package tools
 
 import (
+	_ "github.com/chromedp/chromedp"
 	_ "github.com/go-chi/chi/v5"
 	_ "github.com/minio/minio-go/v7"
 	_ "github.com/nlpodyssey/gopickle/pickle"
@@ -19,5 +20,4 @@ import (
 	_ "gonum.org/v1/plot"
 	_ "google.golang.org/protobuf/encoding/protowire"
 	_ "gorgonia.org/gorgonia"
-	_ "github.com/chromedp/chromedp"
 )
