@@ -278,6 +278,12 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		if relu {
 			act = kernels.ActReLU
 		}
+		// Constant weights are packed for the microkernels once, here, not
+		// on every call.
+		var packed *kernels.PackedConv
+		if w.konst {
+			packed = kernels.NewPackedConv(kp, w.floats())
+		}
 		fn = func(d [][]float32, y []float32) {
 			o := kernels.ConvOpts{Act: act}
 			if len(d) > 2 {
@@ -285,6 +291,10 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			}
 			if len(d) > 3 {
 				o.Residual = d[3]
+			}
+			if packed != nil {
+				packed.Conv2D(n, d[0], y, o)
+				return
 			}
 			kernels.Conv2DOpts(kp, d[0], d[1], y, o)
 		}
