@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/fmixzoo/zoo/fmix"
 )
@@ -23,79 +22,66 @@ type MSDAConfig struct {
 	Variant string `json:"variant"`
 }
 
-// mixer applies a run's MSDA to batches through fmix.Mixer.
+// mixer applies a run's MSDA to batches through package fmix. A fresh
+// fmix.Mixer is seeded at the start of every epoch from the run's seed and
+// the epoch number, so a resumed run mixes exactly as an uninterrupted one.
 type mixer struct {
-	opts fmix.MixOptions
-	fm   *fmix.Mixer
-	rng  *rand.Rand // the generator fm was seeded from
+	opts    fmix.MixOptions
+	seed    uint64
+	m       *fmix.Mixer
+	targets []float32
 }
 
-func newMixer(cfg MSDAConfig, shape [3]int) (*mixer, error) {
+func newMixer(cfg MSDAConfig, shape [3]int, seed uint64) (*mixer, error) {
 	mode, err := fmix.ParseMode(cfg.Mode)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	variant, err := fmix.ParseVariant(cfg.Variant)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	o := fmix.MixOptions{Mode: mode, Options: fmix.Options{
-		Alpha: cfg.Alpha, DecayPower: cfg.DecayPower, Shape: []int{shape[1], shape[2]},
-		MaxSoft: cfg.MaxSoft, Reformulate: cfg.Reformulate, Variant: variant,
-	}}
-	if o.Alpha == 0 {
-		o.Alpha = 1
-	}
-	if o.DecayPower == 0 {
-		o.DecayPower = 3
-	}
-	if _, err := fmix.NewMixer(o); err != nil { // validate now, not at the first batch
 		return nil, fmt.Errorf("train: msda: %w", err)
 	}
-	return &mixer{opts: o}, nil
+	variant := fmix.Official
+	if cfg.Variant != "" {
+		if variant, err = fmix.ParseVariant(cfg.Variant); err != nil {
+			return nil, fmt.Errorf("train: msda: %w", err)
+		}
+	}
+	opts := fmix.MixOptions{
+		Options: fmix.Options{Alpha: cfg.Alpha, DecayPower: cfg.DecayPower, Shape: []int{shape[1], shape[2]},
+			MaxSoft: cfg.MaxSoft, Reformulate: cfg.Reformulate, Variant: variant},
+		Mode: mode,
+	}
+	mx := &mixer{opts: opts, seed: seed}
+	if err := mx.startEpoch(0); err != nil { // validates the options now
+		return nil, err
+	}
+	return mx, nil
+}
+
+// startEpoch reseeds the mixer for an epoch.
+func (mx *mixer) startEpoch(epoch int) error {
+	o := mx.opts
+	o.Seed = mx.seed ^ (0x6d697865<<32 | uint64(epoch))
+	m, err := fmix.NewMixer(o)
+	if err != nil {
+		return fmt.Errorf("train: msda: %w", err)
+	}
+	mx.m = m
+	return nil
 }
 
 // mix mixes b.X in place and returns the soft targets (N × classes):
-// λ·onehot(y) + (1-λ)·onehot(y[perm]). Each epoch's generator seeds a fresh
-// fmix.Mixer, so a run resumed at an epoch boundary mixes exactly as the
-// uninterrupted one (FMix+MixUp alternation restarts with FMix each epoch).
-func (m *mixer) mix(b *Batch, classes int, rng *rand.Rand) ([]float32, error) {
-	if m.opts.Mode == fmix.ModeNone {
-		return softTargets(b.Labels, nil, 1, classes)
-	}
-	if m.fm == nil || m.rng != rng {
-		o := m.opts
-		o.Seed = rng.Uint64()
-		fm, err := fmix.NewMixer(o)
-		if err != nil {
-			return nil, fmt.Errorf("train: msda: %w", err)
-		}
-		m.fm, m.rng = fm, rng
-	}
-	r, err := m.fm.Mix(b.X, b.X, b.N)
+// λ·onehot(y) + (1-λ)·onehot(y[perm]), or onehot(y) when λ was
+// reformulated (the published loss is then plain cross-entropy). The
+// returned slice is reused by the next call.
+func (mx *mixer) mix(b *Batch, classes int) ([]float32, error) {
+	r, err := mx.m.Mix(b.X, b.X, b.N)
 	if err != nil {
 		return nil, fmt.Errorf("train: msda: %w", err)
 	}
-	t := make([]float32, b.N*classes)
+	if cap(mx.targets) < b.N*classes {
+		mx.targets = make([]float32, b.N*classes)
+	}
+	t := mx.targets[:b.N*classes]
 	if err := fmix.SoftTargets(t, classes, b.Labels, r); err != nil {
 		return nil, fmt.Errorf("train: msda: %w", err)
-	}
-	return t, nil
-}
-
-// softTargets builds λ·onehot(y) + (1-λ)·onehot(y[perm]) (perm nil: λ = 1).
-func softTargets(labels, perm []int, lam float64, classes int) ([]float32, error) {
-	t := make([]float32, len(labels)*classes)
-	for i, y := range labels {
-		if y < 0 || y >= classes {
-			return nil, fmt.Errorf("train: label %d outside %d classes", y, classes)
-		}
-		if perm == nil {
-			t[i*classes+y] = 1
-			continue
-		}
-		t[i*classes+y] += float32(lam)
-		t[i*classes+labels[perm[i]]] += float32(1 - lam)
 	}
 	return t, nil
 }

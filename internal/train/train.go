@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -146,11 +145,11 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if in := net.InputShape(); len(in) != 3 || in[0] != shape[0] || in[1] != shape[1] || in[2] != shape[2] {
 		return nil, fmt.Errorf("train: %s takes input %v but %s batches are %v", cfg.Arch, in, dsName, shape)
 	}
-	mix, err := newMixer(cfg.MSDA, shape)
+	mix, err := newMixer(cfg.MSDA, shape, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	InitParams(net.Params(), cfg.Seed)
+	net.Init(cfg.Seed)
 	opt := &SGD{Momentum: float32(cfg.Momentum), WeightDecay: float32(cfg.WeightDecay)}
 	res := &Result{Net: net, Config: cfg, TrainFiles: trainSet.Files(), TestFiles: testSet.Files()}
 
@@ -213,7 +212,9 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 		epochStart := time.Now()
 		prog.StartEpoch(epoch, cfg.Epochs, steps)
-		mixRNG := rand.New(rand.NewPCG(cfg.Seed^0x6d6978, uint64(epoch)))
+		if err := mix.startEpoch(epoch); err != nil {
+			return nil, err
+		}
 		var lossSum float64
 		var seen, done int
 		var lr float64
@@ -225,7 +226,7 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 				break
 			}
 			lr = sched.LR(epoch, done, steps)
-			targets, err := mix.mix(batch, classes, mixRNG)
+			targets, err := mix.mix(batch, classes)
 			if err != nil {
 				return nil, err
 			}
