@@ -214,56 +214,117 @@ func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
 	wg.Wait()
 }
 
+// patchSeg is a run of panel columns [j, j+n) that lie on one output row
+// of one image: output positions (oy, ox..ox+n-1) of the image at x[img:].
+type patchSeg struct{ j, n, img, oy, ox int }
+
+// patchTap is one row of an im2col block: its offset in x relative to the
+// input position of its output position (channel, row and column shift
+// folded in), its row shift dy and its column index s. packTapRows reads
+// it, so its layout is fixed.
+type patchTap struct{ lin, dy, s int }
+
+// maxMaskedS is the widest kernel the masked packing path handles.
+const maxMaskedS = 16
+
 // packPatches packs rows [pc, pc+kc) and columns [jc, jc+nc) of the
 // im2col matrix of one group's input into panels of nr columns, as packB
 // does for a stored matrix. Columns run over the output positions of
 // consecutive images: image i of the group starts at x[i*imgStride].
+// kc must not exceed packKC.
 func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) {
+	var taps [packKC]patchTap
 	rs := c.R * c.S
+	ci, rr := pc/rs, pc%rs
+	r, s := rr/c.S, rr%c.S
+	for p := 0; p < kc; p++ {
+		dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
+		taps[p] = patchTap{lin: ci*c.hw + dy*c.W + dx, dy: dy, s: s}
+		if s++; s == c.S {
+			s = 0
+			if r++; r == c.R {
+				r = 0
+				ci++
+			}
+		}
+	}
+	var segs [32]patchSeg // cols ≤ nr ≤ 32, one column at least per run
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
+		if cols < nr {
+			clear(panel)
+		}
+		// Split the panel's columns into runs along output rows.
 		j0 := jc + jr
-		for p := 0; p < kc; p++ {
-			row := pc + p
-			ci, rr := row/rs, row%rs
-			r, s := rr/c.S, rr%c.S
-			offY, offX := r*c.DilH-c.PadT, s*c.DilW-c.PadL
-			d := panel[p*nr : p*nr+nr]
-			for j := 0; j < cols; {
-				img, pos := (j0+j)/c.ohw, (j0+j)%c.ohw
-				oy, ox := pos/c.ow, pos%c.ow
-				seg := min(cols-j, c.ow-ox)
-				out := d[j : j+seg]
-				j += seg
-				iy := oy*c.StrideH + offY
-				if iy < 0 || iy >= c.H {
-					clear(out)
-					continue
-				}
-				xr := x[img*imgStride+ci*c.hw+iy*c.W:][:c.W]
-				if c.StrideW == 1 {
-					ix0 := ox + offX
-					lo, hi := max(0, -ix0), min(seg, c.W-ix0)
-					if hi <= lo {
-						clear(out)
-						continue
-					}
-					clear(out[:lo])
-					copy(out[lo:hi], xr[ix0+lo:ix0+hi])
-					clear(out[hi:])
-					continue
-				}
-				for i := range out {
-					ix := (ox+i)*c.StrideW + offX
-					if ix >= 0 && ix < c.W {
-						out[i] = xr[ix]
-					} else {
-						out[i] = 0
-					}
+		img, pos := j0/c.ohw, j0%c.ohw
+		oy, ox := pos/c.ow, pos%c.ow
+		ns := 0
+		for j := 0; j < cols; {
+			n := min(cols-j, c.ow-ox)
+			segs[ns] = patchSeg{j: j, n: n, img: img * imgStride, oy: oy, ox: ox}
+			ns++
+			j += n
+			if ox += n; ox == c.ow {
+				ox = 0
+				if oy++; oy == c.oh {
+					oy = 0
+					img++
 				}
 			}
-			clear(d[cols:])
+		}
+		c.packSegs(panel, x, kc, nr, segs[:ns], taps[:kc])
+	}
+}
+
+// packSegs fills the columns of segs in every row of one panel.
+func (c *conv) packSegs(panel, x []float32, kc, nr int, segs []patchSeg, taps []patchTap) {
+	fast := hasMaskedCopy && c.StrideW == 1 && nr <= 32 && c.S <= maxMaskedS
+	for _, sg := range segs {
+		iy0, ix0 := sg.oy*c.StrideH, sg.ox*c.StrideW
+		if fast {
+			// Per kernel column s, the lanes i with 0 ≤ ix0+dx(s)+i < W
+			// come from x; the rest are zeros.
+			var masks [maxMaskedS]uint32
+			for s := range c.S {
+				ix := ix0 + s*c.DilW - c.PadL
+				if lo, hi := max(0, -ix), min(sg.n, c.W-ix); hi > lo {
+					masks[s] = uint32(1<<uint(hi)-1) &^ uint32(1<<uint(lo)-1)
+				}
+			}
+			_ = panel[(kc-1)*nr+sg.j+sg.n-1]
+			packTapRows(&panel[sg.j], nr, &x[0], kc, &taps[0], &masks[0],
+				sg.img+iy0*c.W+ix0, iy0, c.H, uint32(1<<uint(sg.n)-1))
+			continue
+		}
+		for p, tp := range taps {
+			d := panel[p*nr+sg.j : p*nr+sg.j+sg.n]
+			iy := iy0 + tp.dy
+			if iy < 0 || iy >= c.H {
+				clear(d)
+				continue
+			}
+			dx := tp.s*c.DilW - c.PadL
+			xr := x[sg.img+tp.lin-tp.dy*c.W-dx+iy*c.W:][:c.W]
+			ix := ix0 + dx
+			if c.StrideW == 1 {
+				lo, hi := max(0, -ix), min(sg.n, c.W-ix)
+				if hi <= lo {
+					clear(d)
+					continue
+				}
+				clear(d[:lo])
+				copy(d[lo:hi], xr[ix+lo:ix+hi])
+				clear(d[hi:])
+				continue
+			}
+			for i := range d {
+				if xi := ix + i*c.StrideW; xi >= 0 && xi < c.W {
+					d[i] = xr[xi]
+				} else {
+					d[i] = 0
+				}
+			}
 		}
 	}
 }

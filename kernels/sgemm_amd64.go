@@ -12,6 +12,12 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int)
 
+// sgemmKernelAVX512x16 adds the 16×16 product of a packed A strip and a
+// packed B panel, kc deep, to C (row stride ldc floats).
+//
+//go:noescape
+func sgemmKernelAVX512x16(kc int, a, b, c *float32, ldc int)
+
 // sgemmKernelAVX2 adds the 6×16 product of a packed A strip and a packed B
 // panel, kc deep, to C (row stride ldc floats).
 //
@@ -23,8 +29,9 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int)
 func fmaPeakAVX512(iters int)
 
 var (
-	kernelAVX512 = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512}
-	kernelAVX2   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
+	kernelAVX512    = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512}
+	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16}
+	kernelAVX2      = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
 )
 
 // availableKernels lists the assembly microkernels this CPU runs, best
@@ -32,7 +39,7 @@ var (
 func availableKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ {
-		ks = append(ks, kernelAVX512)
+		ks = append(ks, kernelAVX512, kernelAVX512x16)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, kernelAVX2)
@@ -41,3 +48,13 @@ func availableKernels() []*microKernel {
 }
 
 func hasFMAPeak() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ }
+
+// hasMaskedCopy reports whether packTapRows runs here; tests turn it off
+// to cover the portable packing path.
+var hasMaskedCopy = cpu.X86.HasAVX512F
+
+// packTapRows fills one run of columns of kc rows of a patch panel; see
+// pack_amd64.s. It needs AVX-512 (hasMaskedCopy).
+//
+//go:noescape
+func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32)

@@ -8,3 +8,9 @@ func availableKernels() []*microKernel { return nil }
 func fmaPeakAVX512(iters int) { panic("kernels: no AVX-512 peak loop in this build") }
 
 func hasFMAPeak() bool { return false }
+
+var hasMaskedCopy = false
+
+func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32) {
+	panic("kernels: no masked copy in this build")
+}

@@ -24,7 +24,8 @@ var cpuKernels = availableKernels()
 
 // kernelFor returns the microkernel for a product n columns wide: the
 // active one, or a narrower one when n would leave most of the active
-// kernel's columns empty (n ≤ 16 on AVX-512 takes the 6×16 AVX2 kernel).
+// kernel's columns empty (n ≤ 16 on AVX-512 takes the 16×16 kernel): the
+// narrowest that still covers n, the best of those.
 func kernelFor(n int) *microKernel {
 	mk := activeKernel
 	if mk == nil || n >= mk.nr {

@@ -45,8 +45,8 @@ func TestSgemmMatchesReference(t *testing.T) {
 	forEachPath(t, func(t *testing.T) { testSgemmCases(t, rng, cases) })
 }
 
-// forEachPath runs f once with every microkernel this CPU runs and once
-// with the pure-Go path.
+// forEachPath runs f once with every microkernel this CPU runs, once
+// with the pure-Go path and once with the portable patch packing.
 func forEachPath(t *testing.T, f func(t *testing.T)) {
 	saved := activeKernel
 	t.Cleanup(func() { activeKernel = saved })
@@ -57,6 +57,14 @@ func forEachPath(t *testing.T, f func(t *testing.T)) {
 			name = mk.name
 		}
 		t.Run(name, f)
+	}
+	// The portable packing of convolution patches, which CPUs without
+	// AVX-512 take, under the first microkernel.
+	if ks := availableKernels(); len(ks) > 0 && hasMaskedCopy {
+		activeKernel = ks[0]
+		hasMaskedCopy = false
+		t.Run(ks[0].name+"-portable-pack", f)
+		hasMaskedCopy = true
 	}
 }
 
