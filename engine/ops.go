@@ -54,6 +54,15 @@ func (c *opCtx) emit(name string, in []*value, shape []int, fn kernel) *value {
 	return out
 }
 
+// emitFull is emit for a kernel that writes every element of its output.
+func (c *opCtx) emitFull(name string, in []*value, shape []int, fn kernel) *value {
+	v := c.emit(name, in, shape, fn)
+	if v.step != nil {
+		v.step.full = true
+	}
+	return v
+}
+
 // floats is a constant's data as float32 (ints converted).
 func (v *value) floats() []float32 {
 	if !v.isInt {

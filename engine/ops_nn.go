@@ -306,7 +306,11 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if res != nil {
 		args = append(args, res)
 	}
-	return []*value{c.emit("Conv", args, out, fn)}, nil
+	y := c.emit("Conv", args, out, fn)
+	if fast && y.step != nil {
+		y.step.full = true // the kernels overwrite y
+	}
+	return []*value{y}, nil
 }
 
 func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
@@ -332,7 +336,7 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		scale, shift = bnScaleShift(in[1].floats(), in[2].floats(), in[3].floats(), in[4].floats(), eps)
 	}
 	relu := c.node.relu // a fused Relu (see fuse)
-	return []*value{c.emit("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
+	return []*value{c.emitFull("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
 		xd, sc, sh := d[0], scale, shift
 		if sc == nil {
 			sc, sh = bnScaleShift(d[1], d[2], d[3], d[4], eps)

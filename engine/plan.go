@@ -48,6 +48,7 @@ type step struct {
 	in   []*value // runtime or constant inputs
 	out  *value
 	fn   kernel
+	full bool // fn writes every element of its output, so it needs no zeroing
 }
 
 // plan is a graph compiled for one set of input shapes.
@@ -64,6 +65,70 @@ type instance struct {
 	inputs  []*G.Node
 	outputs []*G.Node // nil where the output is a constant or an input
 	vm      G.VM
+	arena   *arena
+}
+
+// arena recycles an instance's step outputs: once every step that reads a
+// value has run, its buffer goes back to a free list for later steps. A
+// run therefore touches about as much memory as its peak live set, and
+// allocates nothing once the first run has sized the buffers. Steps run
+// one at a time, so it needs no lock.
+type arena struct {
+	readers []int       // per step: how many runtime reads its output gets; -1 for plan outputs
+	left    []int       // per step: reads still to come in this run
+	bufs    [][]float32 // per step: its output buffer in this run
+	free    [][]float32
+}
+
+func newArena(steps int) *arena {
+	return &arena{readers: make([]int, steps), left: make([]int, steps), bufs: make([][]float32, steps)}
+}
+
+// reset starts a run: every buffer is free again (the previous run's
+// outputs were copied out) and the read counts start over.
+func (a *arena) reset() {
+	for i, b := range a.bufs {
+		if b != nil {
+			a.free = append(a.free, b)
+			a.bufs[i] = nil
+		}
+	}
+	copy(a.left, a.readers)
+}
+
+// alloc returns step id's output buffer of n floats, zeroed unless full.
+func (a *arena) alloc(id, n int, full bool) []float32 {
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	var b []float32
+	if best >= 0 {
+		b = a.free[best][:n]
+		a.free[best] = a.free[len(a.free)-1]
+		a.free = a.free[:len(a.free)-1]
+		if !full {
+			clear(b)
+		}
+	} else {
+		b = make([]float32, n)
+	}
+	a.bufs[id] = b
+	return b
+}
+
+// read records that a step has read step id's output; the last read frees
+// its buffer.
+func (a *arena) read(id int) {
+	if a.left[id] <= 0 {
+		return
+	}
+	if a.left[id]--; a.left[id] == 0 && a.bufs[id] != nil {
+		a.free = append(a.free, a.bufs[id])
+		a.bufs[id] = nil
+	}
 }
 
 // maxValueSize bounds any one tensor of a plan (1 GiB of float32), so that
@@ -131,8 +196,25 @@ func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
 // nodes, each step a gop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
 	g := G.NewGraph()
-	inst := &instance{}
+	inst := &instance{arena: newArena(len(p.steps))}
 	nodes := map[*value]*G.Node{}
+	// Which step produces each runtime value, and how often it is read.
+	stepOf := make(map[*value]int, len(p.steps))
+	for id, s := range p.steps {
+		stepOf[s.out] = id
+	}
+	for _, s := range p.steps {
+		for _, v := range s.in {
+			if id, ok := stepOf[v]; ok && v != nil && !v.konst {
+				inst.arena.readers[id]++
+			}
+		}
+	}
+	for _, v := range p.outputs {
+		if id, ok := stepOf[v]; ok {
+			inst.arena.readers[id] = -1
+		}
+	}
 	for i, v := range p.inputs {
 		var n *G.Node
 		if len(v.shape) == 0 {
@@ -164,6 +246,13 @@ func (p *plan) newInstance() (*instance, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("engine: step %s has no runtime input", s.name)
 		}
+		ar := inst.arena
+		var producers []int // the steps whose outputs this one reads, once per read
+		for j, v := range s.in {
+			if pid, ok := stepOf[v]; ok && slots[j] >= 0 {
+				producers = append(producers, pid)
+			}
+		}
 		consts := make([][]float32, len(s.in))
 		for j, v := range s.in {
 			if v != nil && v.konst {
@@ -185,8 +274,12 @@ func (p *plan) newInstance() (*instance, error) {
 					}
 				}
 				s.fn(data, out)
+				for _, p := range producers {
+					ar.read(p)
+				}
 				return nil
 			},
+			Alloc: func(n int) []float32 { return ar.alloc(id, n, s.full) },
 		}
 		n, err := G.ApplyOp(o, args...)
 		if err != nil {
@@ -214,6 +307,7 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	if inst.vm != nil {
+		inst.arena.reset()
 		for i, n := range inst.inputs {
 			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
 			if len(inputs[i].Shape) == 0 {

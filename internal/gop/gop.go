@@ -33,6 +33,11 @@ type Op struct {
 	Diff func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	// NoGrad marks inputs that take no gradient (targets, the network input).
 	NoGrad []bool
+	// Alloc, when set, supplies the output buffer of n floats in place of
+	// a fresh zeroed slice (an arena that recycles the buffers of values
+	// no later op reads). What it returns must be zeroed unless Fn writes
+	// every element.
+	Alloc func(n int) []float32
 }
 
 var (
@@ -107,7 +112,12 @@ func (o *Op) Do(vals ...G.Value) (v G.Value, err error) {
 		}
 		return G.NewF32(out[0]), nil
 	}
-	out := make([]float32, outShape.TotalSize())
+	var out []float32
+	if o.Alloc != nil {
+		out = o.Alloc(outShape.TotalSize())
+	} else {
+		out = make([]float32, outShape.TotalSize())
+	}
 	if err := o.Fn(in, shapes, out); err != nil {
 		return nil, err
 	}
