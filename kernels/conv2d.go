@@ -24,7 +24,12 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	c.check("Conv2D", len(x), len(w), len(y))
 	checkEpilogue(c, o)
 	if activeKernel != nil {
-		conv2DImplicit(c, x, w, nil, y, o)
+		var packed *PackedConv
+		if c.N > 1 {
+			// Pack the weights once for the whole batch, not per image.
+			packed = &PackedConv{p: p, c: c, w: w[:c.K*c.crs], packs: make(map[*microKernel][]*packedA)}
+		}
+		conv2DImplicit(c, x, w, packed, y, o)
 		return
 	}
 	parallelImages(c.N, func(n, threads int) {
@@ -152,6 +157,18 @@ func epilogue(c conv, n int, y []float32, o ConvOpts) {
 func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 	c := newConv("Conv2DBackwardData", p)
 	c.check("Conv2DBackwardData", len(dx), len(w), len(dy))
+	if q, ok := c.transposed(); ok && activeKernel != nil && c.N > 0 {
+		// Stride 1: dx is a forward convolution of dy with the flipped,
+		// transposed filters, so it takes the implicit-GEMM path with
+		// its packed weights and no col2im.
+		ct := newConv("Conv2DBackwardData", q)
+		wt := getBuf(len(w[:c.K*c.crs]))
+		defer putBuf(wt)
+		c.flipFilters(w, wt.s)
+		packed := &PackedConv{p: q, c: ct, w: wt.s, packs: make(map[*microKernel][]*packedA)}
+		conv2DImplicit(ct, dy, wt.s, packed, dx, ConvOpts{})
+		return
+	}
 	parallelImages(c.N, func(n, threads int) {
 		var col *buf
 		if !c.pointwise {
@@ -182,6 +199,10 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 	dw = dw[:c.K*c.crs]
 	if c.N == 0 {
 		clear(dw)
+		return
+	}
+	if activeKernel != nil && c.dotFilterOK() {
+		c.backwardFilterDot(x, dy, dw)
 		return
 	}
 	// Each worker sums its images into its own copy; the copies are added
@@ -231,5 +252,39 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 			dw[i] += v
 		}
 		putBuf(part)
+	}
+}
+
+// transposed returns the convolution that maps dy to dx when c has
+// stride 1 and no side is padded by more than the dilated kernel's reach:
+// the same kernel size and dilation, K and C swapped, each pad p becoming
+// dil·(R−1) − p, so that its output is H×W again.
+func (c conv) transposed() (ConvParams, bool) {
+	if c.StrideH != 1 || c.StrideW != 1 {
+		return ConvParams{}, false
+	}
+	eh, ew := c.DilH*(c.R-1), c.DilW*(c.S-1)
+	if c.PadT > eh || c.PadB > eh || c.PadL > ew || c.PadR > ew {
+		return ConvParams{}, false
+	}
+	return ConvParams{N: c.N, C: c.K, H: c.oh, W: c.ow, K: c.C, R: c.R, S: c.S,
+		PadT: eh - c.PadT, PadL: ew - c.PadL, PadB: eh - c.PadB, PadR: ew - c.PadR,
+		DilH: c.DilH, DilW: c.DilW, Group: c.Group}, true
+}
+
+// flipFilters writes the filters of c's transposed convolution to wt:
+// wt[g·cg+ci][ko][r][s] = w[g·kg+ko][ci][R−1−r][S−1−s].
+func (c conv) flipFilters(w, wt []float32) {
+	rs := c.R * c.S
+	for g := 0; g < c.Group; g++ {
+		for ko := 0; ko < c.kg; ko++ {
+			for ci := 0; ci < c.cg; ci++ {
+				src := w[((g*c.kg+ko)*c.cg+ci)*rs:][:rs]
+				dst := wt[((g*c.cg+ci)*c.kg+ko)*rs:][:rs]
+				for i, v := range src {
+					dst[rs-1-i] = v
+				}
+			}
+		}
 	}
 }

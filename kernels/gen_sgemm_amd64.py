@@ -78,3 +78,68 @@ peak += ["\tTESTQ DI, DI", "\tJEQ peak_done", "peak_loop:"]
 peak += [f"\tVFMADD231PS Z30, Z31, Z{i}" for i in range(24)]
 peak += ["\tDECQ DI", "\tJNE peak_loop", "peak_done:", "\tVZEROUPPER", "\tRET", ""]
 print("\n".join(peak))
+
+# dotKernel4x6AVX512 adds C[i][j] += Σ_p A[i][p]·B[j][p] for i < 4, j < 6,
+# p < 16·k16: rows of A (lda floats apart) and of B (ldb apart) are read
+# straight, 16 floats a step, into 24 vector accumulators that are summed
+# horizontally at the end. For products whose depth runs along both
+# operands' rows (the filter gradient of a convolution: output positions).
+def dot_kernel():
+    o = []
+    a = o.append
+    a("// func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
+    a("TEXT ·dotKernel4x6AVX512(SB), NOSPLIT, $0-56")
+    a("\tMOVQ k16+0(FP), DI")
+    a("\tMOVQ a+8(FP), AX")
+    a("\tMOVQ lda+16(FP), R8")
+    a("\tSHLQ $2, R8")
+    a("\tMOVQ b+24(FP), BX")
+    a("\tMOVQ ldb+32(FP), R10")
+    a("\tSHLQ $2, R10")
+    a("\tMOVQ c+40(FP), CX")
+    a("\tMOVQ ldc+48(FP), R12")
+    a("\tSHLQ $2, R12")
+    a("\tLEAQ (R8)(R8*2), R9")    # 3·lda
+    a("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
+    a("\tLEAQ (R10)(R10*4), R13")  # 5·ldb
+    for i in range(24):
+        a(f"\tVXORPS Z{i}, Z{i}, Z{i}")
+    a("\tTESTQ DI, DI")
+    a("\tJEQ dot_reduce")
+    a("dot_loop:")
+    arow = ["(AX)", "(AX)(R8*1)", "(AX)(R8*2)", "(AX)(R9*1)"]
+    brow = ["(BX)", "(BX)(R10*1)", "(BX)(R10*2)", "(BX)(R11*1)", "(BX)(R10*4)", "(BX)(R13*1)"]
+    for i in range(4):
+        a(f"\tVMOVUPS {arow[i]}, Z{24 + i}")
+    for j in range(6):
+        bz = f"Z{28 + j % 2}"
+        a(f"\tVMOVUPS {brow[j]}, {bz}")
+        for i in range(4):
+            a(f"\tVFMADD231PS {bz}, Z{24 + i}, Z{i * 6 + j}")
+    a("\tADDQ $64, AX")
+    a("\tADDQ $64, BX")
+    a("\tDECQ DI")
+    a("\tJNE dot_loop")
+    a("dot_reduce:")
+    # Horizontal sums: 512 → 256 → 128 bits, then two in-lane folds.
+    for i in range(4):
+        for j in range(6):
+            z = i * 6 + j
+            a(f"\tVEXTRACTF64X4 $1, Z{z}, Y30")
+            a(f"\tVADDPS Y30, Y{z}, Y{z}")
+            a(f"\tVEXTRACTF32X4 $1, Y{z}, X30")
+            a(f"\tVADDPS X30, X{z}, X{z}")
+            a(f"\tVMOVHLPS X{z}, X{z}, X30")
+            a(f"\tVADDPS X30, X{z}, X{z}")
+            a(f"\tVMOVSHDUP X{z}, X30")
+            a(f"\tVADDSS X30, X{z}, X{z}")
+            a(f"\tVADDSS {4 * j}(CX), X{z}, X{z}")
+            a(f"\tVMOVSS X{z}, {4 * j}(CX)")
+        if i != 3:
+            a("\tADDQ R12, CX")
+    a("\tVZEROUPPER")
+    a("\tRET")
+    a("")
+    return o
+
+print("\n".join(dot_kernel()))

@@ -58,3 +58,10 @@ var hasMaskedCopy = cpu.X86.HasAVX512F
 //
 //go:noescape
 func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32)
+
+// dotKernel4x6AVX512 adds C[i][j] += Σ_p A[i][p]·B[j][p] for i < 4, j < 6
+// and p < 16·k16, reading rows of A and B straight (lda, ldb and ldc in
+// floats).
+//
+//go:noescape
+func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

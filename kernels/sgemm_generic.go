@@ -14,3 +14,7 @@ var hasMaskedCopy = false
 func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32) {
 	panic("kernels: no masked copy in this build")
 }
+
+func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("kernels: no dot kernel in this build")
+}

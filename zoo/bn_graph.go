@@ -3,6 +3,8 @@ package zoo
 import (
 	"fmt"
 
+	"github.com/fmixzoo/zoo/kernels"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -49,28 +51,20 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 			for ch := lo; ch < hi; ch++ {
 				var sum float64
 				for b := 0; b < n; b++ {
-					for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
-						sum += float64(v)
-					}
+					sum += float64(kernels.SumRow(x[(b*c+ch)*hw : (b*c+ch+1)*hw]))
 				}
 				mean := sum / float64(m)
 				var sq float64
 				for b := 0; b < n; b++ {
-					for _, v := range x[(b*c+ch)*hw : (b*c+ch+1)*hw] {
-						d := float64(v) - mean
-						sq += d * d
-					}
+					sq += float64(kernels.SumSqDevRow(x[(b*c+ch)*hw:(b*c+ch+1)*hw], float32(mean)))
 				}
 				variance := sq / float64(m)
 				is := float32(1 / sqrt64(variance+bnEps))
 				invstd[ch] = is
 				for b := 0; b < n; b++ {
 					off := (b*c + ch) * hw
-					for i, v := range x[off : off+hw] {
-						xh := (v - float32(mean)) * is
-						xhat[off+i] = xh
-						o[off+i] = xh*gamma[ch] + beta[ch]
-					}
+					kernels.AffineRow(xhat[off:off+hw], x[off:off+hw], is, -float32(mean)*is, kernels.ActNone)
+					kernels.AffineRow(o[off:off+hw], xhat[off:off+hw], gamma[ch], beta[ch], kernels.ActNone)
 				}
 				rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mean)
 				rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*variance*float64(m)/float64(m-1))
@@ -87,19 +81,17 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 					var sdy, sdyx float64
 					for b := 0; b < n; b++ {
 						off := (b*c + ch) * hw
-						for i, d := range dy[off : off+hw] {
-							sdy += float64(d)
-							sdyx += float64(d * xhat[off+i])
-						}
+						a, d := kernels.DotSumRow(dy[off:off+hw], xhat[off:off+hw])
+						sdy += float64(a)
+						sdyx += float64(d)
 					}
 					dgamma[ch], dbeta[ch] = float32(sdyx), float32(sdy)
+					// dx = k·(m·dy − Σdy − x̂·Σ(dy·x̂)), k = γ·invstd/m
 					k := gamma[ch] * invstd[ch] / float32(m)
 					mdy, mdyx := float32(sdy), float32(sdyx)
 					for b := 0; b < n; b++ {
 						off := (b*c + ch) * hw
-						for i, d := range dy[off : off+hw] {
-							o[off+i] = k * (float32(m)*d - mdy - xhat[off+i]*mdyx)
-						}
+						kernels.Affine2Row(o[off:off+hw], dy[off:off+hw], xhat[off:off+hw], k*float32(m), -k*mdyx, -k*mdy)
 					}
 				}
 			})

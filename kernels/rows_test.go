@@ -1,0 +1,67 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRowKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1024, 1031} {
+		x, z, dy := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		var sum, dev, sdy, sdyx float64
+		mean := float32(0.1)
+		for i := range x {
+			sum += float64(x[i])
+			d := float64(x[i]) - float64(mean)
+			dev += d * d
+			sdy += float64(dy[i])
+			sdyx += float64(dy[i]) * float64(x[i])
+		}
+		tol := 1e-5 * float64(n+1)
+		assert.InDelta(t, sum, SumRow(x), tol, "SumRow n=%d", n)
+		assert.InDelta(t, dev, SumSqDevRow(x, mean), tol, "SumSqDevRow n=%d", n)
+		gs, gx := DotSumRow(dy, x)
+		assert.InDelta(t, sdy, gs, tol, "DotSumRow Σdy n=%d", n)
+		assert.InDelta(t, sdyx, gx, tol, "DotSumRow Σdy·x n=%d", n)
+
+		y := make([]float32, n)
+		AffineRow(y, x, 1.5, -0.25, ActNone)
+		for i := range x {
+			require.Equal(t, 1.5*x[i]-0.25, y[i])
+		}
+		AffineRow(y, x, 1.5, -0.25, ActReLU)
+		for i := range x {
+			require.Equal(t, max(1.5*x[i]-0.25, 0), y[i])
+		}
+		Affine2Row(y, x, z, 2, -3, 0.5)
+		for i := range x {
+			require.Equal(t, 2*x[i]+(-3)*z[i]+0.5, y[i])
+		}
+		ReLURow(y, x)
+		for i := range x {
+			require.Equal(t, max(x[i], 0), y[i])
+		}
+		ReLUGradRow(y, x, dy)
+		for i := range x {
+			want := float32(0)
+			if x[i] > 0 {
+				want = dy[i]
+			}
+			require.Equal(t, want, y[i])
+		}
+	}
+	// Signed zeros and NaN: ReLU gives +0 for ±0 and keeps NaN.
+	nan := float32(math.NaN())
+	in := []float32{float32(math.Copysign(0, -1)), 0, nan, -1, 2}
+	out := make([]float32, len(in))
+	ReLURow(out, in)
+	assert.Equal(t, uint32(0), math.Float32bits(out[0]))
+	assert.Equal(t, uint32(0), math.Float32bits(out[1]))
+	assert.True(t, math.IsNaN(float64(out[2])))
+	assert.Equal(t, []float32{0, 2}, out[3:])
+}
