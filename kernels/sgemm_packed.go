@@ -44,7 +44,7 @@ func kernelFor(n int) *microKernel {
 const (
 	packKC = 256
 	packMC = 192
-	packNC = 512
+	packNC = 1024
 )
 
 // sgemmPacked computes C = alpha·op(A)·op(B) + beta·C on one goroutine with
@@ -126,15 +126,17 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 				if pa == nil {
 					packA(ap.s, transA, a, lda, ic, mc, pc, kc, mr, alpha)
 				}
-				for jr := 0; jr < nc; jr += nr {
-					bPanel := bp.s[jr*kc:]
-					cols := min(nr, nc-jr)
-					for ir := 0; ir < mc; ir += mr {
-						aStrip := ap.s[ir*kc:]
-						if pa != nil {
-							aStrip = pa.s[pc*pa.mpad+(pa.row0+ic+ir)*kc:]
-						}
-						rows := min(mr, mc-ir)
+				// Each A strip (mr×kc) stays in L1 while the B panels
+				// stream past it from L2.
+				for ir := 0; ir < mc; ir += mr {
+					aStrip := ap.s[ir*kc:]
+					if pa != nil {
+						aStrip = pa.s[pc*pa.mpad+(pa.row0+ic+ir)*kc:]
+					}
+					rows := min(mr, mc-ir)
+					for jr := 0; jr < nc; jr += nr {
+						bPanel := bp.s[jr*kc:]
+						cols := min(nr, nc-jr)
 						cOff := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
 							mk.fn(kc, &aStrip[0], &bPanel[0], &c[cOff], ldc)
@@ -202,11 +204,33 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, mc, pc, kc, mr int,
 			}
 			continue
 		}
+		if rows == 12 && alpha == 1 {
+			packA12(strip, a, lda, ic+ir, pc, kc)
+			continue
+		}
 		for i := 0; i < rows; i++ {
 			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kc]
 			for p, v := range src {
 				strip[p*mr+i] = alpha * v
 			}
 		}
+	}
+}
+
+// packA12 packs a full 12-row strip (rows r0.., columns pc..pc+kc) of a:
+// for each column, the 12 rows' values in turn. Walking columns in the
+// outer loop writes the strip sequentially and reads each row's cache
+// lines in order, where walking rows wrote it with a 48-byte stride.
+func packA12(strip, a []float32, lda, r0, pc, kc int) {
+	var rows [12][]float32
+	for i := range rows {
+		rows[i] = a[(r0+i)*lda+pc : (r0+i)*lda+pc+kc]
+	}
+	strip = strip[:kc*12]
+	for p := 0; p < kc; p++ {
+		d := strip[p*12 : p*12+12 : p*12+12]
+		d[0], d[1], d[2], d[3] = rows[0][p], rows[1][p], rows[2][p], rows[3][p]
+		d[4], d[5], d[6], d[7] = rows[4][p], rows[5][p], rows[6][p], rows[7][p]
+		d[8], d[9], d[10], d[11] = rows[8][p], rows[9][p], rows[10][p], rows[11][p]
 	}
 }
