@@ -341,17 +341,13 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		if sc == nil {
 			sc, sh = bnScaleShift(d[1], d[2], d[3], d[4], eps)
 		}
+		act := kernels.ActNone
+		if relu {
+			act = kernels.ActReLU
+		}
 		for nc := 0; nc < len(xd)/inner; nc++ {
 			k := nc % ch
-			row := y[nc*inner : (nc+1)*inner]
-			for i, v := range xd[nc*inner : (nc+1)*inner] {
-				row[i] = v*sc[k] + sh[k]
-			}
-			if relu {
-				for i, v := range row {
-					row[i] = max(v, 0)
-				}
-			}
+			kernels.AffineRow(y[nc*inner:(nc+1)*inner], xd[nc*inner:(nc+1)*inner], sc[k], sh[k], act)
 		}
 	})}, nil
 }

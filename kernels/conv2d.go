@@ -117,7 +117,6 @@ func epilogue(c conv, n int, y []float32, o ConvOpts) {
 	if o.Bias == nil && o.Residual == nil && o.Act == ActNone {
 		return
 	}
-	relu := o.Act == ActReLU
 	for k := 0; k < c.K; k++ {
 		off := (n*c.K + k) * c.ohw
 		row := y[off : off+c.ohw]
@@ -125,30 +124,11 @@ func epilogue(c conv, n int, y []float32, o ConvOpts) {
 		if o.Bias != nil {
 			bv = o.Bias[k]
 		}
-		// One pass per case; max(v, 0) compiles to MAXSS, no branch on the
-		// sign of the data.
-		switch {
-		case o.Residual != nil && relu:
-			res := o.Residual[off : off+c.ohw]
-			res = res[:len(row)]
-			for i, v := range row {
-				row[i] = max(v+bv+res[i], 0)
-			}
-		case o.Residual != nil:
-			res := o.Residual[off : off+c.ohw]
-			res = res[:len(row)]
-			for i, v := range row {
-				row[i] = v + bv + res[i]
-			}
-		case relu:
-			for i, v := range row {
-				row[i] = max(v+bv, 0)
-			}
-		default:
-			for i, v := range row {
-				row[i] = v + bv
-			}
+		var res []float32
+		if o.Residual != nil {
+			res = o.Residual[off : off+c.ohw]
 		}
+		BiasAddRow(row, row, res, bv, o.Act)
 	}
 }
 

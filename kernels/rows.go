@@ -82,6 +82,25 @@ func AffineRow(y, x []float32, a, b float32, act Activation) {
 	}
 }
 
+// BiasAddRow writes y = x + b + res (res may be nil), then max(y, 0) when
+// act is ActReLU. y may alias x.
+func BiasAddRow(y, x, res []float32, b float32, act Activation) {
+	if res == nil {
+		AffineRow(y, x, 1, b, act)
+		return
+	}
+	y, res = y[:len(x)], res[:len(x)]
+	if act != ActReLU {
+		for i, v := range x {
+			y[i] = v + b + res[i]
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] = reluBits(v + b + res[i])
+	}
+}
+
 // Affine2Row writes o = a·x + b·z + c. o may alias x or z.
 func Affine2Row(o, x, z []float32, a, b, c float32) {
 	o, z = o[:len(x)], z[:len(x)]

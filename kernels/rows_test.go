@@ -38,6 +38,18 @@ func TestRowKernels(t *testing.T) {
 		for i := range x {
 			require.Equal(t, max(1.5*x[i]-0.25, 0), y[i])
 		}
+		BiasAddRow(y, x, z, 0.5, ActNone)
+		for i := range x {
+			require.Equal(t, x[i]+0.5+z[i], y[i])
+		}
+		BiasAddRow(y, x, z, 0.5, ActReLU)
+		for i := range x {
+			require.Equal(t, max(x[i]+0.5+z[i], 0), y[i])
+		}
+		BiasAddRow(y, x, nil, 0.5, ActReLU)
+		for i := range x {
+			require.Equal(t, max(x[i]+0.5, 0), y[i])
+		}
 		Affine2Row(y, x, z, 2, -3, 0.5)
 		for i := range x {
 			require.Equal(t, 2*x[i]+(-3)*z[i]+0.5, y[i])

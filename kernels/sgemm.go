@@ -142,6 +142,25 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // mk and op(B) from src, split over up to t goroutines by rows of C.
 // A may come pre-packed in pa.
 func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int) {
+	if t > 1 && n >= 2*t*mk.nr && (pa != nil || n > m) {
+		// Wide products split by columns: each goroutine packs only its
+		// own part of op(B) (a split by rows would have every goroutine
+		// pack all of it); A is pre-packed or the smaller operand.
+		var wg sync.WaitGroup
+		chunk := roundUp((n+t-1)/t, mk.nr)
+		for j0 := 0; j0 < n; j0 += chunk {
+			cols := min(chunk, n-j0)
+			part := *src
+			part.col0 += j0
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sgemmPackedSrc(mk, false, m, cols, k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
+			}()
+		}
+		wg.Wait()
+		return
+	}
 	if t <= 1 || m < 2*mk.mr {
 		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc)
 		return

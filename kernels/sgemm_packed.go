@@ -65,9 +65,11 @@ type bSource struct {
 	x         []float32
 	imgStride int  // floats between consecutive images in x
 	transpose bool // with cv: the transposed patch matrix of one image
+	col0      int  // the product reads op(B)'s columns from col0 on
 }
 
 func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
+	jc += s.col0
 	if s.cv != nil && s.transpose {
 		s.cv.packPatchesT(dst, s.x, pc, kc, jc, nc, nr)
 		return
