@@ -33,10 +33,13 @@ test-published:
 	[ -f $(PUBLISHED_DIR)/published.json ] || /usr/bin/python3 testdata/torch/gen_published.py $(PUBLISHED_DIR)
 	ZOO_TEST_PUBLISHED=$(PUBLISHED_DIR) $(GO) test -count=1 -v -timeout 30m -run TestPublishedFullSize ./hub
 
-## bench: benchmarks with ratios against references run in the same command
+## bench: benchmarks with ratios against references run in the same command (fmix vs numpy,
+## SGEMM vs the FMA peak, engine vs ONNX Runtime, training vs PyTorch)
 bench:
 	GO=$(GO) ./fmix/testdata/bench.sh
+	GO=$(GO) ./scripts/bench-kernels.sh
 	GO=$(GO) ./scripts/bench-engine.sh
+	BENCH_STEPS=3 ./internal/train/bench.sh
 
 ## lint: gofmt check and go vet
 lint:
