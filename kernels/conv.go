@@ -277,11 +277,38 @@ func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) 
 	}
 }
 
+// maskedPackOK reports whether c's patches are packed with AVX-512 masked
+// loads (packTapRows, packTapRows2).
+func (c *conv) maskedPackOK() bool {
+	return hasMaskedCopy && (c.StrideW == 1 || c.StrideW == 2) && c.S <= maxMaskedS
+}
+
+// inputMasks2 sets, for each kernel column s, the lanes t < 2n of the
+// input row run starting at column ix0+dx(s) that lie inside the row, for
+// packTapRows2 (which keeps the even lanes).
+func (c *conv) inputMasks2(masks *[maxMaskedS]uint64, ix0, n int) {
+	for s := range c.S {
+		masks[s] = 0
+		ix := ix0 + s*c.DilW - c.PadL
+		if lo, hi := max(0, -ix), min(2*n, c.W-ix); hi > lo {
+			masks[s] = uint64(1<<uint(hi)-1) &^ uint64(1<<uint(lo)-1)
+		}
+	}
+}
+
 // packSegs fills the columns of segs in every row of one panel.
 func (c *conv) packSegs(panel, x []float32, kc, nr int, segs []patchSeg, taps []patchTap) {
-	fast := hasMaskedCopy && c.StrideW == 1 && nr <= 32 && c.S <= maxMaskedS
+	fast := c.maskedPackOK() && nr <= 32
 	for _, sg := range segs {
 		iy0, ix0 := sg.oy*c.StrideH, sg.ox*c.StrideW
+		if fast && c.StrideW == 2 {
+			var masks [maxMaskedS]uint64
+			c.inputMasks2(&masks, ix0, sg.n)
+			_ = panel[(kc-1)*nr+sg.j+sg.n-1]
+			packTapRows2(&panel[sg.j], nr, &x[0], kc, &taps[0], &masks[0],
+				sg.img+iy0*c.W+ix0, iy0, c.H, uint32(1<<uint(sg.n)-1))
+			continue
+		}
 		if fast {
 			// Per kernel column s, the lanes i with 0 ≤ ix0+dx(s)+i < W
 			// come from x; the rest are zeros.

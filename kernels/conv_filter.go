@@ -18,7 +18,7 @@ const dotRowsB = 48
 
 // dotFilterOK reports whether c's filter gradient takes the dot path.
 func (c conv) dotFilterOK() bool {
-	return hasMaskedCopy && c.StrideW == 1 && c.S <= maxMaskedS
+	return c.maskedPackOK()
 }
 
 // backwardFilterDot is Conv2DBackwardFilter on the dot path. dw is
@@ -80,15 +80,22 @@ func (c conv) backwardFilterDot(x, dy, dw []float32) {
 	}
 }
 
-// im2colMasked writes the im2col matrix of one image's group input xg into
+// im2colMasked (column stride 1 or 2) writes the im2col matrix of one image's group input xg into
 // columns [col0, col0+OH·OW) of col, whose rows are ld floats apart.
 func (c conv) im2colMasked(col []float32, ld, col0 int, xg []float32, taps []patchTap) {
 	_ = col[(c.crs-1)*ld+col0+c.ohw-1]
 	var masks [maxMaskedS]uint32
+	var masks2 [maxMaskedS]uint64
 	for oy := 0; oy < c.oh; oy++ {
 		iy0 := oy * c.StrideH
 		for ox0 := 0; ox0 < c.ow; ox0 += 32 {
 			n := min(32, c.ow-ox0)
+			if c.StrideW == 2 {
+				c.inputMasks2(&masks2, 2*ox0, n)
+				packTapRows2(&col[col0+oy*c.ow+ox0], ld, &xg[0], c.crs, &taps[0], &masks2[0],
+					iy0*c.W+2*ox0, iy0, c.H, uint32(1<<uint(n)-1))
+				continue
+			}
 			for s := range c.S {
 				masks[s] = 0
 				ix := ox0 + s*c.DilW - c.PadL

@@ -54,3 +54,82 @@ packTapRows_next:
 packTapRows_done:
 	VZEROUPPER
 	RET
+
+// Even lanes 0, 2, …, 30 of a pair of vectors, for VPERMT2PS.
+DATA evenLanes<>+0(SB)/4, $0
+DATA evenLanes<>+4(SB)/4, $2
+DATA evenLanes<>+8(SB)/4, $4
+DATA evenLanes<>+12(SB)/4, $6
+DATA evenLanes<>+16(SB)/4, $8
+DATA evenLanes<>+20(SB)/4, $10
+DATA evenLanes<>+24(SB)/4, $12
+DATA evenLanes<>+28(SB)/4, $14
+DATA evenLanes<>+32(SB)/4, $16
+DATA evenLanes<>+36(SB)/4, $18
+DATA evenLanes<>+40(SB)/4, $20
+DATA evenLanes<>+44(SB)/4, $22
+DATA evenLanes<>+48(SB)/4, $24
+DATA evenLanes<>+52(SB)/4, $26
+DATA evenLanes<>+56(SB)/4, $28
+DATA evenLanes<>+60(SB)/4, $30
+GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
+
+// func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32)
+//
+// packTapRows for column stride 2: each row reads up to 64 consecutive
+// floats under a 64-lane mask and keeps the even ones.
+TEXT ·packTapRows2(SB), NOSPLIT, $0-76
+	MOVQ dst+0(FP), DI
+	MOVQ nr+8(FP), R8
+	SHLQ $2, R8
+	MOVQ x+16(FP), SI
+	MOVQ kc+24(FP), CX
+	MOVQ taps+32(FP), DX
+	MOVQ masks+40(FP), R12
+	MOVQ segBase+48(FP), R9
+	MOVQ iy0+56(FP), R10
+	MOVQ h+64(FP), R11
+	MOVL store+72(FP), BX
+	KMOVW BX, K3
+	SHRL $16, BX
+	KMOVW BX, K4
+	VMOVUPS evenLanes<>(SB), Z31
+	VXORPS Z4, Z4, Z4
+	TESTQ CX, CX
+	JEQ packTapRows2_done
+packTapRows2_loop:
+	MOVQ 8(DX), AX
+	ADDQ R10, AX
+	CMPQ AX, R11
+	JAE packTapRows2_zero
+	MOVQ 16(DX), BX
+	MOVQ (R12)(BX*8), BX
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K5
+	SHRQ $16, BX
+	KMOVW BX, K6
+	MOVQ 0(DX), AX
+	ADDQ R9, AX
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS.Z 64(SI)(AX*4), K2, Z1
+	VMOVUPS.Z 128(SI)(AX*4), K5, Z2
+	VMOVUPS.Z 192(SI)(AX*4), K6, Z3
+	VPERMT2PS Z1, Z31, Z0
+	VPERMT2PS Z3, Z31, Z2
+	VMOVUPS Z0, K3, (DI)
+	VMOVUPS Z2, K4, 64(DI)
+	JMP packTapRows2_next
+packTapRows2_zero:
+	VMOVUPS Z4, K3, (DI)
+	VMOVUPS Z4, K4, 64(DI)
+packTapRows2_next:
+	ADDQ R8, DI
+	ADDQ $24, DX
+	DECQ CX
+	JNE packTapRows2_loop
+packTapRows2_done:
+	VZEROUPPER
+	RET

@@ -65,3 +65,9 @@ func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks
 //
 //go:noescape
 func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// packTapRows2 is packTapRows for column stride 2, with 64-lane masks over
+// the input row; see pack_amd64.s.
+//
+//go:noescape
+func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32)

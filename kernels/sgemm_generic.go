@@ -18,3 +18,7 @@ func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks
 func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("kernels: no dot kernel in this build")
 }
+
+func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32) {
+	panic("kernels: no masked copy in this build")
+}
