@@ -27,6 +27,7 @@ type tgraph struct {
 	vm     G.VM
 	rng    *rand.Rand
 	nextID int
+	arena  *opArena
 }
 
 func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop.Op {
@@ -90,6 +91,7 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 			return nil, fmt.Errorf("zoo: %s: gradients: %w", n.arch, err)
 		}
 	}
+	tg.arena = newOpArena(tg.g, append(G.Nodes{tg.logits, tg.loss}, tg.grads...)...)
 	tg.vm = G.NewTapeMachine(tg.g)
 	return tg, nil
 }
