@@ -206,7 +206,7 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, mc, pc, kc, mr int,
 			}
 			continue
 		}
-		if rows == 12 && alpha == 1 {
+		if mr == 12 && rows == 12 && alpha == 1 {
 			packA12(strip, a, lda, ic+ir, pc, kc)
 			continue
 		}

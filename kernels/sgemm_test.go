@@ -38,6 +38,13 @@ func TestSgemmMatchesReference(t *testing.T) {
 		{130, 70, 260, true, true, 0.25, -1, 1},
 		{200, 2100, 40, false, true, 1, 1, 0}, // crosses the packed nc block
 	}
+	// Every row count against narrow and wide products, so each kernel's
+	// strip height (6, 12, 16) meets full and partial strips.
+	for m := 1; m <= 33; m++ {
+		for _, n := range []int{10, 16, 17, 40} {
+			cases = append(cases, tc{m, n, 37, m%3 == 0, m%2 == 0, 1, 0, 0})
+		}
+	}
 	for i := 0; i < 30; i++ {
 		cases = append(cases, tc{1 + rng.IntN(70), 1 + rng.IntN(70), 1 + rng.IntN(300),
 			rng.IntN(2) == 1, rng.IntN(2) == 1, rng.Float32()*2 - 1, float32(rng.IntN(3)) - 1, rng.IntN(3)})
