@@ -10,12 +10,20 @@
 // hundred bytes for starting worker goroutines.
 //
 // On amd64, Sgemm and the convolutions run register-blocked microkernels in
-// assembly (AVX-512 12×32 or AVX2+FMA 6×16, chosen at start-up with
-// golang.org/x/sys/cpu) over packed panels; Conv2D then packs patches
-// straight from the image (implicit GEMM) and batches images whose feature
-// maps are small. Elsewhere, and with -tags purego, a pure-Go path computes
-// the same results. Work is spread over GOMAXPROCS goroutines: over images
-// for batches, over rows of the product otherwise.
+// assembly over packed panels (AVX-512 12×32, AVX-512 16×16 for products 16
+// or fewer columns wide, AVX2+FMA 6×16; chosen at start-up with
+// golang.org/x/sys/cpu). Conv2D is an implicit GEMM: patches are packed
+// straight from the image (with AVX-512 masked loads for column strides 1
+// and 2), images whose feature maps are small share one product, and
+// PackedConv packs constant weights once. The data gradient of a stride-1
+// convolution is the forward convolution of dy with the flipped filters;
+// the filter gradient writes an explicit im2col matrix and reduces over
+// output positions with a 4×6 AVX-512 dot-product kernel, which reads both
+// operands' rows as they lie. Elsewhere, and with -tags purego, a pure-Go
+// path computes the same results. Work is spread over GOMAXPROCS
+// goroutines: over images for batches, over columns of wide products and
+// over rows otherwise. The row kernels (SumRow, AffineRow, ReLURow, …) are
+// the branch-free elementwise passes of batch norm and ReLU.
 //
 // Kernels check the sizes of their slices against their parameters and
 // panic with a message naming the kernel when they disagree: a mismatch is
