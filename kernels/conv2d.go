@@ -27,7 +27,8 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 		var packed *PackedConv
 		if c.N > 1 {
 			// Pack the weights once for the whole batch, not per image.
-			packed = &PackedConv{p: p, c: c, w: w[:c.K*c.crs], packs: make(map[*microKernel][]*packedA)}
+			packed = packOnce(p, c, w)
+			defer packed.release()
 		}
 		conv2DImplicit(c, x, w, packed, y, o)
 		return
@@ -145,7 +146,8 @@ func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 		wt := getBuf(len(w[:c.K*c.crs]))
 		defer putBuf(wt)
 		c.flipFilters(w, wt.s)
-		packed := &PackedConv{p: q, c: ct, w: wt.s, packs: make(map[*microKernel][]*packedA)}
+		packed := packOnce(q, ct, wt.s)
+		defer packed.release()
 		conv2DImplicit(ct, dy, wt.s, packed, dx, ConvOpts{})
 		return
 	}

@@ -1,11 +1,16 @@
 package kernels
 
+import "sync"
+
 // The filter gradient of a convolution reduces over output positions,
 // which run along the rows of both dy and the im2col matrix. Packing
 // either operand for the outer-product microkernels means transposing it
 // element by element; instead, on AVX-512, the patches are written to an
 // explicit im2col buffer with masked copies and a dot-product kernel reads
 // both operands' rows as they are.
+
+// tapPool keeps the tap tables of backwardFilterDot between calls.
+var tapPool = sync.Pool{New: func() any { return new([]patchTap) }}
 
 // dotDepth is the reduction depth the dot path aims for: feature maps
 // smaller than this put several images side by side, so the horizontal
@@ -36,7 +41,12 @@ func (c conv) backwardFilterDot(x, dy, dw []float32) {
 		clear(p.s)
 	}
 	// The taps of one group's im2col rows, as packTapRows reads them.
-	taps := make([]patchTap, c.crs)
+	tp := tapPool.Get().(*[]patchTap)
+	defer tapPool.Put(tp)
+	if cap(*tp) < c.crs {
+		*tp = make([]patchTap, c.crs)
+	}
+	taps := (*tp)[:c.crs]
 	for row := range taps {
 		ci, rr := row/(c.R*c.S), row%(c.R*c.S)
 		r, s := rr/c.S, rr%c.S

@@ -17,6 +17,26 @@ type PackedConv struct {
 
 	mu    sync.Mutex
 	packs map[*microKernel][]*packedA // per kernel, per group; built on first use
+
+	// scratch marks a PackedConv made for one call (see packOnce): its
+	// packs come from the scratch free list and go back with release.
+	scratch bool
+	bufs    []*buf
+}
+
+// packOnce returns a PackedConv over w for the duration of one call: the
+// weights are neither copied nor packed up front, packs are made on first
+// use from scratch space, and release returns them.
+func packOnce(p ConvParams, c conv, w []float32) *PackedConv {
+	return &PackedConv{p: p, c: c, w: w[:c.K*c.crs], packs: make(map[*microKernel][]*packedA), scratch: true}
+}
+
+// release returns a packOnce PackedConv's packs to the scratch free list.
+func (pc *PackedConv) release() {
+	for _, b := range pc.bufs {
+		putBuf(b)
+	}
+	pc.bufs, pc.packs = nil, nil
 }
 
 // NewPackedConv returns p's convolution with weights w (K×(C/Group)×R×S),
@@ -48,7 +68,18 @@ func (pc *PackedConv) forKernel(mk *microKernel, g int) *packedA {
 		groups = make([]*packedA, c.Group)
 		for i := range groups {
 			wg := pc.w[i*c.kg*c.crs:][:c.kg*c.crs]
-			groups[i] = &packedA{s: packWhole(mk, wg, c.kg, c.crs), mpad: roundUp(c.kg, mk.mr)}
+			mpad := roundUp(c.kg, mk.mr)
+			var dst []float32
+			if pc.scratch {
+				b := getBuf(mpad * c.crs)
+				pc.bufs = append(pc.bufs, b)
+				dst = b.s[:mpad*c.crs]
+				clear(dst) // the padding rows must be zero
+			} else {
+				dst = make([]float32, mpad*c.crs)
+			}
+			packWhole(mk, dst, wg, c.kg, c.crs)
+			groups[i] = &packedA{s: dst, mpad: mpad}
 		}
 		pc.packs[mk] = groups
 	}

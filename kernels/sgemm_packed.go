@@ -89,16 +89,15 @@ type packedA struct {
 	row0 int
 }
 
-// packWhole packs the m×k row-major matrix a for mk: for each kc block of
-// columns, every strip of mr rows, in the order sgemmPackedSrc reads them.
-func packWhole(mk *microKernel, a []float32, m, k int) []float32 {
+// packWhole packs the m×k row-major matrix a for mk into dst (at least
+// roundUp(m, mk.mr)·k floats): for each kc block of columns, every strip of
+// mr rows, in the order sgemmPackedSrc reads them.
+func packWhole(mk *microKernel, dst, a []float32, m, k int) {
 	mpad := roundUp(m, mk.mr)
-	dst := make([]float32, mpad*k)
 	for pc := 0; pc < k; pc += packKC {
 		kc := min(packKC, k-pc)
 		packA(dst[pc*mpad:], false, a, k, 0, m, pc, kc, mk.mr, 1)
 	}
-	return dst
 }
 
 // sgemmPackedSrc is sgemmPacked with op(B) given by src. When pa is not
