@@ -345,10 +345,15 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		if relu {
 			act = kernels.ActReLU
 		}
-		for nc := 0; nc < len(xd)/inner; nc++ {
-			k := nc % ch
-			kernels.AffineRow(y[nc*inner:(nc+1)*inner], xd[nc*inner:(nc+1)*inner], sc[k], sh[k], act)
+		if inner == 0 {
+			return
 		}
+		kernels.ParallelRange(len(xd)/inner, len(xd), func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				k := nc % ch
+				kernels.AffineRow(y[nc*inner:(nc+1)*inner], xd[nc*inner:(nc+1)*inner], sc[k], sh[k], act)
+			}
+		})
 	})}, nil
 }
 

@@ -99,6 +99,11 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 			}
 		}
 		for i := 0; i < cnt; i++ {
+			if threads > 1 {
+				// One image with the cores to itself: split its channels.
+				ParallelRange(c.K, c.K*c.ohw, func(lo, hi int) { epilogueRows(c, n0+i, lo, hi, y, o) })
+				continue
+			}
 			epilogue(c, n0+i, y, o)
 		}
 	})
@@ -115,10 +120,15 @@ func checkEpilogue(c conv, o ConvOpts) {
 
 // epilogue applies bias, residual and activation to image n of y.
 func epilogue(c conv, n int, y []float32, o ConvOpts) {
+	epilogueRows(c, n, 0, c.K, y, o)
+}
+
+// epilogueRows is epilogue for output channels [lo, hi).
+func epilogueRows(c conv, n, lo, hi int, y []float32, o ConvOpts) {
 	if o.Bias == nil && o.Residual == nil && o.Act == ActNone {
 		return
 	}
-	for k := 0; k < c.K; k++ {
+	for k := lo; k < hi; k++ {
 		off := (n*c.K + k) * c.ohw
 		row := y[off : off+c.ohw]
 		var bv float32

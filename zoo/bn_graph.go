@@ -47,7 +47,7 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 	dbeta := make([]float32, c)
 	o := tg.op("BatchNormTrain", []int{4, 1, 1}, s, func(in [][]float32, o []float32) error {
 		x, gamma, beta := in[0], in[1], in[2]
-		parallelRange(c, len(x), func(lo, hi int) {
+		kernels.ParallelRange(c, len(x), func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				var sum float64
 				for b := 0; b < n; b++ {
@@ -76,7 +76,7 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("BatchNormGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
 			dy, gamma := in[1], in[2]
-			parallelRange(c, len(dy), func(lo, hi int) {
+			kernels.ParallelRange(c, len(dy), func(lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					var sdy, sdyx float64
 					for b := 0; b < n; b++ {

@@ -128,13 +128,13 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 func (tg *tgraph) relu(x *G.Node, s tensor.Shape) (*G.Node, tensor.Shape, error) {
 	o := tg.op("ReLU", []int{len(s)}, s, func(in [][]float32, o []float32) error {
 		x := in[0]
-		parallelRange(len(x), len(x), func(lo, hi int) { kernels.ReLURow(o[lo:hi], x[lo:hi]) })
+		kernels.ParallelRange(len(x), len(x), func(lo, hi int) { kernels.ReLURow(o[lo:hi], x[lo:hi]) })
 		return nil
 	})
 	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		b := tg.op("ReLUGrad", []int{len(s), len(s)}, s, func(in [][]float32, o []float32) error {
 			y, dy := in[0], in[1][:len(in[0])]
-			parallelRange(len(y), len(y), func(lo, hi int) { kernels.ReLUGradRow(o[lo:hi], y[lo:hi], dy[lo:hi]) })
+			kernels.ParallelRange(len(y), len(y), func(lo, hi int) { kernels.ReLUGradRow(o[lo:hi], y[lo:hi], dy[lo:hi]) })
 			return nil
 		})
 		d, err := apply(b, output, grad)
