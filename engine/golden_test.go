@@ -71,6 +71,8 @@ func assertLogits(t *testing.T, want, got []float32) {
 // architecture reproduce PyTorch's logits, at the recorded batch and at
 // smaller batches of its rows.
 func TestPyTorchGoldens(t *testing.T) {
+	poisonRecycled = true
+	t.Cleanup(func() { poisonRecycled = false })
 	for _, fx := range torchFixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
 			m := loadModel(t, filepath.Join(torchDir, fx.ONNX))

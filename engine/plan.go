@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/fmixzoo/zoo/internal/gop"
 	G "gorgonia.org/gorgonia"
@@ -80,6 +81,10 @@ type arena struct {
 	free    [][]float32
 }
 
+// poisonRecycled makes tests fill the recycled buffers of steps marked
+// full with NaN, so a kernel that leaves part of its output unwritten shows.
+var poisonRecycled = false
+
 func newArena(steps int) *arena {
 	return &arena{readers: make([]int, steps), left: make([]int, steps), bufs: make([][]float32, steps)}
 }
@@ -109,8 +114,13 @@ func (a *arena) alloc(id, n int, full bool) []float32 {
 		b = a.free[best][:n]
 		a.free[best] = a.free[len(a.free)-1]
 		a.free = a.free[:len(a.free)-1]
-		if !full {
+		switch {
+		case !full:
 			clear(b)
+		case poisonRecycled:
+			for i := range b {
+				b[i] = float32(math.NaN())
+			}
 		}
 	} else {
 		b = make([]float32, n)

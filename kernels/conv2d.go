@@ -161,6 +161,23 @@ func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 		conv2DImplicit(ct, dy, wt.s, packed, dx, ConvOpts{})
 		return
 	}
+	// Wᵀ of each group packed once for the batch, not once per image.
+	var mk *microKernel
+	var packs []*packedA
+	if activeKernel != nil && c.N > 1 {
+		mk = kernelFor(c.ohw)
+		mpad := roundUp(c.crs, mk.mr)
+		wt := getBuf(c.crs * c.kg)
+		defer putBuf(wt)
+		for g := 0; g < c.Group; g++ {
+			packTrans(wt.s, w[g*c.kg*c.crs:], c.crs, c.kg, c.crs)
+			b := getBuf(mpad * c.kg)
+			defer putBuf(b)
+			clear(b.s[:mpad*c.kg])
+			packWhole(mk, b.s, wt.s, c.crs, c.kg)
+			packs = append(packs, &packedA{s: b.s, mpad: mpad})
+		}
+	}
 	parallelImages(c.N, func(n, threads int) {
 		var col *buf
 		if !c.pointwise {
@@ -171,6 +188,19 @@ func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 			dxg := dx[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
 			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
 			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			if packs != nil {
+				out, ld := dxg, c.hw
+				if !c.pointwise {
+					out, ld = col.s, c.ohw
+				}
+				src := bSource{b: dyg, ldb: c.ohw}
+				gemmSrcThreads(mk, threads, c.crs, c.ohw, c.kg, nil, c.kg, packs[g], &src, 0, out, ld)
+				if !c.pointwise {
+					clear(dxg)
+					c.col2im(col.s, dxg)
+				}
+				continue
+			}
 			if c.pointwise {
 				sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, wg, c.crs, dyg, c.ohw, 0, dxg, c.hw)
 				continue

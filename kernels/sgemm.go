@@ -173,10 +173,13 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		go func(i0, rows int) {
 			defer wg.Done()
 			var part *packedA
+			var aPart []float32
 			if pa != nil {
 				part = &packedA{s: pa.s, mpad: pa.mpad, row0: pa.row0 + i0}
+			} else {
+				aPart = a[i0*lda:]
 			}
-			sgemmPackedSrc(mk, false, rows, n, k, 1, a[i0*lda:], lda, part, src, beta, c[i0*ldc:], ldc)
+			sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc)
 		}(i0, rows)
 	}
 	wg.Wait()

@@ -1,6 +1,8 @@
 package zoo
 
 import (
+	"math"
+
 	"github.com/fmixzoo/zoo/internal/gop"
 
 	G "gorgonia.org/gorgonia"
@@ -23,6 +25,25 @@ type opState struct {
 	readers int // reads by gop ops per pass; -1: kept until the pass ends
 	left    int
 	buf     []float32
+	full    bool // the op writes every element of its output: no zeroing
+}
+
+// poisonRecycled makes tests fill recycled buffers of full writers with
+// NaN, so an op that leaves part of its output unwritten shows.
+var poisonRecycled = false
+
+func fillNaN(b []float32) {
+	nan := float32(math.NaN())
+	for i := range b {
+		b[i] = nan
+	}
+}
+
+// fullWriters are the ops whose kernels overwrite their whole output, so
+// their recycled buffers need no clearing.
+var fullWriters = map[string]bool{
+	"Add": true, "Conv": true, "ConvGradData": true, "ConvGradFilter": true,
+	"BatchNormTrain": true, "BatchNormGrad": true, "ReLU": true, "ReLUGrad": true,
 }
 
 // newOpArena hooks every gop op of g to an arena; keep are the nodes read
@@ -33,7 +54,7 @@ func newOpArena(g *G.ExprGraph, keep ...*G.Node) *opArena {
 	nodes := g.AllNodes()
 	for _, n := range nodes {
 		if o, ok := n.Op().(*gop.Op); ok {
-			st[o] = &opState{}
+			st[o] = &opState{full: fullWriters[o.Name]}
 			a.all = append(a.all, st[o])
 		}
 	}
@@ -97,7 +118,7 @@ func (a *opArena) reset() {
 	}
 }
 
-// alloc hands s a zeroed buffer of n floats: the smallest free one that
+// alloc hands s a buffer of n floats, zeroed unless s.full: the smallest free one that
 // fits, or a new one.
 func (a *opArena) alloc(s *opState, n int) []float32 {
 	best := -1
@@ -113,7 +134,12 @@ func (a *opArena) alloc(s *opState, n int) []float32 {
 	b := a.free[best][:n]
 	a.free[best] = a.free[len(a.free)-1]
 	a.free = a.free[:len(a.free)-1]
-	clear(b)
+	switch {
+	case !s.full:
+		clear(b)
+	case poisonRecycled:
+		fillNaN(b)
+	}
 	s.buf = b
 	return b
 }

@@ -25,9 +25,12 @@ func (tg *tgraph) layer(l Layer, in []*G.Node, s []tensor.Shape, p map[string]*G
 			return nil, nil, fmt.Errorf("add: shapes %v and %v differ", s[0], s[1])
 		}
 		o := tg.op("Add", []int{len(s[0]), len(s[1])}, s[0], func(in [][]float32, out []float32) error {
-			for i := range out {
-				out[i] = in[0][i] + in[1][i]
-			}
+			a, b := in[0][:len(out)], in[1][:len(out)]
+			kernels.ParallelRange(len(out), len(out), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					out[i] = a[i] + b[i]
+				}
+			})
 			return nil
 		})
 		o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) { return G.Nodes{grad, grad}, nil }

@@ -205,6 +205,8 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 // previous batch's activations and gradients) gives bit-for-bit the loss
 // and gradients of the same step on a fresh graph; so does eval mode.
 func TestRepeatedStepsMatchFreshGraph(t *testing.T) {
+	poisonRecycled = true
+	t.Cleanup(func() { poisonRecycled = false })
 	for _, tc := range []struct {
 		arch string
 		args Args
