@@ -69,6 +69,7 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 	}
 	mk := kernelFor(nb * c.ohw)
 	chunks := (c.N + nb - 1) / nb
+	epi := o.Bias != nil || o.Residual != nil || o.Act != ActNone
 	parallelImages(chunks, func(ch, threads int) {
 		n0 := ch * nb
 		cnt := min(nb, c.N-n0)
@@ -91,12 +92,30 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 				continue
 			}
 			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, pa, &src, 0, tmp.s, cols)
-			// The product is kg × (images·positions); scatter it to NCHW.
+			// The product is kg × (images·positions); scatter it to NCHW,
+			// applying the epilogue on the way.
 			for k := 0; k < c.kg; k++ {
+				var bv float32
+				if o.Bias != nil {
+					bv = o.Bias[g*c.kg+k]
+				}
 				for i := 0; i < cnt; i++ {
-					copy(y[((n0+i)*c.K+g*c.kg+k)*c.ohw:][:c.ohw], tmp.s[k*cols+i*c.ohw:][:c.ohw])
+					off := ((n0+i)*c.K + g*c.kg + k) * c.ohw
+					src := tmp.s[k*cols+i*c.ohw:][:c.ohw]
+					if !epi {
+						copy(y[off:off+c.ohw], src)
+						continue
+					}
+					var res []float32
+					if o.Residual != nil {
+						res = o.Residual[off : off+c.ohw]
+					}
+					BiasAddRow(y[off:off+c.ohw], src, res, bv, o.Act)
 				}
 			}
+		}
+		if cnt > 1 {
+			return
 		}
 		for i := 0; i < cnt; i++ {
 			if threads > 1 {
