@@ -119,3 +119,13 @@ func BenchmarkConv2DBackward(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDepthwise is a MobileNet-style 3×3 depthwise layer at batch 1.
+func BenchmarkDepthwise(b *testing.B) {
+	p := ConvParams{N: 1, C: 128, H: 56, W: 56, K: 128, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 128}
+	x, w, y := make([]float32, 128*56*56), make([]float32, 128*9), make([]float32, 128*56*56)
+	for b.Loop() {
+		Conv2D(p, x, w, nil, y, ActReLU)
+	}
+	reportGFLOPS(b, float64(2*128*56*56*9))
+}

@@ -23,6 +23,10 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 	c := newConv("Conv2D", p)
 	c.check("Conv2D", len(x), len(w), len(y))
 	checkEpilogue(c, o)
+	if c.depthwise() {
+		conv2DDepthwise(c, x, w, y, o)
+		return
+	}
 	if activeKernel != nil {
 		var packed *PackedConv
 		if c.N > 1 {

@@ -24,6 +24,8 @@ func convCases(rng *rand.Rand) []ConvParams {
 		{N: 2, C: 40, H: 20, W: 30, K: 27, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
 		// One image with many filters: the product itself is split over cores.
 		{N: 1, C: 5, H: 9, W: 11, K: 50, R: 3, S: 3, StrideH: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		// Depthwise with a channel multiplier, strided and dilated.
+		{N: 2, C: 4, H: 7, W: 6, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 4, DilW: 2},
 		// Output rows wider than a 32-column panel, runs crossing images.
 		{N: 3, C: 3, H: 4, W: 45, K: 5, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
 		{N: 5, C: 2, H: 3, W: 3, K: 20, R: 3, S: 3, PadT: 1, PadL: 2, PadB: 0, PadR: 1, DilW: 2},

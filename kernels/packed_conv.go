@@ -52,8 +52,10 @@ func NewPackedConv(p ConvParams, w []float32) *PackedConv {
 	}
 	pc := &PackedConv{p: p, c: c, w: append([]float32(nil), w[:c.K*c.crs]...),
 		packs: make(map[*microKernel][]*packedA)}
-	for _, mk := range cpuKernels {
-		pc.forKernel(mk, 0)
+	if !c.depthwise() {
+		for _, mk := range cpuKernels {
+			pc.forKernel(mk, 0)
+		}
 	}
 	return pc
 }
@@ -98,5 +100,9 @@ func (pc *PackedConv) Conv2D(n int, x, y []float32, o ConvOpts) {
 	c := newConv("PackedConv.Conv2D", p)
 	c.check("PackedConv.Conv2D", len(x), len(pc.w), len(y))
 	checkEpilogue(c, o)
+	if c.depthwise() {
+		conv2DDepthwise(c, x, pc.w, y, o)
+		return
+	}
 	conv2DImplicit(c, x, pc.w, pc, y, o)
 }
