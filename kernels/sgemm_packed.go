@@ -94,8 +94,9 @@ type packedA struct {
 // mr rows, in the order sgemmPackedSrc reads them.
 func packWhole(mk *microKernel, dst, a []float32, m, k int) {
 	mpad := roundUp(m, mk.mr)
-	for pc := 0; pc < k; pc += packKC {
-		kc := min(packKC, k-pc)
+	step := kStep(k)
+	for pc := 0; pc < k; pc += step {
+		kc := min(step, k-pc)
 		packA(dst[pc*mpad:], false, a, k, 0, m, pc, kc, mk.mr, 1)
 	}
 }
@@ -109,7 +110,8 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 	}
 	mr, nr := mk.mr, mk.nr
 	ncMax := min(packNC, roundUp(n, nr))
-	kcMax := min(packKC, k)
+	step := kStep(k)
+	kcMax := min(step, k)
 	mcMax := min(packMC/mr*mr, roundUp(m, mr))
 	bp := getBuf(kcMax * ncMax)
 	ap := getBuf(kcMax * mcMax)
@@ -119,8 +121,8 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 	defer putBuf(tmp)
 	for jc := 0; jc < n; jc += packNC {
 		nc := min(packNC, n-jc)
-		for pc := 0; pc < k; pc += packKC {
-			kc := min(packKC, k-pc)
+		for pc := 0; pc < k; pc += step {
+			kc := min(step, k-pc)
 			src.pack(bp.s, pc, kc, jc, nc, nr)
 			for ic := 0; ic < m; ic += packMC / mr * mr {
 				mc := min(packMC/mr*mr, m-ic)
@@ -157,6 +159,18 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 }
 
 func roundUp(v, m int) int { return (v + m - 1) / m * m }
+
+// kStep is the depth of the k blocks of a product k deep: as many blocks as
+// packKC needs, of equal depth (a multiple of 8), so that no block is a
+// short remainder whose C updates cost as much as its arithmetic (576
+// splits as 3×192, not 256+256+64).
+func kStep(k int) int {
+	if k <= packKC {
+		return max(k, 1)
+	}
+	blocks := (k + packKC - 1) / packKC
+	return min(packKC, roundUp((k+blocks-1)/blocks, 8))
+}
 
 // packB writes op(B)[pc:pc+kc, jc:jc+nc] to dst as panels of nr columns,
 // each kc rows of nr floats, zero-padding the last panel.
