@@ -67,6 +67,46 @@ func DotSumRow(dy, x []float32) (sdy, sdyx float32) {
 	return a0 + a1, b0 + b1
 }
 
+// MaskedDotSumRow is DotSumRow over the elements where y > 0: the sums a
+// batch norm followed by a ReLU needs from the ReLU's output y and the
+// gradient dy arriving at it.
+func MaskedDotSumRow(dy, x, y []float32) (sdy, sdyx float32) {
+	x, y = x[:len(dy)], y[:len(dy)]
+	var a0, a1, b0, b1 float32
+	i := 0
+	for ; i+2 <= len(dy); i += 2 {
+		d0, d1 := positiveMask(y[i], dy[i]), positiveMask(y[i+1], dy[i+1])
+		a0 += d0
+		a1 += d1
+		b0 += d0 * x[i]
+		b1 += d1 * x[i+1]
+	}
+	for ; i < len(dy); i++ {
+		d := positiveMask(y[i], dy[i])
+		a0 += d
+		b0 += d * x[i]
+	}
+	return a0 + a1, b0 + b1
+}
+
+// Affine2MaskRow writes o = a·g + b·z + c with g = dy where y > 0 and 0
+// elsewhere. o may alias dy or z.
+func Affine2MaskRow(o, dy, z, y []float32, a, b, c float32) {
+	o, z, y = o[:len(dy)], z[:len(dy)], y[:len(dy)]
+	for i, d := range dy {
+		o[i] = a*positiveMask(y[i], d) + b*z[i] + c
+	}
+}
+
+// positiveMask returns d where y > 0 and +0 elsewhere, without a branch.
+func positiveMask(y, d float32) float32 {
+	var m uint32
+	if y > 0 {
+		m = ^uint32(0)
+	}
+	return math.Float32frombits(math.Float32bits(d) & m)
+}
+
 // AffineRow writes y = a·x + b, then max(y, 0) when act is ActReLU
 // (NaNs pass through). y may alias x.
 func AffineRow(y, x []float32, a, b float32, act Activation) {
@@ -122,11 +162,7 @@ func ReLURow(y, x []float32) {
 func ReLUGradRow(dx, y, dy []float32) {
 	dx, dy = dx[:len(y)], dy[:len(y)]
 	for i, v := range y {
-		var m uint32
-		if v > 0 {
-			m = ^uint32(0)
-		}
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
+		dx[i] = positiveMask(v, dy[i])
 	}
 }
 

@@ -54,6 +54,24 @@ func TestRowKernels(t *testing.T) {
 		for i := range x {
 			require.Equal(t, 2*x[i]+(-3)*z[i]+0.5, y[i])
 		}
+		gs, gx = MaskedDotSumRow(dy, z, x)
+		var msdy, msdyx float64
+		for i := range x {
+			if x[i] > 0 {
+				msdy += float64(dy[i])
+				msdyx += float64(dy[i]) * float64(z[i])
+			}
+		}
+		assert.InDelta(t, msdy, gs, tol, "MaskedDotSumRow Σdy n=%d", n)
+		assert.InDelta(t, msdyx, gx, tol, "MaskedDotSumRow Σdy·z n=%d", n)
+		Affine2MaskRow(y, dy, z, x, 2, -3, 0.5)
+		for i := range x {
+			g := float32(0)
+			if x[i] > 0 {
+				g = dy[i]
+			}
+			require.Equal(t, 2*g+(-3)*z[i]+0.5, y[i])
+		}
 		ReLURow(y, x)
 		for i := range x {
 			require.Equal(t, max(x[i], 0), y[i])

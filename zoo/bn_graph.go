@@ -12,7 +12,11 @@ import (
 // batchNorm adds a BatchNorm2d: batch statistics and running-average
 // updates in training (PyTorch's momentum 0.1, unbiased running variance),
 // running statistics in eval.
-func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node) (*G.Node, tensor.Shape, error) {
+//
+// With relu set the layer is BatchNorm followed by ReLU in one op: the
+// ReLU's output is the op's output, and the backward pass masks its
+// incoming gradient by it, saving a tensor and two passes each way.
+func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node, relu bool) (*G.Node, tensor.Shape, error) {
 	if len(s) != 4 || s[1] != l.InC {
 		return nil, nil, fmt.Errorf("batchnorm %s: input shape %v, want N×%d×H×W", l.Name, s, l.InC)
 	}
@@ -21,6 +25,10 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 	rm := tg.net.byName[l.Name+".running_mean"].Value
 	rv := tg.net.byName[l.Name+".running_var"].Value
 	nbt := tg.net.byName[l.Name+".num_batches_tracked"].Value
+	act := kernels.ActNone
+	if relu {
+		act = kernels.ActReLU
+	}
 	if !tg.train {
 		o := tg.op("BatchNormEval", []int{4, 1, 1}, s, func(in [][]float32, o []float32) error {
 			for ch := 0; ch < c; ch++ {
@@ -28,9 +36,7 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 				shift := in[2][ch] - rm[ch]*scale
 				for b := 0; b < n; b++ {
 					off := (b*c + ch) * hw
-					for i, v := range in[0][off : off+hw] {
-						o[off+i] = v*scale + shift
-					}
+					kernels.AffineRow(o[off:off+hw], in[0][off:off+hw], scale, shift, act)
 				}
 			}
 			return nil
@@ -64,7 +70,7 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 				for b := 0; b < n; b++ {
 					off := (b*c + ch) * hw
 					kernels.AffineRow(xhat[off:off+hw], x[off:off+hw], is, -float32(mean)*is, kernels.ActNone)
-					kernels.AffineRow(o[off:off+hw], xhat[off:off+hw], gamma[ch], beta[ch], kernels.ActNone)
+					kernels.AffineRow(o[off:off+hw], xhat[off:off+hw], gamma[ch], beta[ch], act)
 				}
 				rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mean)
 				rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*variance*float64(m)/float64(m-1))
@@ -75,13 +81,18 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 	})
 	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("BatchNormGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
-			dy, gamma := in[1], in[2]
+			y, dy, gamma := in[0], in[1], in[2]
 			kernels.ParallelRange(c, len(dy), func(lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					var sdy, sdyx float64
 					for b := 0; b < n; b++ {
 						off := (b*c + ch) * hw
-						a, d := kernels.DotSumRow(dy[off:off+hw], xhat[off:off+hw])
+						var a, d float32
+						if relu {
+							a, d = kernels.MaskedDotSumRow(dy[off:off+hw], xhat[off:off+hw], y[off:off+hw])
+						} else {
+							a, d = kernels.DotSumRow(dy[off:off+hw], xhat[off:off+hw])
+						}
 						sdy += float64(a)
 						sdyx += float64(d)
 					}
@@ -91,6 +102,10 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 					mdy, mdyx := float32(sdy), float32(sdyx)
 					for b := 0; b < n; b++ {
 						off := (b*c + ch) * hw
+						if relu {
+							kernels.Affine2MaskRow(o[off:off+hw], dy[off:off+hw], xhat[off:off+hw], y[off:off+hw], k*float32(m), -k*mdyx, -k*mdy)
+							continue
+						}
 						kernels.Affine2Row(o[off:off+hw], dy[off:off+hw], xhat[off:off+hw], k*float32(m), -k*mdyx, -k*mdy)
 					}
 				}

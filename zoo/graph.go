@@ -64,11 +64,31 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 	}
 	values := []*G.Node{tg.x}
 	shapes := []tensor.Shape{tensor.Shape(in)}
-	for i, l := range n.layers {
+	// A BatchNorm whose only reader is the next layer, a ReLU, becomes one
+	// op with it (value i+1 is layer i's output).
+	readers := make([]int, len(n.layers)+1)
+	for _, l := range n.layers {
+		for _, v := range l.In {
+			readers[v]++
+		}
+	}
+	for i := 0; i < len(n.layers); i++ {
+		l := n.layers[i]
 		ins := make([]*G.Node, len(l.In))
 		inShapes := make([]tensor.Shape, len(l.In))
 		for j, v := range l.In {
 			ins[j], inShapes[j] = values[v], shapes[v]
+		}
+		if l.Kind == BatchNorm && i+1 < len(n.layers) && readers[i+1] == 1 &&
+			n.layers[i+1].Kind == ReLU && len(n.layers[i+1].In) == 1 && n.layers[i+1].In[0] == i+1 {
+			out, shape, err := tg.batchNorm(l, ins[0], inShapes[0], pnode, true)
+			if err != nil {
+				return nil, fmt.Errorf("zoo: %s layer %d (%v %s): %w", n.arch, i, l.Kind, l.Name, err)
+			}
+			// The BatchNorm's own output is never read; the ReLU's is out.
+			values, shapes = append(values, nil, out), append(shapes, shape, shape)
+			i++
+			continue
 		}
 		out, shape, err := tg.layer(l, ins, inShapes, pnode, l.In[0] == 0)
 		if err != nil {

@@ -17,7 +17,7 @@ func (tg *tgraph) layer(l Layer, in []*G.Node, s []tensor.Shape, p map[string]*G
 	case Conv:
 		return tg.conv(l, in[0], s[0], p, first)
 	case BatchNorm:
-		return tg.batchNorm(l, in[0], s[0], p)
+		return tg.batchNorm(l, in[0], s[0], p, false)
 	case ReLU:
 		return tg.relu(in[0], s[0])
 	case Add:
