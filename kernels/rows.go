@@ -11,6 +11,13 @@ import "math"
 
 // SumRow returns Σx.
 func SumRow(x []float32) float32 {
+	if n := len(x) &^ 15; hasMaskedCopy && n > 0 {
+		return sumRow16(&x[0], n) + sumRowGo(x[n:])
+	}
+	return sumRowGo(x)
+}
+
+func sumRowGo(x []float32) float32 {
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0
 	for ; i+8 <= len(x); i += 8 {
@@ -32,6 +39,13 @@ func SumRow(x []float32) float32 {
 
 // SumSqDevRow returns Σ(x − mean)².
 func SumSqDevRow(x []float32, mean float32) float32 {
+	if n := len(x) &^ 15; hasMaskedCopy && n > 0 {
+		return sumSqDevRow16(&x[0], n, mean) + sumSqDevRowGo(x[n:], mean)
+	}
+	return sumSqDevRowGo(x, mean)
+}
+
+func sumSqDevRowGo(x []float32, mean float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -52,6 +66,15 @@ func SumSqDevRow(x []float32, mean float32) float32 {
 // DotSumRow returns Σdy and Σdy·x.
 func DotSumRow(dy, x []float32) (sdy, sdyx float32) {
 	x = x[:len(dy)]
+	if n := len(dy) &^ 15; hasMaskedCopy && n > 0 {
+		a, b := dotSumRow16(&dy[0], &x[0], n)
+		c, d := dotSumRowGo(dy[n:], x[n:])
+		return a + c, b + d
+	}
+	return dotSumRowGo(dy, x)
+}
+
+func dotSumRowGo(dy, x []float32) (sdy, sdyx float32) {
 	var a0, a1, b0, b1 float32
 	i := 0
 	for ; i+2 <= len(dy); i += 2 {
@@ -72,6 +95,15 @@ func DotSumRow(dy, x []float32) (sdy, sdyx float32) {
 // gradient dy arriving at it.
 func MaskedDotSumRow(dy, x, y []float32) (sdy, sdyx float32) {
 	x, y = x[:len(dy)], y[:len(dy)]
+	if n := len(dy) &^ 15; hasMaskedCopy && n > 0 {
+		a, b := maskedDotSumRow16(&dy[0], &x[0], &y[0], n)
+		c, d := maskedDotSumRowGo(dy[n:], x[n:], y[n:])
+		return a + c, b + d
+	}
+	return maskedDotSumRowGo(dy, x, y)
+}
+
+func maskedDotSumRowGo(dy, x, y []float32) (sdy, sdyx float32) {
 	var a0, a1, b0, b1 float32
 	i := 0
 	for ; i+2 <= len(dy); i += 2 {
@@ -93,6 +125,10 @@ func MaskedDotSumRow(dy, x, y []float32) (sdy, sdyx float32) {
 // elsewhere. o may alias dy or z.
 func Affine2MaskRow(o, dy, z, y []float32, a, b, c float32) {
 	o, z, y = o[:len(dy)], z[:len(dy)], y[:len(dy)]
+	if n := len(dy) &^ 15; hasMaskedCopy && n > 0 {
+		affine2MaskRow16(&o[0], &dy[0], &z[0], &y[0], n, a, b, c)
+		o, dy, z, y = o[n:], dy[n:], z[n:], y[n:]
+	}
 	for i, d := range dy {
 		o[i] = a*positiveMask(y[i], d) + b*z[i] + c
 	}
@@ -111,6 +147,10 @@ func positiveMask(y, d float32) float32 {
 // (NaNs pass through). y may alias x.
 func AffineRow(y, x []float32, a, b float32, act Activation) {
 	y = y[:len(x)]
+	if n := len(x) &^ 15; hasMaskedCopy && n > 0 {
+		affineRow16(&y[0], &x[0], n, a, b, act == ActReLU)
+		y, x = y[n:], x[n:]
+	}
 	if act != ActReLU {
 		for i, v := range x {
 			y[i] = a*v + b

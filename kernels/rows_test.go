@@ -10,6 +10,15 @@ import (
 )
 
 func TestRowKernels(t *testing.T) {
+	saved := hasMaskedCopy
+	t.Cleanup(func() { hasMaskedCopy = saved })
+	for _, asm := range []bool{saved, false} {
+		hasMaskedCopy = asm
+		t.Run(map[bool]string{true: "avx512", false: "go"}[asm], testRowKernels)
+	}
+}
+
+func testRowKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, n := range []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1024, 1031} {
 		x, z, dy := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
@@ -85,13 +94,24 @@ func TestRowKernels(t *testing.T) {
 			require.Equal(t, want, y[i])
 		}
 	}
-	// Signed zeros and NaN: ReLU gives +0 for ±0 and keeps NaN.
+	// Signed zeros and NaN: ReLU gives +0 for ±0 and keeps NaN, in the
+	// 16-float blocks and in the tail.
 	nan := float32(math.NaN())
-	in := []float32{float32(math.Copysign(0, -1)), 0, nan, -1, 2}
+	var in []float32
+	for range 7 {
+		in = append(in, float32(math.Copysign(0, -1)), 0, nan, -1, 2)
+	}
 	out := make([]float32, len(in))
-	ReLURow(out, in)
-	assert.Equal(t, uint32(0), math.Float32bits(out[0]))
-	assert.Equal(t, uint32(0), math.Float32bits(out[1]))
-	assert.True(t, math.IsNaN(float64(out[2])))
-	assert.Equal(t, []float32{0, 2}, out[3:])
+	for name, f := range map[string]func(){
+		"ReLURow":   func() { ReLURow(out, in) },
+		"AffineRow": func() { AffineRow(out, in, 1, 0, ActReLU) },
+	} {
+		f()
+		for i := 0; i < len(in); i += 5 {
+			assert.Equal(t, uint32(0), math.Float32bits(out[i]), "%s[%d] of -0", name, i)
+			assert.Equal(t, uint32(0), math.Float32bits(out[i+1]), "%s[%d] of 0", name, i+1)
+			assert.True(t, math.IsNaN(float64(out[i+2])), "%s[%d] of NaN", name, i+2)
+			assert.Equal(t, []float32{0, 2}, out[i+3:i+5], name)
+		}
+	}
 }

@@ -71,3 +71,24 @@ func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *fl
 //
 //go:noescape
 func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32)
+
+// Row kernels over whole 16-float blocks (rows_amd64.s); AVX-512
+// (hasMaskedCopy). n must be a positive multiple of 16.
+
+//go:noescape
+func affineRow16(y, x *float32, n int, a, b float32, relu bool)
+
+//go:noescape
+func affine2MaskRow16(o, dy, z, y *float32, n int, a, b, c float32)
+
+//go:noescape
+func maskedDotSumRow16(dy, x, y *float32, n int) (sdy, sdyx float32)
+
+//go:noescape
+func dotSumRow16(dy, x *float32, n int) (sdy, sdyx float32)
+
+//go:noescape
+func sumRow16(x *float32, n int) float32
+
+//go:noescape
+func sumSqDevRow16(x *float32, n int, mean float32) float32

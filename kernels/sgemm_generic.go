@@ -22,3 +22,12 @@ func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *fl
 func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32) {
 	panic("kernels: no masked copy in this build")
 }
+
+func affineRow16(y, x *float32, n int, a, b float32, relu bool)     { panic("kernels: no AVX-512") }
+func affine2MaskRow16(o, dy, z, y *float32, n int, a, b, c float32) { panic("kernels: no AVX-512") }
+func maskedDotSumRow16(dy, x, y *float32, n int) (sdy, sdyx float32) {
+	panic("kernels: no AVX-512")
+}
+func dotSumRow16(dy, x *float32, n int) (sdy, sdyx float32) { panic("kernels: no AVX-512") }
+func sumRow16(x *float32, n int) float32                    { panic("kernels: no AVX-512") }
+func sumSqDevRow16(x *float32, n int, mean float32) float32 { panic("kernels: no AVX-512") }
