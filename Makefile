@@ -39,7 +39,7 @@ bench:
 	GO=$(GO) ./fmix/testdata/bench.sh
 	GO=$(GO) ./scripts/bench-kernels.sh
 	GO=$(GO) ./scripts/bench-engine.sh
-	BENCH_STEPS=3 ./internal/train/bench.sh
+	BENCH_STEPS=3 BENCH_ROUNDS=3 ./internal/train/bench.sh
 
 ## lint: gofmt check and go vet
 lint:
