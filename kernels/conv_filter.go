@@ -59,27 +59,33 @@ func (c conv) backwardFilterDot(x, dy, dw []float32) {
 		cnt := min(nb, c.N-n0)
 		depth := cnt * c.ohw
 		kp := roundUp(depth, 16)
-		col := getBuf(c.crs * kp)
+		// The patch rows are made dotRowsB at a time, just before the dot
+		// products read them, so they are read back from L2, not memory.
+		rowsB := min(dotRowsB, c.crs)
+		col := getBuf(rowsB * kp)
 		dyc := getBuf(c.kg * kp)
 		defer putBuf(col)
 		defer putBuf(dyc)
 		for g := 0; g < c.Group; g++ {
 			for i := 0; i < cnt; i++ {
-				xg := x[((n0+i)*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
-				c.im2colMasked(col.s, kp, i*c.ohw, xg, taps)
 				for k := 0; k < c.kg; k++ {
 					copy(dyc.s[k*kp+i*c.ohw:][:c.ohw], dy[((n0+i)*c.K+g*c.kg+k)*c.ohw:][:c.ohw])
 				}
 			}
-			if kp > depth {
-				for r := 0; r < c.crs; r++ {
+			for k := 0; k < c.kg; k++ {
+				clear(dyc.s[k*kp+depth : (k+1)*kp])
+			}
+			for j0 := 0; j0 < c.crs; j0 += rowsB {
+				j1 := min(c.crs, j0+rowsB)
+				for i := 0; i < cnt; i++ {
+					xg := x[((n0+i)*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
+					c.im2colMasked(col.s, kp, i*c.ohw, xg, taps[j0:j1])
+				}
+				for r := 0; r < j1-j0; r++ {
 					clear(col.s[r*kp+depth : (r+1)*kp])
 				}
-				for k := 0; k < c.kg; k++ {
-					clear(dyc.s[k*kp+depth : (k+1)*kp])
-				}
+				dotGemm(c.kg, j1-j0, kp, dyc.s, kp, col.s, kp, acc[g*c.kg*c.crs+j0:], c.crs)
 			}
-			dotGemm(c.kg, c.crs, kp, dyc.s, kp, col.s, kp, acc[g*c.kg*c.crs:], c.crs)
 		}
 	})
 	for _, p := range parts[1:] {
@@ -90,10 +96,12 @@ func (c conv) backwardFilterDot(x, dy, dw []float32) {
 	}
 }
 
-// im2colMasked (column stride 1 or 2) writes the im2col matrix of one image's group input xg into
-// columns [col0, col0+OH·OW) of col, whose rows are ld floats apart.
+// im2colMasked (column stride 1 or 2) writes the rows taps of the im2col
+// matrix of one image's group input xg into columns [col0, col0+OH·OW) of
+// col, whose rows are ld floats apart.
 func (c conv) im2colMasked(col []float32, ld, col0 int, xg []float32, taps []patchTap) {
-	_ = col[(c.crs-1)*ld+col0+c.ohw-1]
+	rows := len(taps)
+	_ = col[(rows-1)*ld+col0+c.ohw-1]
 	var masks [maxMaskedS]uint32
 	var masks2 [maxMaskedS]uint64
 	for oy := 0; oy < c.oh; oy++ {
@@ -102,7 +110,7 @@ func (c conv) im2colMasked(col []float32, ld, col0 int, xg []float32, taps []pat
 			n := min(32, c.ow-ox0)
 			if c.StrideW == 2 {
 				c.inputMasks2(&masks2, 2*ox0, n)
-				packTapRows2(&col[col0+oy*c.ow+ox0], ld, &xg[0], c.crs, &taps[0], &masks2[0],
+				packTapRows2(&col[col0+oy*c.ow+ox0], ld, &xg[0], rows, &taps[0], &masks2[0],
 					iy0*c.W+2*ox0, iy0, c.H, uint32(1<<uint(n)-1))
 				continue
 			}
@@ -113,7 +121,7 @@ func (c conv) im2colMasked(col []float32, ld, col0 int, xg []float32, taps []pat
 					masks[s] = uint32(1<<uint(hi)-1) &^ uint32(1<<uint(lo)-1)
 				}
 			}
-			packTapRows(&col[col0+oy*c.ow+ox0], ld, &xg[0], c.crs, &taps[0], &masks[0],
+			packTapRows(&col[col0+oy*c.ow+ox0], ld, &xg[0], rows, &taps[0], &masks[0],
 				iy0*c.W+ox0, iy0, c.H, uint32(1<<uint(n)-1))
 		}
 	}
