@@ -170,6 +170,10 @@ func BiasAddRow(y, x, res []float32, b float32, act Activation) {
 		return
 	}
 	y, res = y[:len(x)], res[:len(x)]
+	if n := len(x) &^ 15; hasMaskedCopy && n > 0 {
+		biasAddResRow16(&y[0], &x[0], &res[0], n, b, act == ActReLU)
+		y, x, res = y[n:], x[n:], res[n:]
+	}
 	if act != ActReLU {
 		for i, v := range x {
 			y[i] = v + b + res[i]
@@ -192,6 +196,10 @@ func Affine2Row(o, x, z []float32, a, b, c float32) {
 // ReLURow writes y = max(x, 0); NaNs pass through. y may alias x.
 func ReLURow(y, x []float32) {
 	y = y[:len(x)]
+	if n := len(x) &^ 15; hasMaskedCopy && n > 0 {
+		affineRow16(&y[0], &x[0], n, 1, 0, true) // 1·v + 0 is v, -0 becoming +0
+		y, x = y[n:], x[n:]
+	}
 	for i, v := range x {
 		y[i] = reluBits(v)
 	}

@@ -173,3 +173,31 @@ ssd_loop:
 	MOVSS X1, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool)
+// y = (x + b) + res, then max(·, 0) keeping NaN when relu.
+TEXT ·biasAddResRow16(SB), NOSPLIT, $0-37
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ res+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS b+32(FP), Z2
+	MOVBLZX relu+36(FP), AX
+	VXORPS Z3, Z3, Z3
+	SHRQ $4, CX
+bar_loop:
+	VADDPS (SI), Z2, Z0
+	VADDPS (DX), Z0, Z0
+	TESTQ AX, AX
+	JEQ bar_store
+	VCMPPS $6, Z3, Z0, K1
+	VMOVAPS.Z Z0, K1, Z0
+bar_store:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNE bar_loop
+	VZEROUPPER
+	RET

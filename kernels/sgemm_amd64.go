@@ -92,3 +92,6 @@ func sumRow16(x *float32, n int) float32
 
 //go:noescape
 func sumSqDevRow16(x *float32, n int, mean float32) float32
+
+//go:noescape
+func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool)

@@ -31,3 +31,5 @@ func maskedDotSumRow16(dy, x, y *float32, n int) (sdy, sdyx float32) {
 func dotSumRow16(dy, x *float32, n int) (sdy, sdyx float32) { panic("kernels: no AVX-512") }
 func sumRow16(x *float32, n int) float32                    { panic("kernels: no AVX-512") }
 func sumSqDevRow16(x *float32, n int, mean float32) float32 { panic("kernels: no AVX-512") }
+
+func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool) { panic("kernels: no AVX-512") }
