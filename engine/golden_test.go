@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"github.com/fmixzoo/zoo/internal/arena"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,8 +72,8 @@ func assertLogits(t *testing.T, want, got []float32) {
 // architecture reproduce PyTorch's logits, at the recorded batch and at
 // smaller batches of its rows.
 func TestPyTorchGoldens(t *testing.T) {
-	poisonRecycled = true
-	t.Cleanup(func() { poisonRecycled = false })
+	arena.Poison = true
+	t.Cleanup(func() { arena.Poison = false })
 	for _, fx := range torchFixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
 			m := loadModel(t, filepath.Join(torchDir, fx.ONNX))

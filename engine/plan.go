@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 
+	"github.com/fmixzoo/zoo/internal/arena"
 	"github.com/fmixzoo/zoo/internal/gop"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -66,79 +66,7 @@ type instance struct {
 	inputs  []*G.Node
 	outputs []*G.Node // nil where the output is a constant or an input
 	vm      G.VM
-	arena   *arena
-}
-
-// arena recycles an instance's step outputs: once every step that reads a
-// value has run, its buffer goes back to a free list for later steps. A
-// run therefore touches about as much memory as its peak live set, and
-// allocates nothing once the first run has sized the buffers. Steps run
-// one at a time, so it needs no lock.
-type arena struct {
-	readers []int       // per step: how many runtime reads its output gets; -1 for plan outputs
-	left    []int       // per step: reads still to come in this run
-	bufs    [][]float32 // per step: its output buffer in this run
-	free    [][]float32
-}
-
-// poisonRecycled makes tests fill the recycled buffers of steps marked
-// full with NaN, so a kernel that leaves part of its output unwritten shows.
-var poisonRecycled = false
-
-func newArena(steps int) *arena {
-	return &arena{readers: make([]int, steps), left: make([]int, steps), bufs: make([][]float32, steps)}
-}
-
-// reset starts a run: every buffer is free again (the previous run's
-// outputs were copied out) and the read counts start over.
-func (a *arena) reset() {
-	for i, b := range a.bufs {
-		if b != nil {
-			a.free = append(a.free, b)
-			a.bufs[i] = nil
-		}
-	}
-	copy(a.left, a.readers)
-}
-
-// alloc returns step id's output buffer of n floats, zeroed unless full.
-func (a *arena) alloc(id, n int, full bool) []float32 {
-	best := -1
-	for i, b := range a.free {
-		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
-			best = i
-		}
-	}
-	var b []float32
-	if best >= 0 {
-		b = a.free[best][:n]
-		a.free[best] = a.free[len(a.free)-1]
-		a.free = a.free[:len(a.free)-1]
-		switch {
-		case !full:
-			clear(b)
-		case poisonRecycled:
-			for i := range b {
-				b[i] = float32(math.NaN())
-			}
-		}
-	} else {
-		b = make([]float32, n)
-	}
-	a.bufs[id] = b
-	return b
-}
-
-// read records that a step has read step id's output; the last read frees
-// its buffer.
-func (a *arena) read(id int) {
-	if a.left[id] <= 0 {
-		return
-	}
-	if a.left[id]--; a.left[id] == 0 && a.bufs[id] != nil {
-		a.free = append(a.free, a.bufs[id])
-		a.bufs[id] = nil
-	}
+	arena   *arena.Arena // the steps' output buffers, recycled between and within runs
 }
 
 // maxValueSize bounds any one tensor of a plan (1 GiB of float32), so that
@@ -206,23 +134,26 @@ func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
 // nodes, each step a gop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
 	g := G.NewGraph()
-	inst := &instance{arena: newArena(len(p.steps))}
+	inst := &instance{arena: &arena.Arena{}}
 	nodes := map[*value]*G.Node{}
-	// Which step produces each runtime value, and how often it is read.
+	// Which step produces each runtime value, and how often it is read:
+	// step outputs live in the instance's arena (plan outputs to the end).
 	stepOf := make(map[*value]int, len(p.steps))
+	outSlots := make([]*arena.Slot, len(p.steps))
 	for id, s := range p.steps {
 		stepOf[s.out] = id
+		outSlots[id] = inst.arena.NewSlot(0, s.full)
 	}
 	for _, s := range p.steps {
 		for _, v := range s.in {
 			if id, ok := stepOf[v]; ok && v != nil && !v.konst {
-				inst.arena.readers[id]++
+				outSlots[id].Readers++
 			}
 		}
 	}
 	for _, v := range p.outputs {
 		if id, ok := stepOf[v]; ok {
-			inst.arena.readers[id] = -1
+			outSlots[id].Readers = -1
 		}
 	}
 	for i, v := range p.inputs {
@@ -256,11 +187,11 @@ func (p *plan) newInstance() (*instance, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("engine: step %s has no runtime input", s.name)
 		}
-		ar := inst.arena
-		var producers []int // the steps whose outputs this one reads, once per read
+		ar, self := inst.arena, outSlots[id]
+		var producers []*arena.Slot // the steps whose outputs this one reads, once per read
 		for j, v := range s.in {
 			if pid, ok := stepOf[v]; ok && slots[j] >= 0 {
-				producers = append(producers, pid)
+				producers = append(producers, outSlots[pid])
 			}
 		}
 		consts := make([][]float32, len(s.in))
@@ -285,11 +216,11 @@ func (p *plan) newInstance() (*instance, error) {
 				}
 				s.fn(data, out)
 				for _, p := range producers {
-					ar.read(p)
+					ar.Read(p)
 				}
 				return nil
 			},
-			Alloc: func(n int) []float32 { return ar.alloc(id, n, s.full) },
+			Alloc: func(n int) []float32 { return ar.Alloc(self, n) },
 		}
 		n, err := G.ApplyOp(o, args...)
 		if err != nil {
@@ -317,7 +248,7 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	if inst.vm != nil {
-		inst.arena.reset()
+		inst.arena.Reset()
 		for i, n := range inst.inputs {
 			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
 			if len(inputs[i].Shape) == 0 {

@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"fmt"
+	"github.com/fmixzoo/zoo/internal/arena"
 	"github.com/fmixzoo/zoo/internal/gop"
 	"github.com/fmixzoo/zoo/internal/nn"
 	"math"
@@ -27,7 +28,7 @@ type tgraph struct {
 	vm     G.VM
 	rng    *rand.Rand
 	nextID int
-	arena  *opArena
+	arena  *arena.Arena
 }
 
 func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop.Op {

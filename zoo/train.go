@@ -77,7 +77,7 @@ func (n *Net) TrainStep(x []float32, batch int, targets []float32) (float32, err
 	if err := G.Let(tg.t, tensor.New(tensor.WithShape(tg.t.Shape()...), tensor.WithBacking(targets))); err != nil {
 		return 0, fmt.Errorf("zoo: train step: %w", err)
 	}
-	tg.arena.reset()
+	tg.arena.Reset()
 	if err := tg.vm.RunAll(); err != nil {
 		tg.vm.Reset()
 		return 0, fmt.Errorf("zoo: train step: %w", err)
@@ -120,7 +120,7 @@ func (n *Net) Forward(x []float32, batch int) ([]float32, error) {
 		return nil, fmt.Errorf("zoo: forward: %w", err)
 	}
 	defer tg.vm.Reset()
-	tg.arena.reset()
+	tg.arena.Reset()
 	if err := tg.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("zoo: forward: %w", err)
 	}

@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"encoding/binary"
+	"github.com/fmixzoo/zoo/internal/arena"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -205,8 +206,8 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 // previous batch's activations and gradients) gives bit-for-bit the loss
 // and gradients of the same step on a fresh graph; so does eval mode.
 func TestRepeatedStepsMatchFreshGraph(t *testing.T) {
-	poisonRecycled = true
-	t.Cleanup(func() { poisonRecycled = false })
+	arena.Poison = true
+	t.Cleanup(func() { arena.Poison = false })
 	for _, tc := range []struct {
 		arch string
 		args Args
