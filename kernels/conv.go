@@ -178,16 +178,19 @@ func parallelImages(nImages int, f func(n, threads int)) {
 	}
 	t = min(t, nImages)
 	var wg sync.WaitGroup
+	var wp workerPanic
 	for w := 0; w < t; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			defer wp.catch()
 			for n := w; n < nImages; n += t {
 				f(n, 1)
 			}
 		}(w)
 	}
 	wg.Wait()
+	wp.rethrow()
 }
 
 func maxProcs() int { return runtime.GOMAXPROCS(0) }
@@ -202,16 +205,19 @@ func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	var wp workerPanic
 	for w := 0; w < t; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			defer wp.catch()
 			for n := w; n < nImages; n += t {
 				f(w, n, 1)
 			}
 		}(w)
 	}
 	wg.Wait()
+	wp.rethrow()
 }
 
 // patchSeg is a run of panel columns [j, j+n) that lie on one output row

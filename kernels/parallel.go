@@ -20,13 +20,43 @@ func ParallelRange(n, work int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	var wp workerPanic
 	for w := 0; w < workers; w++ {
 		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer wp.catch()
 			f(lo, hi)
 		}()
 	}
 	wg.Wait()
+	wp.rethrow()
+}
+
+// workerPanic carries the first panic of a set of worker goroutines back
+// to the goroutine that waits for them, so that a caller which recovers
+// (the engine turns a kernel's panic into an error) still can: a panic in
+// a bare goroutine would end the process.
+type workerPanic struct {
+	mu sync.Mutex
+	v  any
+}
+
+// catch is deferred by each worker.
+func (p *workerPanic) catch() {
+	if r := recover(); r != nil {
+		p.mu.Lock()
+		if p.v == nil {
+			p.v = r
+		}
+		p.mu.Unlock()
+	}
+}
+
+// rethrow is called after the workers are done.
+func (p *workerPanic) rethrow() {
+	if p.v != nil {
+		panic(p.v)
+	}
 }

@@ -86,6 +86,7 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		b, ldb, transB = bt.s, n, false
 	}
 	var wg sync.WaitGroup
+	var wp workerPanic
 	step := 4
 	if mk := kernelFor(n); mk != nil {
 		step = mk.mr
@@ -100,10 +101,12 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		wg.Add(1)
 		go func(i0, rows, aOff int) {
 			defer wg.Done()
+			defer wp.catch()
 			sgemmSerial(transA, transB, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
 		}(i0, rows, aOff)
 	}
 	wg.Wait()
+	wp.rethrow()
 }
 
 // packTrans writes the k×n transpose of the n×k matrix b (stride ldb) to
@@ -147,6 +150,7 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		// own part of op(B) (a split by rows would have every goroutine
 		// pack all of it); A is pre-packed or the smaller operand.
 		var wg sync.WaitGroup
+		var wp workerPanic
 		chunk := roundUp((n+t-1)/t, mk.nr)
 		for j0 := 0; j0 < n; j0 += chunk {
 			cols := min(chunk, n-j0)
@@ -155,10 +159,12 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer wp.catch()
 				sgemmPackedSrc(mk, false, m, cols, k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
 			}()
 		}
 		wg.Wait()
+		wp.rethrow()
 		return
 	}
 	if t <= 1 || m < 2*mk.mr {
@@ -166,12 +172,14 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		return
 	}
 	var wg sync.WaitGroup
+	var wp workerPanic
 	chunk := roundUp((m+t-1)/t, mk.mr)
 	for i0 := 0; i0 < m; i0 += chunk {
 		rows := min(chunk, m-i0)
 		wg.Add(1)
 		go func(i0, rows int) {
 			defer wg.Done()
+			defer wp.catch()
 			var part *packedA
 			var aPart []float32
 			if pa != nil {
@@ -183,4 +191,5 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		}(i0, rows)
 	}
 	wg.Wait()
+	wp.rethrow()
 }
