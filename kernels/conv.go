@@ -224,11 +224,29 @@ func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
 // of one image: output positions (oy, ox..ox+n-1) of the image at x[img:].
 type patchSeg struct{ j, n, img, oy, ox int }
 
-// patchTap is one row of an im2col block: its offset in x relative to the
+// patchTap is one row of an im2col matrix: its offset in x relative to the
 // input position of its output position (channel, row and column shift
-// folded in), its row shift dy and its column index s. packTapRows reads
-// it, so its layout is fixed.
-type patchTap struct{ lin, dy, s int }
+// folded in), its row shift dy, its kernel column s and its channel's
+// offset ch. packTapRows reads the first three, so the layout is fixed.
+type patchTap struct{ lin, dy, s, ch int }
+
+// tapTable fills taps with the im2col rows row0, row0+1, … of c.
+func (c *conv) tapTable(taps []patchTap, row0 int) {
+	rs := c.R * c.S
+	ci, rr := row0/rs, row0%rs
+	r, s := rr/c.S, rr%c.S
+	for p := range taps {
+		dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
+		taps[p] = patchTap{lin: ci*c.hw + dy*c.W + dx, dy: dy, s: s, ch: ci * c.hw}
+		if s++; s == c.S {
+			s = 0
+			if r++; r == c.R {
+				r = 0
+				ci++
+			}
+		}
+	}
+}
 
 // maxMaskedS is the widest kernel the masked packing path handles.
 const maxMaskedS = 16
@@ -240,20 +258,7 @@ const maxMaskedS = 16
 // kc must not exceed packKC.
 func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) {
 	var taps [packKC]patchTap
-	rs := c.R * c.S
-	ci, rr := pc/rs, pc%rs
-	r, s := rr/c.S, rr%c.S
-	for p := 0; p < kc; p++ {
-		dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
-		taps[p] = patchTap{lin: ci*c.hw + dy*c.W + dx, dy: dy, s: s}
-		if s++; s == c.S {
-			s = 0
-			if r++; r == c.R {
-				r = 0
-				ci++
-			}
-		}
-	}
+	c.tapTable(taps[:kc], pc)
 	var segs [32]patchSeg // cols ≤ nr ≤ 32, one column at least per run
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
@@ -337,9 +342,8 @@ func (c *conv) packSegs(panel, x []float32, kc, nr int, segs []patchSeg, taps []
 				clear(d)
 				continue
 			}
-			dx := tp.s*c.DilW - c.PadL
-			xr := x[sg.img+tp.lin-tp.dy*c.W-dx+iy*c.W:][:c.W]
-			ix := ix0 + dx
+			xr := x[sg.img+tp.ch+iy*c.W:][:c.W]
+			ix := ix0 + tp.s*c.DilW - c.PadL
 			if c.StrideW == 1 {
 				lo, hi := max(0, -ix), min(sg.n, c.W-ix)
 				if hi <= lo {

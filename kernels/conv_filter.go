@@ -47,12 +47,7 @@ func (c conv) backwardFilterDot(x, dy, dw []float32) {
 		*tp = make([]patchTap, c.crs)
 	}
 	taps := (*tp)[:c.crs]
-	for row := range taps {
-		ci, rr := row/(c.R*c.S), row%(c.R*c.S)
-		r, s := rr/c.S, rr%c.S
-		dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
-		taps[row] = patchTap{lin: ci*c.hw + dy*c.W + dx, dy: dy, s: s}
-	}
+	c.tapTable(taps, 0)
 	parallelWorkers(t, chunks, func(wid, ch, _ int) {
 		acc := parts[wid].s
 		n0 := ch * nb

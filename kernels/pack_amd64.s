@@ -48,7 +48,7 @@ packTapRows_zero:
 	VMOVUPS Z2, K4, 64(DI)
 packTapRows_next:
 	ADDQ R8, DI
-	ADDQ $24, DX
+	ADDQ $32, DX
 	DECQ CX
 	JNE packTapRows_loop
 packTapRows_done:
@@ -127,7 +127,7 @@ packTapRows2_zero:
 	VMOVUPS Z4, K4, 64(DI)
 packTapRows2_next:
 	ADDQ R8, DI
-	ADDQ $24, DX
+	ADDQ $32, DX
 	DECQ CX
 	JNE packTapRows2_loop
 packTapRows2_done:
