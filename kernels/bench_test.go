@@ -91,6 +91,19 @@ func BenchmarkConv2D(b *testing.B) {
 				}
 				reportGFLOPS(b, convFlops(p))
 			})
+			if c := newConv("bench", p); !c.winograd() {
+				continue
+			}
+			// The same layer on the direct path, for comparison (GFLOP/s
+			// count the direct path's multiply-adds in both).
+			b.Run(fmt.Sprintf("packed-direct/N=%d/%s", batch, l.name), func(b *testing.B) {
+				winogradOn = false
+				defer func() { winogradOn = true }()
+				for b.Loop() {
+					pc.Conv2D(batch, x, y, ConvOpts{Bias: bias, Act: ActReLU})
+				}
+				reportGFLOPS(b, convFlops(p))
+			})
 		}
 	}
 }

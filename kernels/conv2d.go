@@ -67,6 +67,15 @@ const implicitCols = 512
 // feature maps are small.
 // When packed is not nil it supplies the weights pre-packed.
 func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o ConvOpts) {
+	if c.winograd() {
+		if packed == nil {
+			packed = packOnce(c.ConvParams, c, w)
+			defer packed.release()
+		}
+		mk := winoKernel(c.N * c.tilesPerImage())
+		conv2DWinograd(c, mk, packed.forWino(mk), x, y, o)
+		return
+	}
 	nb := 1
 	if c.ohw < implicitCols {
 		nb = max(1, min(c.N, implicitCols/c.ohw))

@@ -199,3 +199,57 @@ func TestPackedConvMatchesReference(t *testing.T) {
 		}
 	})
 }
+
+// winogradCases are 3×3 stride-1 shapes that take the Winograd path:
+// odd output sizes (partial tiles), unusual pads, channel counts that are
+// not multiples of the microkernel's strip or of a patch chunk, more than
+// one k block, tiles of one block spanning images, one-block products.
+var winogradCases = []ConvParams{
+	{N: 2, C: 16, H: 9, W: 7, K: 16, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+	{N: 1, C: 17, H: 10, W: 10, K: 29, R: 3, S: 3},                                     // no pad
+	{N: 3, C: 20, H: 5, W: 6, K: 18, R: 3, S: 3, PadT: 2, PadL: 0, PadB: 1, PadR: 2},   // asymmetric
+	{N: 1, C: 300, H: 8, W: 10, K: 40, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, // two k blocks
+	{N: 5, C: 64, H: 4, W: 4, K: 64, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},   // 4 tiles an image
+	{N: 1, C: 256, H: 8, W: 8, K: 256, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, // 16 tiles: one block
+	{N: 2, C: 32, H: 33, W: 35, K: 48, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, // many blocks
+	{N: 1, C: 24, H: 3, W: 70, K: 20, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},  // rows wider than a panel
+	{N: 9, C: 16, H: 2, W: 3, K: 16, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},   // one-row images
+	{N: 1, C: 40, H: 40, W: 9, K: 100, R: 3, S: 3, PadT: 0, PadL: 2, PadB: 2, PadR: 0}, // shifted
+}
+
+// TestWinogradMatchesReference runs the Winograd path (and, to be sure
+// it is the one taken, checks the dispatch) against the reference, forward
+// and through the stride-1 data gradient, with and without pre-packing.
+func TestWinogradMatchesReference(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for i, p := range winogradCases {
+			c := newConv("test", p)
+			if activeKernel != nil {
+				require.True(t, c.winograd(), convName(p))
+			}
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*p.C*9)
+			bias := randSlice(rng, p.K)
+			var res []float32
+			if i%2 == 0 {
+				res = randSlice(rng, p.N*p.K*oh*ow)
+			}
+			act := Activation(i % 2)
+			want := refConv(p, x, w, bias, act, res)
+			y := randSlice(rng, p.N*p.K*oh*ow)
+			Conv2DOpts(p, x, w, y, ConvOpts{Bias: bias, Residual: res, Act: act})
+			requireClose(t, want, y, p.C*9, "forward "+convName(p))
+
+			y = randSlice(rng, p.N*p.K*oh*ow)
+			NewPackedConv(p, w).Conv2D(p.N, x, y, ConvOpts{Bias: bias, Residual: res, Act: act})
+			requireClose(t, want, y, p.C*9, "packed "+convName(p))
+
+			dy := randSlice(rng, p.N*p.K*oh*ow)
+			dx := randSlice(rng, len(x))
+			Conv2DBackwardData(p, dy, w, dx)
+			requireClose(t, refConvBackwardData(p, dy, w), dx, p.K*9, "backward data "+convName(p))
+		}
+	})
+}

@@ -17,6 +17,7 @@ type PackedConv struct {
 
 	mu    sync.Mutex
 	packs map[*microKernel][]*packedA // per kernel, per group; built on first use
+	winos map[*microKernel]winoPack   // Winograd filters per kernel; built on first use
 
 	// scratch marks a PackedConv made for one call (see packOnce): its
 	// packs come from the scratch free list and go back with release.
@@ -36,7 +37,33 @@ func (pc *PackedConv) release() {
 	for _, b := range pc.bufs {
 		putBuf(b)
 	}
-	pc.bufs, pc.packs = nil, nil
+	pc.bufs, pc.packs, pc.winos = nil, nil, nil
+}
+
+// forWino returns the Winograd-transformed filters packed for mk,
+// packing on first use.
+func (pc *PackedConv) forWino(mk *microKernel) winoPack {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if u, ok := pc.winos[mk]; ok {
+		return u
+	}
+	n := pc.c.winoSize(mk)
+	var dst []float32
+	if pc.scratch {
+		b := getBuf(n)
+		pc.bufs = append(pc.bufs, b)
+		dst = b.s[:n]
+		clear(dst) // the padding rows must be zero
+	} else {
+		dst = make([]float32, n)
+	}
+	if pc.winos == nil {
+		pc.winos = make(map[*microKernel]winoPack)
+	}
+	u := packWino(mk, pc.w, pc.c.K, pc.c.C, dst)
+	pc.winos[mk] = u
+	return u
 }
 
 // NewPackedConv returns p's convolution with weights w (K×(C/Group)×R×S),

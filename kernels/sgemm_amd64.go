@@ -95,3 +95,15 @@ func sumSqDevRow16(x *float32, n int, mean float32) float32
 
 //go:noescape
 func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool)
+
+// Winograd transforms and output scatter (wino_amd64.s); AVX-512
+// (hasMaskedCopy).
+
+//go:noescape
+func winoInput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
+
+//go:noescape
+func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
+
+//go:noescape
+func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool)

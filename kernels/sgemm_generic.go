@@ -33,3 +33,13 @@ func sumRow16(x *float32, n int) float32                    { panic("kernels: no
 func sumSqDevRow16(x *float32, n int, mean float32) float32 { panic("kernels: no AVX-512") }
 
 func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool) { panic("kernels: no AVX-512") }
+
+func winoInput16(src *float32, sstride int, dst *float32, dstride int, n16 int) {
+	panic("kernels: no AVX-512")
+}
+func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int) {
+	panic("kernels: no AVX-512")
+}
+func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool) {
+	panic("kernels: no AVX-512")
+}

@@ -1,0 +1,282 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Winograd F(2×2, 3×3) transforms on 16 tiles at a time (one tile per
+// lane); see winograd.go. AVX-512 (hasMaskedCopy). Additions only, in the
+// same order as the Go fallbacks, so both round alike.
+
+// Interleaving two rows of 16 (a0 b0 a1 b1 …), for VPERMT2PS.
+DATA zipLo<>+0(SB)/4, $0
+DATA zipLo<>+4(SB)/4, $16
+DATA zipLo<>+8(SB)/4, $1
+DATA zipLo<>+12(SB)/4, $17
+DATA zipLo<>+16(SB)/4, $2
+DATA zipLo<>+20(SB)/4, $18
+DATA zipLo<>+24(SB)/4, $3
+DATA zipLo<>+28(SB)/4, $19
+DATA zipLo<>+32(SB)/4, $4
+DATA zipLo<>+36(SB)/4, $20
+DATA zipLo<>+40(SB)/4, $5
+DATA zipLo<>+44(SB)/4, $21
+DATA zipLo<>+48(SB)/4, $6
+DATA zipLo<>+52(SB)/4, $22
+DATA zipLo<>+56(SB)/4, $7
+DATA zipLo<>+60(SB)/4, $23
+GLOBL zipLo<>(SB), RODATA|NOPTR, $64
+DATA zipHi<>+0(SB)/4, $8
+DATA zipHi<>+4(SB)/4, $24
+DATA zipHi<>+8(SB)/4, $9
+DATA zipHi<>+12(SB)/4, $25
+DATA zipHi<>+16(SB)/4, $10
+DATA zipHi<>+20(SB)/4, $26
+DATA zipHi<>+24(SB)/4, $11
+DATA zipHi<>+28(SB)/4, $27
+DATA zipHi<>+32(SB)/4, $12
+DATA zipHi<>+36(SB)/4, $28
+DATA zipHi<>+40(SB)/4, $13
+DATA zipHi<>+44(SB)/4, $29
+DATA zipHi<>+48(SB)/4, $14
+DATA zipHi<>+52(SB)/4, $30
+DATA zipHi<>+56(SB)/4, $15
+DATA zipHi<>+60(SB)/4, $31
+GLOBL zipHi<>(SB), RODATA|NOPTR, $64
+
+// func winoInput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
+//
+// V = Bᵀ·d·B for n16 groups of 16 tiles: d's row q (of 16) at src+q·sstride,
+// V's row ξ at dst+ξ·dstride (strides in floats); each group is the next
+// 16 floats of every row.
+TEXT ·winoInput16(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ sstride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n16+32(FP), CX
+	LEAQ (R8)(R8*2), R10 // 3·sstride
+	LEAQ (R9)(R9*2), R11 // 3·dstride
+winoInput16_loop:
+	MOVQ SI, AX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R8*1), Z1
+	VMOVUPS (AX)(R8*2), Z2
+	VMOVUPS (AX)(R10*1), Z3
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z4
+	VMOVUPS (AX)(R8*1), Z5
+	VMOVUPS (AX)(R8*2), Z6
+	VMOVUPS (AX)(R10*1), Z7
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z8
+	VMOVUPS (AX)(R8*1), Z9
+	VMOVUPS (AX)(R8*2), Z10
+	VMOVUPS (AX)(R10*1), Z11
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z12
+	VMOVUPS (AX)(R8*1), Z13
+	VMOVUPS (AX)(R8*2), Z14
+	VMOVUPS (AX)(R10*1), Z15
+	VSUBPS Z8, Z0, Z16
+	VADDPS Z8, Z4, Z20
+	VSUBPS Z4, Z8, Z24
+	VSUBPS Z12, Z4, Z28
+	VSUBPS Z9, Z1, Z17
+	VADDPS Z9, Z5, Z21
+	VSUBPS Z5, Z9, Z25
+	VSUBPS Z13, Z5, Z29
+	VSUBPS Z10, Z2, Z18
+	VADDPS Z10, Z6, Z22
+	VSUBPS Z6, Z10, Z26
+	VSUBPS Z14, Z6, Z30
+	VSUBPS Z11, Z3, Z19
+	VADDPS Z11, Z7, Z23
+	VSUBPS Z7, Z11, Z27
+	VSUBPS Z15, Z7, Z31
+	VSUBPS Z18, Z16, Z0
+	VADDPS Z18, Z17, Z1
+	VSUBPS Z17, Z18, Z2
+	VSUBPS Z19, Z17, Z3
+	MOVQ DI, BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, (BX)(R9*1)
+	VMOVUPS Z2, (BX)(R9*2)
+	VMOVUPS Z3, (BX)(R11*1)
+	VSUBPS Z22, Z20, Z0
+	VADDPS Z22, Z21, Z1
+	VSUBPS Z21, Z22, Z2
+	VSUBPS Z23, Z21, Z3
+	LEAQ (BX)(R9*4), BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, (BX)(R9*1)
+	VMOVUPS Z2, (BX)(R9*2)
+	VMOVUPS Z3, (BX)(R11*1)
+	VSUBPS Z26, Z24, Z0
+	VADDPS Z26, Z25, Z1
+	VSUBPS Z25, Z26, Z2
+	VSUBPS Z27, Z25, Z3
+	LEAQ (BX)(R9*4), BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, (BX)(R9*1)
+	VMOVUPS Z2, (BX)(R9*2)
+	VMOVUPS Z3, (BX)(R11*1)
+	VSUBPS Z30, Z28, Z0
+	VADDPS Z30, Z29, Z1
+	VSUBPS Z29, Z30, Z2
+	VSUBPS Z31, Z29, Z3
+	LEAQ (BX)(R9*4), BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, (BX)(R9*1)
+	VMOVUPS Z2, (BX)(R9*2)
+	VMOVUPS Z3, (BX)(R11*1)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE winoInput16_loop
+	VZEROUPPER
+	RET
+
+// func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
+//
+// Y = Aᵀ·M·A for n16 groups of 16 tiles: M's row ξ at src+ξ·sstride, Y's
+// row q (of 4) at dst+q·dstride (strides in floats).
+TEXT ·winoOutput16(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ sstride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n16+32(FP), CX
+	LEAQ (R8)(R8*2), R10
+	LEAQ (R9)(R9*2), R11
+winoOutput16_loop:
+	MOVQ SI, AX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R8*1), Z1
+	VMOVUPS (AX)(R8*2), Z2
+	VMOVUPS (AX)(R10*1), Z3
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z4
+	VMOVUPS (AX)(R8*1), Z5
+	VMOVUPS (AX)(R8*2), Z6
+	VMOVUPS (AX)(R10*1), Z7
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z8
+	VMOVUPS (AX)(R8*1), Z9
+	VMOVUPS (AX)(R8*2), Z10
+	VMOVUPS (AX)(R10*1), Z11
+	LEAQ (AX)(R8*4), AX
+	VMOVUPS (AX), Z12
+	VMOVUPS (AX)(R8*1), Z13
+	VMOVUPS (AX)(R8*2), Z14
+	VMOVUPS (AX)(R10*1), Z15
+	VADDPS Z4, Z0, Z16
+	VADDPS Z8, Z16, Z16
+	VSUBPS Z8, Z4, Z20
+	VSUBPS Z12, Z20, Z20
+	VADDPS Z5, Z1, Z17
+	VADDPS Z9, Z17, Z17
+	VSUBPS Z9, Z5, Z21
+	VSUBPS Z13, Z21, Z21
+	VADDPS Z6, Z2, Z18
+	VADDPS Z10, Z18, Z18
+	VSUBPS Z10, Z6, Z22
+	VSUBPS Z14, Z22, Z22
+	VADDPS Z7, Z3, Z19
+	VADDPS Z11, Z19, Z19
+	VSUBPS Z11, Z7, Z23
+	VSUBPS Z15, Z23, Z23
+	VADDPS Z17, Z16, Z0
+	VADDPS Z18, Z0, Z0
+	VSUBPS Z18, Z17, Z1
+	VSUBPS Z19, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(R9*1)
+	VADDPS Z21, Z20, Z0
+	VADDPS Z22, Z0, Z0
+	VSUBPS Z22, Z21, Z1
+	VSUBPS Z23, Z1, Z1
+	VMOVUPS Z0, (DI)(R9*2)
+	VMOVUPS Z1, (DI)(R11*1)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE winoOutput16_loop
+	VZEROUPPER
+	RET
+
+// func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool)
+//
+// dst[i] = act(z[i] + bias + res[i]) for i < m, where z interleaves y0
+// and y1 (z[2j] = y0[j], z[2j+1] = y1[j]); res may be nil. Rounds and
+// treats NaN as the Go fallback does.
+TEXT ·winoScatter(SB), NOSPLIT, $0-45
+	MOVQ dst+0(FP), DI
+	MOVQ y0+8(FP), SI
+	MOVQ y1+16(FP), DX
+	MOVQ res+24(FP), R8
+	MOVQ m+32(FP), CX
+	VBROADCASTSS bias+40(FP), Z6
+	MOVBLZX relu+44(FP), R9
+	VMOVUPS zipLo<>(SB), Z30
+	VMOVUPS zipHi<>(SB), Z31
+	VXORPS Z7, Z7, Z7
+	MOVQ CX, R11 // outputs left
+winoScatter_loop:
+	TESTQ R11, R11
+	JEQ winoScatter_done
+	// K1/K2: this group's outputs (up to 32); K3: the lanes of y0 and y1
+	// they need.
+	MOVQ $32, R10
+	CMPQ R11, R10
+	CMOVQLT R11, R10
+	MOVQ R10, CX
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	INCQ CX
+	SHRQ $1, CX
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K3
+	VMOVUPS.Z (SI), K3, Z0
+	VMOVUPS.Z (DX), K3, Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z2
+	VMOVAPS Z0, Z3
+	VPERMT2PS Z1, Z31, Z3
+	VADDPS Z6, Z2, Z2
+	VADDPS Z6, Z3, Z3
+	TESTQ R8, R8
+	JEQ winoScatter_act
+	VMOVUPS.Z (R8), K1, Z4
+	VMOVUPS.Z 64(R8), K2, Z5
+	VADDPS Z4, Z2, Z2
+	VADDPS Z5, Z3, Z3
+	ADDQ $128, R8
+winoScatter_act:
+	TESTQ R9, R9
+	JEQ winoScatter_store
+	// Zero the lanes where v < 0, keeping NaN and −0 as the Go
+	// fallback's "if v < 0 { v = 0 }" does.
+	VCMPPS $5, Z7, Z2, K4
+	VMOVAPS.Z Z2, K4, Z2
+	VCMPPS $5, Z7, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
+winoScatter_store:
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K2, 64(DI)
+	ADDQ $128, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	SUBQ R10, R11
+	JMP winoScatter_loop
+winoScatter_done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,400 @@
+package kernels
+
+import "sync"
+
+// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (Lavin & Gray,
+// "Fast Algorithms for Convolutional Neural Networks", 2016). Each 2×2
+// block of outputs ("tile") is computed from the 4×4 input patch d under it
+// as Y = Aᵀ·[U ⊙ V]·A with U = G·g·Gᵀ (the filter, transformed once) and
+// V = Bᵀ·d·B: 16 multiplies per tile and channel pair instead of 36. Summed
+// over input channels, the 16 elementwise products become 16 independent
+// GEMMs, M_ξ = U_ξ · V_ξ (K×C times C×tiles, ξ = 4i+j the position in the
+// transformed tile), run by the same microkernels as the direct path.
+//
+// The transforms only add and subtract (and halve, for U), so the result
+// differs from the direct sum by rounding of the same order.
+//
+// Work is done in blocks of tiles small enough that the block's V (16×C
+// rows) and M (16×K rows) stay in L2:
+//  1. the 4×4 input patches of 16 channels at a time are packed as the
+//     im2col matrix of a 4×4, stride-2 convolution (the packing the direct
+//     path uses, vectorized), and transformed into V, laid out as the
+//     packed B panels of the 16 GEMMs;
+//  2. the GEMMs run over pre-packed U;
+//  3. each output channel's 16 M rows are transformed back to 2×2 tiles,
+//     scattered to NCHW with the epilogue applied.
+
+// winogradOn lets tests and benchmarks compare against the direct path.
+var winogradOn = true
+
+// Below these sizes the direct path is at least as fast: too few channels
+// for the transforms to pay off, or too few tiles to fill a microkernel.
+const (
+	winoMinChannels = 16
+	winoMinTiles    = 16
+)
+
+// winoBudget is the floats of V and M per block (3 MiB: more than an L2,
+// but larger blocks read U fewer times; measured best of 0.75–6 MiB).
+const winoBudget = 3 << 18
+
+// winograd reports whether c takes the Winograd path.
+func (c *conv) winograd() bool {
+	return winogradOn && activeKernel != nil && c.R == 3 && c.S == 3 &&
+		c.StrideH == 1 && c.StrideW == 1 && c.DilH == 1 && c.DilW == 1 && c.Group == 1 &&
+		c.C >= winoMinChannels && c.K >= winoMinChannels && c.N*c.tilesPerImage() >= winoMinTiles
+}
+
+// tileGrid is the number of 2×2 output tiles down and across an image.
+func (c *conv) tileGrid() (ty, tx int) { return (c.oh + 1) / 2, (c.ow + 1) / 2 }
+
+func (c *conv) tilesPerImage() int {
+	ty, tx := c.tileGrid()
+	return ty * tx
+}
+
+// patchConv is the 4×4, stride-2 convolution whose im2col matrix holds
+// c's input patches: column t is tile t, rows 16·ci … 16·ci+15 are input
+// channel ci's 4×4 patch in row-major order (zeros outside the image).
+func (c *conv) patchConv() conv {
+	ty, tx := c.tileGrid()
+	return newConv("winograd", ConvParams{N: 1, C: c.C, H: c.H, W: c.W, K: 1, R: 4, S: 4,
+		StrideH: 2, StrideW: 2, PadT: c.PadT, PadL: c.PadL,
+		PadB: 2*ty + 2 - c.H - c.PadT, PadR: 2*tx + 2 - c.W - c.PadL})
+}
+
+// winoFilters writes U = G·g·Gᵀ of every filter g (K×C×3×3 in w) to u,
+// as 16 K×C matrices, one per ξ. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+func winoFilters(w []float32, K, C int, u []float32) {
+	kc := K * C
+	u = u[:16*kc]
+	for kci := 0; kci < kc; kci++ {
+		g := w[kci*9 : kci*9+9 : kci*9+9]
+		var t [4][3]float32 // G·g
+		for j := 0; j < 3; j++ {
+			g0, g1, g2 := g[j], g[3+j], g[6+j]
+			t[0][j], t[1][j], t[2][j], t[3][j] = g0, 0.5*(g0+g1+g2), 0.5*(g0-g1+g2), g2
+		}
+		for i := 0; i < 4; i++ {
+			g0, g1, g2 := t[i][0], t[i][1], t[i][2]
+			o := 4*i*kc + kci
+			u[o], u[o+kc], u[o+2*kc], u[o+3*kc] = g0, 0.5*(g0+g1+g2), 0.5*(g0-g1+g2), g2
+		}
+	}
+}
+
+// winoPack is U packed for one microkernel: 16 whole packed A matrices
+// (packWhole), mpad×C each, one after the other.
+type winoPack struct {
+	s    []float32
+	mpad int
+}
+
+// packWino packs filters w (K×C×3×3) for mk into dst, which must hold
+// 16·roundUp(K, mk.mr)·C floats and be zero.
+func packWino(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
+	u := getBuf(16 * K * C)
+	defer putBuf(u)
+	winoFilters(w, K, C, u.s)
+	mpad := roundUp(K, mk.mr)
+	for xi := 0; xi < 16; xi++ {
+		packWhole(mk, dst[xi*mpad*C:], u.s[xi*K*C:], K, C)
+	}
+	return winoPack{s: dst, mpad: mpad}
+}
+
+// winoSize is the floats packWino needs for c and mk.
+func (c *conv) winoSize(mk *microKernel) int { return 16 * roundUp(c.K, mk.mr) * c.C }
+
+// winoKernel is the microkernel for a Winograd product over p tiles.
+func winoKernel(p int) *microKernel { return kernelFor(p) }
+
+// conv2DWinograd is Conv2DOpts for c (c.winograd()) with U packed for mk
+// in u.
+func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvOpts) {
+	tc := c.patchConv()
+	tiles := c.N * c.tilesPerImage()
+	t := maxProcs()
+	nr := mk.nr
+	pbMax := max(nr, min(512, winoBudget/16/(c.C+u.mpad)/nr*nr))
+	nb := (tiles + pbMax - 1) / pbMax
+	if nb < t && tiles >= t*nr {
+		nb = t
+	}
+	if nb > t {
+		nb = roundUp(nb, t)
+	}
+	pb := roundUp((tiles+nb-1)/nb, nr)
+	nb = (tiles + pb - 1) / pb
+	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb}
+	if nb >= t && t > 1 {
+		parallelWorkers(t, nb, func(_, b, _ int) {
+			s := wb.scratch(1)
+			defer s.release()
+			wb.run(s, b*pb, min(pb, tiles-b*pb), 1)
+		})
+		return
+	}
+	s := wb.scratch(t)
+	defer s.release()
+	for b := 0; b < nb; b++ {
+		wb.run(s, b*pb, min(pb, tiles-b*pb), t)
+	}
+}
+
+// winoBlock is one Winograd convolution call, run a block of pb tiles
+// at a time.
+type winoBlock struct {
+	c, tc *conv
+	mk    *microKernel
+	u     winoPack
+	x, y  []float32
+	o     ConvOpts
+	pb    int // tiles per block, a multiple of mk.nr
+}
+
+// vStride and mStride are the floats between V's (and M's) 16 matrices:
+// their size, padded so that the matrices do not start a multiple of
+// 4 KiB apart (the transforms touch all 16 at once, and rows that far
+// apart would compete for the same L1 sets).
+func (wb *winoBlock) vStride() int { return roundUp(wb.c.C*wb.pb, 1024) + 32 }
+func (wb *winoBlock) mStride() int { return roundUp(wb.u.mpad*wb.pb, 1024) + 32 }
+
+// winoScratch is a block's working space: V, M and one patch panel
+// buffer per thread.
+type winoScratch struct {
+	v, m  *buf
+	stage []*buf
+}
+
+func (wb *winoBlock) scratch(threads int) *winoScratch {
+	s := &winoScratch{v: getBuf(16 * wb.vStride()), m: getBuf(16 * wb.mStride())}
+	for range threads {
+		s.stage = append(s.stage, getBuf(packKC*wb.pb))
+	}
+	return s
+}
+
+func (s *winoScratch) release() {
+	putBuf(s.v)
+	putBuf(s.m)
+	for _, b := range s.stage {
+		putBuf(b)
+	}
+}
+
+// winoChunk is the input channels transformed per patch panel (16 rows
+// each, packKC rows in all).
+const winoChunk = packKC / 16
+
+// run computes tiles [t0, t0+nt) of the output on threads goroutines.
+func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
+	c, pb := wb.c, wb.pb
+	chunks := (c.C + winoChunk - 1) / winoChunk
+	forkJoin(threads, chunks, func(w, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			wb.input(s.stage[w].s, s.v.s, ch*winoChunk, min(winoChunk, c.C-ch*winoChunk), t0, nt)
+		}
+	})
+	forkJoin(threads, 16, func(_, lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			wb.gemm(s.v.s, s.m.s, xi)
+		}
+	})
+	forkJoin(threads, c.K, func(_, lo, hi int) {
+		wb.output(s.m.s, lo, hi, t0, nt)
+	})
+	_ = pb
+}
+
+// input transforms channels [c0, c0+cn) of tiles [t0, t0+nt) into V.
+func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
+	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	kc := 16 * cn
+	wb.tc.packPatches(stage, wb.x, c.C*c.hw, 16*c0, kc, t0, nt, nr)
+	step := kStep(c.C)
+	for jr := 0; jr < pb; jr += nr {
+		panel := stage[jr*kc:]
+		for ci := 0; ci < cn; ci++ {
+			ch := c0 + ci
+			pc := ch / step * step
+			bk := min(step, c.C-pc)
+			off := pc*pb + jr*bk + (ch-pc)*nr
+			if hasMaskedCopy {
+				_ = v[15*wb.vStride()+off+nr-1]
+				_ = panel[16*ci*nr+16*nr-1]
+				winoInput16(&panel[16*ci*nr], nr, &v[off], wb.vStride(), nr/16)
+				continue
+			}
+			winoInputRows(panel[16*ci*nr:], nr, v[off:], wb.vStride(), nr)
+		}
+	}
+}
+
+// gemm computes M_ξ = U_ξ·V_ξ for the block.
+func (wb *winoBlock) gemm(v, m []float32, xi int) {
+	c, mk, pb, mpad := wb.c, wb.mk, wb.pb, wb.u.mpad
+	mx := m[xi*wb.mStride():][:mpad*pb]
+	clear(mx)
+	vx := v[xi*wb.vStride():][:c.C*pb]
+	ux := wb.u.s[xi*mpad*c.C:][:mpad*c.C]
+	step := kStep(c.C)
+	for pc := 0; pc < c.C; pc += step {
+		kc := min(step, c.C-pc)
+		for ir := 0; ir < mpad; ir += mk.mr {
+			a := ux[pc*mpad+ir*kc:]
+			for jr := 0; jr < pb; jr += mk.nr {
+				mk.fn(kc, &a[0], &vx[pc*pb+jr*kc], &mx[ir*pb+jr], pb)
+			}
+		}
+	}
+}
+
+// output transforms output channels [k0, k1) of the block back and writes
+// them to y with the epilogue.
+func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
+	c, o, pb := wb.c, wb.o, wb.pb
+	tY, tX := c.tileGrid()
+	tpi := tY * tX
+	n16 := (nt + 15) / 16
+	var yt [4 * 512]float32
+	relu := o.Act == ActReLU
+	for k := k0; k < k1; k++ {
+		if hasMaskedCopy {
+			_ = m[15*wb.mStride()+k*pb+16*n16-1]
+			winoOutput16(&m[k*pb], wb.mStride(), &yt[0], pb, n16)
+		} else {
+			winoOutputRows(m[k*pb:], wb.mStride(), yt[:], pb, nt)
+		}
+		var bv float32
+		if o.Bias != nil {
+			bv = o.Bias[k]
+		}
+		img, r := t0/tpi, t0%tpi
+		ty, tx := r/tX, r%tX
+		// Runs of tiles along one tile row of one image.
+		for j := 0; j < nt; {
+			n := min(nt-j, tX-tx)
+			ox, mw := 2*tx, min(2*n, c.ow-2*tx)
+			for a := 0; a < 2 && 2*ty+a < c.oh; a++ {
+				off := ((img*c.K+k)*c.oh+2*ty+a)*c.ow + ox
+				var res []float32
+				if o.Residual != nil {
+					res = o.Residual[off : off+mw]
+				}
+				winoScatterRow(wb.y[off:off+mw], yt[2*a*pb+j:][:n], yt[(2*a+1)*pb+j:][:n], res, bv, relu)
+			}
+			j += n
+			if tx += n; tx == tX {
+				tx = 0
+				if ty++; ty == tY {
+					ty = 0
+					img++
+				}
+			}
+		}
+	}
+}
+
+// winoScatterRow writes dst[i] = act(z[i] + bias + res[i]), where z
+// interleaves y0 and y1 (z[2j] = y0[j], z[2j+1] = y1[j]); res may be nil.
+func winoScatterRow(dst, y0, y1, res []float32, bias float32, relu bool) {
+	m := len(dst)
+	if m == 0 {
+		return
+	}
+	_, _ = y0[(m-1)/2], y1[(m-1)/2]
+	if hasMaskedCopy {
+		var rp *float32
+		if res != nil {
+			_ = res[m-1]
+			rp = &res[0]
+		}
+		winoScatter(&dst[0], &y0[0], &y1[0], rp, m, bias, relu)
+		return
+	}
+	for i := range dst {
+		v := y0[i/2]
+		if i%2 == 1 {
+			v = y1[i/2]
+		}
+		v += bias
+		if res != nil {
+			v += res[i]
+		}
+		if relu && v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// winoInputRows computes V = Bᵀ·d·B for n tiles: d's 16 rows (4×4
+// positions, row-major) are at src[q·sstride:], V's 16 rows at
+// dst[ξ·dstride:]. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+func winoInputRows(src []float32, sstride int, dst []float32, dstride, n int) {
+	for j := 0; j < n; j++ {
+		var d [16]float32
+		for q := range d {
+			d[q] = src[q*sstride+j]
+		}
+		var t [16]float32 // Bᵀ·d
+		for b := 0; b < 4; b++ {
+			d0, d1, d2, d3 := d[b], d[4+b], d[8+b], d[12+b]
+			t[b], t[4+b], t[8+b], t[12+b] = d0-d2, d1+d2, d2-d1, d1-d3
+		}
+		for a := 0; a < 4; a++ {
+			t0, t1, t2, t3 := t[4*a], t[4*a+1], t[4*a+2], t[4*a+3]
+			o := 4 * a * dstride
+			dst[o+j] = t0 - t2
+			dst[o+dstride+j] = t1 + t2
+			dst[o+2*dstride+j] = t2 - t1
+			dst[o+3*dstride+j] = t1 - t3
+		}
+	}
+}
+
+// winoOutputRows computes Y = Aᵀ·M·A for n tiles: M's 16 rows are at
+// src[ξ·sstride:], Y's four (2×2 positions, row-major) go to dst[q·dstride:].
+// Aᵀ = [1 1 1 0; 0 1 −1 −1].
+func winoOutputRows(src []float32, sstride int, dst []float32, dstride, n int) {
+	for j := 0; j < n; j++ {
+		var m [16]float32
+		for q := range m {
+			m[q] = src[q*sstride+j]
+		}
+		var t [8]float32 // Aᵀ·M, 2×4
+		for b := 0; b < 4; b++ {
+			m0, m1, m2, m3 := m[b], m[4+b], m[8+b], m[12+b]
+			t[b], t[4+b] = m0+m1+m2, m1-m2-m3
+		}
+		for a := 0; a < 2; a++ {
+			t0, t1, t2, t3 := t[4*a], t[4*a+1], t[4*a+2], t[4*a+3]
+			dst[2*a*dstride+j] = t0 + t1 + t2
+			dst[(2*a+1)*dstride+j] = t1 - t2 - t3
+		}
+	}
+}
+
+// forkJoin splits [0, n) into up to t contiguous chunks and runs
+// f(worker, lo, hi) on each, on its own goroutine when t > 1.
+func forkJoin(t, n int, f func(w, lo, hi int)) {
+	t = min(t, n)
+	if t <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	var wp workerPanic
+	for w := 0; w < t; w++ {
+		lo, hi := n*w/t, n*(w+1)/t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer wp.catch()
+			f(w, lo, hi)
+		}()
+	}
+	wg.Wait()
+	wp.rethrow()
+}
