@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // ConvParams describes a 2-D convolution over NCHW input x (N×C×H×W) with
@@ -176,18 +177,38 @@ func parallelImages(nImages int, f func(n, threads int)) {
 		}
 		return
 	}
-	t = min(t, nImages)
+	parallelFor(t, nImages, func(_, n int) { f(n, 1) })
+}
+
+// parallelFor runs f(w, i) for every i in [0, n) on up to t goroutines
+// (w numbers them), each taking the next i when it is done with one: on
+// a shared machine a core slowed by another process does less of the
+// work instead of holding up the rest. Which w runs which i varies from
+// call to call, so f must not make results depend on w.
+func parallelFor(t, n int, f func(w, i int)) {
+	t = min(t, n)
+	if t <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	var wp workerPanic
 	for w := 0; w < t; w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
 			defer wp.catch()
-			for n := w; n < nImages; n += t {
-				f(n, 1)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(w, i)
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	wp.rethrow()

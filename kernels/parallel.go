@@ -9,29 +9,19 @@ import (
 // on the calling goroutine: smaller loops cost less than starting workers.
 const minParallelWork = 1 << 15
 
-// ParallelRange splits [0, n) into contiguous chunks, one per processor,
-// and runs f on each; work is the total number of elements touched, which
-// decides whether splitting is worth it. Chunks are disjoint, so f may
-// write any per-index state without locking.
+// ParallelRange splits [0, n) into contiguous chunks, a few per processor,
+// and runs f on each, the processors taking the next chunk as they finish
+// one; work is the total number of elements touched, which decides
+// whether splitting is worth it. Chunks are disjoint, so f may write any
+// per-index state without locking.
 func ParallelRange(n, work int, f func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 || work < minParallelWork {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	var wp workerPanic
-	for w := 0; w < workers; w++ {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer wp.catch()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
-	wp.rethrow()
+	chunks := min(n, 4*workers)
+	parallelFor(workers, chunks, func(_, i int) { f(n*i/chunks, n*(i+1)/chunks) })
 }
 
 // workerPanic carries the first panic of a set of worker goroutines back

@@ -128,7 +128,7 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	nb = (tiles + pb - 1) / pb
 	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb}
 	if nb >= t && t > 1 {
-		parallelWorkers(t, nb, func(_, b, _ int) {
+		parallelFor(t, nb, func(_, b int) {
 			s := wb.scratch(1)
 			defer s.release()
 			wb.run(s, b*pb, min(pb, tiles-b*pb), 1)
