@@ -15,7 +15,7 @@ import "sync"
 // differs from the direct sum by rounding of the same order.
 //
 // Work is done in blocks of tiles small enough that the block's V (16×C
-// rows) and M (16×K rows) stay in L2:
+// rows) and M (16×K rows) mostly stay in L2:
 //  1. the 4×4 input patches of 16 channels at a time are packed as the
 //     im2col matrix of a 4×4, stride-2 convolution (the packing the direct
 //     path uses, vectorized), and transformed into V, laid out as the
@@ -33,10 +33,6 @@ const (
 	winoMinChannels = 16
 	winoMinTiles    = 16
 )
-
-// winoBudget is the floats of V and M per block (3 MiB: more than an L2,
-// but larger blocks read U fewer times; measured best of 0.75–6 MiB).
-const winoBudget = 3 << 18
 
 // winograd reports whether c takes the Winograd path.
 func (c *conv) winograd() bool {
@@ -116,7 +112,14 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	tiles := c.N * c.tilesPerImage()
 	t := maxProcs()
 	nr := mk.nr
-	pbMax := max(nr, min(512, winoBudget/16/(c.C+u.mpad)/nr*nr))
+	// Blocks of 64 tiles (32 when that leaves fewer than four blocks a
+	// core): measured on PreAct-ResNet18's layers at batch 1 and 64,
+	// 32–128 are within noise of each other and 350 is clearly slower
+	// (V and M then outgrow L2).
+	pbMax := 2 * nr
+	if tiles < 4*t*pbMax {
+		pbMax = nr
+	}
 	nb := (tiles + pbMax - 1) / pbMax
 	if nb < t && tiles >= t*nr {
 		nb = t
