@@ -43,3 +43,6 @@ func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
 func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool) {
 	panic("kernels: no AVX-512")
 }
+func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst *float32, dcstride, dstride int, store uint32) {
+	panic("kernels: no AVX-512")
+}

@@ -280,3 +280,233 @@ winoScatter_store:
 winoScatter_done:
 	VZEROUPPER
 	RET
+
+// Even lanes 0, 2, …, 30 and odd lanes 1, 3, …, 31 of a pair of vectors,
+// for VPERMI2PS.
+DATA winoEven<>+0(SB)/4, $0
+DATA winoEven<>+4(SB)/4, $2
+DATA winoEven<>+8(SB)/4, $4
+DATA winoEven<>+12(SB)/4, $6
+DATA winoEven<>+16(SB)/4, $8
+DATA winoEven<>+20(SB)/4, $10
+DATA winoEven<>+24(SB)/4, $12
+DATA winoEven<>+28(SB)/4, $14
+DATA winoEven<>+32(SB)/4, $16
+DATA winoEven<>+36(SB)/4, $18
+DATA winoEven<>+40(SB)/4, $20
+DATA winoEven<>+44(SB)/4, $22
+DATA winoEven<>+48(SB)/4, $24
+DATA winoEven<>+52(SB)/4, $26
+DATA winoEven<>+56(SB)/4, $28
+DATA winoEven<>+60(SB)/4, $30
+GLOBL winoEven<>(SB), RODATA|NOPTR, $64
+DATA winoOdd<>+0(SB)/4, $1
+DATA winoOdd<>+4(SB)/4, $3
+DATA winoOdd<>+8(SB)/4, $5
+DATA winoOdd<>+12(SB)/4, $7
+DATA winoOdd<>+16(SB)/4, $9
+DATA winoOdd<>+20(SB)/4, $11
+DATA winoOdd<>+24(SB)/4, $13
+DATA winoOdd<>+28(SB)/4, $15
+DATA winoOdd<>+32(SB)/4, $17
+DATA winoOdd<>+36(SB)/4, $19
+DATA winoOdd<>+40(SB)/4, $21
+DATA winoOdd<>+44(SB)/4, $23
+DATA winoOdd<>+48(SB)/4, $25
+DATA winoOdd<>+52(SB)/4, $27
+DATA winoOdd<>+56(SB)/4, $29
+DATA winoOdd<>+60(SB)/4, $31
+GLOBL winoOdd<>(SB), RODATA|NOPTR, $64
+
+// func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst *float32, dcstride, dstride int, store uint32)
+//
+// V = Bᵀ·d·B for up to 16 tiles along one tile row, straight from the
+// image: for each of cn channels (hw floats apart from x+off), lane l's
+// 4×4 patch d[a][b] is x[off + a·w + 2l + b]. masks holds the lanes of the
+// 32-float loads at columns +0 and +2 that lie in the image (low and high
+// halves); bit a of rows says input row a does. V's row ξ of channel i goes
+// to dst + i·dcstride + ξ·dstride, lanes in store.
+TEXT ·winoInputX(SB), NOSPLIT, $0-84
+	MOVQ x+0(FP), SI
+	MOVQ off+8(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ w+16(FP), R8
+	SHLQ $2, R8
+	MOVQ hw+24(FP), R9
+	SHLQ $2, R9
+	MOVQ cn+32(FP), CX
+	MOVQ masks+40(FP), BX
+	KMOVW 0(BX), K1
+	KMOVW 2(BX), K2
+	KMOVW 4(BX), K3
+	KMOVW 6(BX), K4
+	MOVQ rows+48(FP), R10
+	MOVQ dst+56(FP), DI
+	MOVQ dcstride+64(FP), R11
+	SHLQ $2, R11
+	MOVQ dstride+72(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	MOVL store+80(FP), BX
+	KMOVW BX, K5
+	VMOVUPS winoEven<>(SB), Z30
+	VMOVUPS winoOdd<>(SB), Z31
+	TESTQ CX, CX
+	JEQ winoInputX_done
+winoInputX_loop:
+	MOVQ SI, AX
+	BTQ $0, R10
+	JCC winoInputX_zero0
+	VMOVUPS.Z (AX), K1, Z16
+	VMOVUPS.Z 64(AX), K2, Z17
+	VMOVAPS Z30, Z0
+	VPERMI2PS Z17, Z16, Z0
+	VMOVAPS Z31, Z1
+	VPERMI2PS Z17, Z16, Z1
+	VMOVUPS.Z 8(AX), K3, Z16
+	VMOVUPS.Z 72(AX), K4, Z17
+	VMOVAPS Z30, Z2
+	VPERMI2PS Z17, Z16, Z2
+	VMOVAPS Z31, Z3
+	VPERMI2PS Z17, Z16, Z3
+	JMP winoInputX_row0
+winoInputX_zero0:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+winoInputX_row0:
+	ADDQ R8, AX
+	BTQ $1, R10
+	JCC winoInputX_zero1
+	VMOVUPS.Z (AX), K1, Z16
+	VMOVUPS.Z 64(AX), K2, Z17
+	VMOVAPS Z30, Z4
+	VPERMI2PS Z17, Z16, Z4
+	VMOVAPS Z31, Z5
+	VPERMI2PS Z17, Z16, Z5
+	VMOVUPS.Z 8(AX), K3, Z16
+	VMOVUPS.Z 72(AX), K4, Z17
+	VMOVAPS Z30, Z6
+	VPERMI2PS Z17, Z16, Z6
+	VMOVAPS Z31, Z7
+	VPERMI2PS Z17, Z16, Z7
+	JMP winoInputX_row1
+winoInputX_zero1:
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+winoInputX_row1:
+	ADDQ R8, AX
+	BTQ $2, R10
+	JCC winoInputX_zero2
+	VMOVUPS.Z (AX), K1, Z16
+	VMOVUPS.Z 64(AX), K2, Z17
+	VMOVAPS Z30, Z8
+	VPERMI2PS Z17, Z16, Z8
+	VMOVAPS Z31, Z9
+	VPERMI2PS Z17, Z16, Z9
+	VMOVUPS.Z 8(AX), K3, Z16
+	VMOVUPS.Z 72(AX), K4, Z17
+	VMOVAPS Z30, Z10
+	VPERMI2PS Z17, Z16, Z10
+	VMOVAPS Z31, Z11
+	VPERMI2PS Z17, Z16, Z11
+	JMP winoInputX_row2
+winoInputX_zero2:
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+winoInputX_row2:
+	ADDQ R8, AX
+	BTQ $3, R10
+	JCC winoInputX_zero3
+	VMOVUPS.Z (AX), K1, Z16
+	VMOVUPS.Z 64(AX), K2, Z17
+	VMOVAPS Z30, Z12
+	VPERMI2PS Z17, Z16, Z12
+	VMOVAPS Z31, Z13
+	VPERMI2PS Z17, Z16, Z13
+	VMOVUPS.Z 8(AX), K3, Z16
+	VMOVUPS.Z 72(AX), K4, Z17
+	VMOVAPS Z30, Z14
+	VPERMI2PS Z17, Z16, Z14
+	VMOVAPS Z31, Z15
+	VPERMI2PS Z17, Z16, Z15
+	JMP winoInputX_row3
+winoInputX_zero3:
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+winoInputX_row3:
+	ADDQ R8, AX
+	VSUBPS Z8, Z0, Z0
+	VADDPS Z8, Z4, Z18
+	VSUBPS Z4, Z8, Z8
+	VSUBPS Z12, Z4, Z12
+	VMOVAPS Z18, Z4
+	VSUBPS Z9, Z1, Z1
+	VADDPS Z9, Z5, Z18
+	VSUBPS Z5, Z9, Z9
+	VSUBPS Z13, Z5, Z13
+	VMOVAPS Z18, Z5
+	VSUBPS Z10, Z2, Z2
+	VADDPS Z10, Z6, Z18
+	VSUBPS Z6, Z10, Z10
+	VSUBPS Z14, Z6, Z14
+	VMOVAPS Z18, Z6
+	VSUBPS Z11, Z3, Z3
+	VADDPS Z11, Z7, Z18
+	VSUBPS Z7, Z11, Z11
+	VSUBPS Z15, Z7, Z15
+	VMOVAPS Z18, Z7
+	VSUBPS Z2, Z0, Z0
+	VADDPS Z2, Z1, Z18
+	VSUBPS Z1, Z2, Z2
+	VSUBPS Z3, Z1, Z3
+	VMOVAPS Z18, Z1
+	VSUBPS Z6, Z4, Z4
+	VADDPS Z6, Z5, Z18
+	VSUBPS Z5, Z6, Z6
+	VSUBPS Z7, Z5, Z7
+	VMOVAPS Z18, Z5
+	VSUBPS Z10, Z8, Z8
+	VADDPS Z10, Z9, Z18
+	VSUBPS Z9, Z10, Z10
+	VSUBPS Z11, Z9, Z11
+	VMOVAPS Z18, Z9
+	VSUBPS Z14, Z12, Z12
+	VADDPS Z14, Z13, Z18
+	VSUBPS Z13, Z14, Z14
+	VSUBPS Z15, Z13, Z15
+	VMOVAPS Z18, Z13
+	MOVQ DI, DX
+	VMOVUPS Z0, K5, (DX)
+	VMOVUPS Z1, K5, (DX)(R12*1)
+	VMOVUPS Z2, K5, (DX)(R12*2)
+	VMOVUPS Z3, K5, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z4, K5, (DX)
+	VMOVUPS Z5, K5, (DX)(R12*1)
+	VMOVUPS Z6, K5, (DX)(R12*2)
+	VMOVUPS Z7, K5, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z8, K5, (DX)
+	VMOVUPS Z9, K5, (DX)(R12*1)
+	VMOVUPS Z10, K5, (DX)(R12*2)
+	VMOVUPS Z11, K5, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z12, K5, (DX)
+	VMOVUPS Z13, K5, (DX)(R12*1)
+	VMOVUPS Z14, K5, (DX)(R12*2)
+	VMOVUPS Z15, K5, (DX)(R13*1)
+	ADDQ R9, SI
+	ADDQ R11, DI
+	DECQ CX
+	JNE winoInputX_loop
+winoInputX_done:
+	VZEROUPPER
+	RET

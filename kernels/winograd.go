@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (Lavin & Gray,
 // "Fast Algorithms for Convolutional Neural Networks", 2016). Each 2×2
@@ -173,6 +176,10 @@ type winoScratch struct {
 func (wb *winoBlock) scratch(threads int) *winoScratch {
 	s := &winoScratch{v: getBuf(16 * wb.vStride()), m: getBuf(16 * wb.mStride())}
 	for range threads {
+		if hasMaskedCopy {
+			s.stage = append(s.stage, &buf{}) // inputDirect needs no panel
+			continue
+		}
 		s.stage = append(s.stage, getBuf(packKC*wb.pb))
 	}
 	return s
@@ -182,7 +189,9 @@ func (s *winoScratch) release() {
 	putBuf(s.v)
 	putBuf(s.m)
 	for _, b := range s.stage {
-		putBuf(b)
+		if b.s != nil {
+			putBuf(b)
+		}
 	}
 }
 
@@ -213,6 +222,10 @@ func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 // input transforms channels [c0, c0+cn) of tiles [t0, t0+nt) into V.
 func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
 	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	if hasMaskedCopy {
+		wb.inputDirect(v, c0, c0+cn, t0, nt)
+		return
+	}
 	kc := 16 * cn
 	wb.tc.packPatches(stage, wb.x, c.C*c.hw, 16*c0, kc, t0, nt, nr)
 	step := kStep(c.C)
@@ -223,15 +236,79 @@ func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
 			pc := ch / step * step
 			bk := min(step, c.C-pc)
 			off := pc*pb + jr*bk + (ch-pc)*nr
-			if hasMaskedCopy {
-				_ = v[15*wb.vStride()+off+nr-1]
-				_ = panel[16*ci*nr+16*nr-1]
-				winoInput16(&panel[16*ci*nr], nr, &v[off], wb.vStride(), nr/16)
-				continue
-			}
 			winoInputRows(panel[16*ci*nr:], nr, v[off:], wb.vStride(), nr)
 		}
 	}
+}
+
+// inputDirect is input on AVX-512: patches are read straight from the
+// image, up to 16 tiles along a tile row at a time, no patch panel.
+func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
+	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	tY, tX := c.tileGrid()
+	tpi := tY * tX
+	step := kStep(c.C)
+	vs := wb.vStride()
+	img, r := t0/tpi, t0%tpi
+	ty, tx := r/tX, r%tX
+	for j := 0; j < nt; {
+		// A run of tiles on one tile row, within one 16-lane group of a
+		// panel row.
+		n := min(nt-j, tX-tx, 16-j%16)
+		iy0, ix0 := 2*ty-c.PadT, 2*tx-c.PadL
+		rows := 0
+		for a := range 4 {
+			if iy := iy0 + a; iy >= 0 && iy < c.H {
+				rows |= 1 << a
+			}
+		}
+		masks := [2]uint32{laneMask(ix0, 2*n, c.W), laneMask(ix0+2, 2*n, c.W)}
+		base := img*c.C*c.hw + iy0*c.W + ix0
+		// Check that the lanes the loads keep lie in x.
+		if lo, hi := maskSpan(masks); rows != 0 && hi >= lo {
+			_ = wb.x[base+(c1-1)*c.hw+(bits.Len(uint(rows))-1)*c.W+hi]
+			_ = wb.x[base+c0*c.hw+bits.TrailingZeros(uint(rows))*c.W+lo]
+		}
+		for ch := c0; ch < c1; {
+			pc := ch / step * step
+			bk := min(step, c.C-pc)
+			end := min(c1, pc+bk)
+			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
+			_ = v[off+(end-ch-1)*nr+15*vs+n-1]
+			winoInputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, end-ch, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
+			ch = end
+		}
+		j += n
+		if tx += n; tx == tX {
+			tx = 0
+			if ty++; ty == tY {
+				ty = 0
+				img++
+			}
+		}
+	}
+}
+
+// maskSpan is the first and last column (from the run's first) that
+// winoInputX's loads keep under masks; hi < lo when they keep none.
+func maskSpan(masks [2]uint32) (lo, hi int) {
+	lo, hi = 64, -1
+	for i, m := range masks {
+		if m != 0 {
+			lo = min(lo, 2*i+bits.TrailingZeros32(m))
+			hi = max(hi, 2*i+bits.Len32(m)-1)
+		}
+	}
+	return lo, hi
+}
+
+// laneMask sets the lanes i < n with 0 ≤ ix+i < w.
+func laneMask(ix, n, w int) uint32 {
+	lo, hi := max(0, -ix), min(n, w-ix)
+	if hi <= lo {
+		return 0
+	}
+	return uint32(uint64(1)<<uint(hi)-1) &^ uint32(uint64(1)<<uint(lo)-1)
 }
 
 // gemm computes M_ξ = U_ξ·V_ξ for the block.
