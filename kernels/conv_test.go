@@ -253,3 +253,31 @@ func TestWinogradMatchesReference(t *testing.T) {
 		}
 	})
 }
+
+// TestWinogradAsmMatchesGo checks that the AVX-512 transforms (straight
+// from and to the image) round exactly as the portable ones (through a
+// patch panel and row buffers).
+func TestWinogradAsmMatchesGo(t *testing.T) {
+	if !hasMaskedCopy || activeKernel == nil {
+		t.Skip("no AVX-512 here")
+	}
+	t.Cleanup(func() { hasMaskedCopy = true })
+	rng := rand.New(rand.NewPCG(23, 24))
+	for i, p := range winogradCases {
+		oh, ow := p.OutHW()
+		x := randSlice(rng, p.N*p.C*p.H*p.W)
+		w := randSlice(rng, p.K*p.C*9)
+		o := ConvOpts{Bias: randSlice(rng, p.K), Act: Activation(i % 2)}
+		if i%2 == 1 {
+			o.Residual = randSlice(rng, p.N*p.K*oh*ow)
+		}
+		var ys [2][]float32
+		for v := range ys {
+			hasMaskedCopy = v == 0
+			ys[v] = randSlice(rng, p.N*p.K*oh*ow)
+			Conv2DOpts(p, x, w, ys[v], o)
+		}
+		hasMaskedCopy = true
+		require.Equal(t, ys[1], ys[0], convName(p))
+	}
+}

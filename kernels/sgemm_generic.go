@@ -34,15 +34,9 @@ func sumSqDevRow16(x *float32, n int, mean float32) float32 { panic("kernels: no
 
 func biasAddResRow16(y, x, res *float32, n int, b float32, relu bool) { panic("kernels: no AVX-512") }
 
-func winoInput16(src *float32, sstride int, dst *float32, dstride int, n16 int) {
-	panic("kernels: no AVX-512")
-}
-func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int) {
-	panic("kernels: no AVX-512")
-}
-func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool) {
-	panic("kernels: no AVX-512")
-}
 func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst *float32, dcstride, dstride int, store uint32) {
+	panic("kernels: no AVX-512")
+}
+func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool) {
 	panic("kernels: no AVX-512")
 }

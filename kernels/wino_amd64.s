@@ -42,244 +42,6 @@ DATA zipHi<>+56(SB)/4, $15
 DATA zipHi<>+60(SB)/4, $31
 GLOBL zipHi<>(SB), RODATA|NOPTR, $64
 
-// func winoInput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
-//
-// V = Bᵀ·d·B for n16 groups of 16 tiles: d's row q (of 16) at src+q·sstride,
-// V's row ξ at dst+ξ·dstride (strides in floats); each group is the next
-// 16 floats of every row.
-TEXT ·winoInput16(SB), NOSPLIT, $0-40
-	MOVQ src+0(FP), SI
-	MOVQ sstride+8(FP), R8
-	SHLQ $2, R8
-	MOVQ dst+16(FP), DI
-	MOVQ dstride+24(FP), R9
-	SHLQ $2, R9
-	MOVQ n16+32(FP), CX
-	LEAQ (R8)(R8*2), R10 // 3·sstride
-	LEAQ (R9)(R9*2), R11 // 3·dstride
-winoInput16_loop:
-	MOVQ SI, AX
-	VMOVUPS (AX), Z0
-	VMOVUPS (AX)(R8*1), Z1
-	VMOVUPS (AX)(R8*2), Z2
-	VMOVUPS (AX)(R10*1), Z3
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z4
-	VMOVUPS (AX)(R8*1), Z5
-	VMOVUPS (AX)(R8*2), Z6
-	VMOVUPS (AX)(R10*1), Z7
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z8
-	VMOVUPS (AX)(R8*1), Z9
-	VMOVUPS (AX)(R8*2), Z10
-	VMOVUPS (AX)(R10*1), Z11
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z12
-	VMOVUPS (AX)(R8*1), Z13
-	VMOVUPS (AX)(R8*2), Z14
-	VMOVUPS (AX)(R10*1), Z15
-	VSUBPS Z8, Z0, Z16
-	VADDPS Z8, Z4, Z20
-	VSUBPS Z4, Z8, Z24
-	VSUBPS Z12, Z4, Z28
-	VSUBPS Z9, Z1, Z17
-	VADDPS Z9, Z5, Z21
-	VSUBPS Z5, Z9, Z25
-	VSUBPS Z13, Z5, Z29
-	VSUBPS Z10, Z2, Z18
-	VADDPS Z10, Z6, Z22
-	VSUBPS Z6, Z10, Z26
-	VSUBPS Z14, Z6, Z30
-	VSUBPS Z11, Z3, Z19
-	VADDPS Z11, Z7, Z23
-	VSUBPS Z7, Z11, Z27
-	VSUBPS Z15, Z7, Z31
-	VSUBPS Z18, Z16, Z0
-	VADDPS Z18, Z17, Z1
-	VSUBPS Z17, Z18, Z2
-	VSUBPS Z19, Z17, Z3
-	MOVQ DI, BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, (BX)(R9*1)
-	VMOVUPS Z2, (BX)(R9*2)
-	VMOVUPS Z3, (BX)(R11*1)
-	VSUBPS Z22, Z20, Z0
-	VADDPS Z22, Z21, Z1
-	VSUBPS Z21, Z22, Z2
-	VSUBPS Z23, Z21, Z3
-	LEAQ (BX)(R9*4), BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, (BX)(R9*1)
-	VMOVUPS Z2, (BX)(R9*2)
-	VMOVUPS Z3, (BX)(R11*1)
-	VSUBPS Z26, Z24, Z0
-	VADDPS Z26, Z25, Z1
-	VSUBPS Z25, Z26, Z2
-	VSUBPS Z27, Z25, Z3
-	LEAQ (BX)(R9*4), BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, (BX)(R9*1)
-	VMOVUPS Z2, (BX)(R9*2)
-	VMOVUPS Z3, (BX)(R11*1)
-	VSUBPS Z30, Z28, Z0
-	VADDPS Z30, Z29, Z1
-	VSUBPS Z29, Z30, Z2
-	VSUBPS Z31, Z29, Z3
-	LEAQ (BX)(R9*4), BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, (BX)(R9*1)
-	VMOVUPS Z2, (BX)(R9*2)
-	VMOVUPS Z3, (BX)(R11*1)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNE winoInput16_loop
-	VZEROUPPER
-	RET
-
-// func winoOutput16(src *float32, sstride int, dst *float32, dstride int, n16 int)
-//
-// Y = Aᵀ·M·A for n16 groups of 16 tiles: M's row ξ at src+ξ·sstride, Y's
-// row q (of 4) at dst+q·dstride (strides in floats).
-TEXT ·winoOutput16(SB), NOSPLIT, $0-40
-	MOVQ src+0(FP), SI
-	MOVQ sstride+8(FP), R8
-	SHLQ $2, R8
-	MOVQ dst+16(FP), DI
-	MOVQ dstride+24(FP), R9
-	SHLQ $2, R9
-	MOVQ n16+32(FP), CX
-	LEAQ (R8)(R8*2), R10
-	LEAQ (R9)(R9*2), R11
-winoOutput16_loop:
-	MOVQ SI, AX
-	VMOVUPS (AX), Z0
-	VMOVUPS (AX)(R8*1), Z1
-	VMOVUPS (AX)(R8*2), Z2
-	VMOVUPS (AX)(R10*1), Z3
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z4
-	VMOVUPS (AX)(R8*1), Z5
-	VMOVUPS (AX)(R8*2), Z6
-	VMOVUPS (AX)(R10*1), Z7
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z8
-	VMOVUPS (AX)(R8*1), Z9
-	VMOVUPS (AX)(R8*2), Z10
-	VMOVUPS (AX)(R10*1), Z11
-	LEAQ (AX)(R8*4), AX
-	VMOVUPS (AX), Z12
-	VMOVUPS (AX)(R8*1), Z13
-	VMOVUPS (AX)(R8*2), Z14
-	VMOVUPS (AX)(R10*1), Z15
-	VADDPS Z4, Z0, Z16
-	VADDPS Z8, Z16, Z16
-	VSUBPS Z8, Z4, Z20
-	VSUBPS Z12, Z20, Z20
-	VADDPS Z5, Z1, Z17
-	VADDPS Z9, Z17, Z17
-	VSUBPS Z9, Z5, Z21
-	VSUBPS Z13, Z21, Z21
-	VADDPS Z6, Z2, Z18
-	VADDPS Z10, Z18, Z18
-	VSUBPS Z10, Z6, Z22
-	VSUBPS Z14, Z22, Z22
-	VADDPS Z7, Z3, Z19
-	VADDPS Z11, Z19, Z19
-	VSUBPS Z11, Z7, Z23
-	VSUBPS Z15, Z23, Z23
-	VADDPS Z17, Z16, Z0
-	VADDPS Z18, Z0, Z0
-	VSUBPS Z18, Z17, Z1
-	VSUBPS Z19, Z1, Z1
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (DI)(R9*1)
-	VADDPS Z21, Z20, Z0
-	VADDPS Z22, Z0, Z0
-	VSUBPS Z22, Z21, Z1
-	VSUBPS Z23, Z1, Z1
-	VMOVUPS Z0, (DI)(R9*2)
-	VMOVUPS Z1, (DI)(R11*1)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNE winoOutput16_loop
-	VZEROUPPER
-	RET
-
-// func winoScatter(dst, y0, y1, res *float32, m int, bias float32, relu bool)
-//
-// dst[i] = act(z[i] + bias + res[i]) for i < m, where z interleaves y0
-// and y1 (z[2j] = y0[j], z[2j+1] = y1[j]); res may be nil. Rounds and
-// treats NaN as the Go fallback does.
-TEXT ·winoScatter(SB), NOSPLIT, $0-45
-	MOVQ dst+0(FP), DI
-	MOVQ y0+8(FP), SI
-	MOVQ y1+16(FP), DX
-	MOVQ res+24(FP), R8
-	MOVQ m+32(FP), CX
-	VBROADCASTSS bias+40(FP), Z6
-	MOVBLZX relu+44(FP), R9
-	VMOVUPS zipLo<>(SB), Z30
-	VMOVUPS zipHi<>(SB), Z31
-	VXORPS Z7, Z7, Z7
-	MOVQ CX, R11 // outputs left
-winoScatter_loop:
-	TESTQ R11, R11
-	JEQ winoScatter_done
-	// K1/K2: this group's outputs (up to 32); K3: the lanes of y0 and y1
-	// they need.
-	MOVQ $32, R10
-	CMPQ R11, R10
-	CMOVQLT R11, R10
-	MOVQ R10, CX
-	MOVQ $1, BX
-	SHLQ CX, BX
-	DECQ BX
-	KMOVW BX, K1
-	SHRQ $16, BX
-	KMOVW BX, K2
-	INCQ CX
-	SHRQ $1, CX
-	MOVQ $1, BX
-	SHLQ CX, BX
-	DECQ BX
-	KMOVW BX, K3
-	VMOVUPS.Z (SI), K3, Z0
-	VMOVUPS.Z (DX), K3, Z1
-	VMOVAPS Z0, Z2
-	VPERMT2PS Z1, Z30, Z2
-	VMOVAPS Z0, Z3
-	VPERMT2PS Z1, Z31, Z3
-	VADDPS Z6, Z2, Z2
-	VADDPS Z6, Z3, Z3
-	TESTQ R8, R8
-	JEQ winoScatter_act
-	VMOVUPS.Z (R8), K1, Z4
-	VMOVUPS.Z 64(R8), K2, Z5
-	VADDPS Z4, Z2, Z2
-	VADDPS Z5, Z3, Z3
-	ADDQ $128, R8
-winoScatter_act:
-	TESTQ R9, R9
-	JEQ winoScatter_store
-	// Zero the lanes where v < 0, keeping NaN and −0 as the Go
-	// fallback's "if v < 0 { v = 0 }" does.
-	VCMPPS $5, Z7, Z2, K4
-	VMOVAPS.Z Z2, K4, Z2
-	VCMPPS $5, Z7, Z3, K5
-	VMOVAPS.Z Z3, K5, Z3
-winoScatter_store:
-	VMOVUPS Z2, K1, (DI)
-	VMOVUPS Z3, K2, 64(DI)
-	ADDQ $128, DI
-	ADDQ $64, SI
-	ADDQ $64, DX
-	SUBQ R10, R11
-	JMP winoScatter_loop
-winoScatter_done:
-	VZEROUPPER
-	RET
 
 // Even lanes 0, 2, …, 30 and odd lanes 1, 3, …, 31 of a pair of vectors,
 // for VPERMI2PS.
@@ -508,5 +270,152 @@ winoInputX_row3:
 	DECQ CX
 	JNE winoInputX_loop
 winoInputX_done:
+	VZEROUPPER
+	RET
+
+// func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool)
+//
+// Y = Aᵀ·M·A for up to 16 tiles along one tile row, for kn output channels,
+// written straight to the image with the epilogue: channel i's M row ξ is
+// at m + i·mkstride + ξ·mstride; its output rows (rows of them, 1 or 2) at
+// y + i·ykstride (+ ow), cnt floats each (z interleaves the tiles' two
+// columns), as act(z + bias[i] + res[same place]); bias and res may be nil.
+// Rounds as winoOutputRows and winoScatterRow do.
+TEXT ·winoOutputX(SB), NOSPLIT, $0-89
+	MOVQ m+0(FP), SI
+	MOVQ mstride+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R10
+	MOVQ mkstride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ y+24(FP), DI
+	MOVQ ykstride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ ow+40(FP), R12
+	SHLQ $2, R12
+	MOVQ rows+48(FP), R13
+	MOVQ cnt+56(FP), CX
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	MOVQ kn+64(FP), DX
+	MOVQ bias+72(FP), R14
+	MOVQ res+80(FP), R15
+	MOVBLZX relu+88(FP), AX
+	VMOVUPS zipLo<>(SB), Z30
+	VMOVUPS zipHi<>(SB), Z31
+	VXORPS Z25, Z25, Z25
+	TESTQ DX, DX
+	JEQ winoOutputX_done
+winoOutputX_loop:
+	MOVQ SI, BX
+	VMOVUPS (BX), Z0
+	VMOVUPS (BX)(R8*1), Z1
+	VMOVUPS (BX)(R8*2), Z2
+	VMOVUPS (BX)(R10*1), Z3
+	LEAQ (BX)(R8*4), BX
+	VMOVUPS (BX), Z4
+	VMOVUPS (BX)(R8*1), Z5
+	VMOVUPS (BX)(R8*2), Z6
+	VMOVUPS (BX)(R10*1), Z7
+	LEAQ (BX)(R8*4), BX
+	VMOVUPS (BX), Z8
+	VMOVUPS (BX)(R8*1), Z9
+	VMOVUPS (BX)(R8*2), Z10
+	VMOVUPS (BX)(R10*1), Z11
+	LEAQ (BX)(R8*4), BX
+	VMOVUPS (BX), Z12
+	VMOVUPS (BX)(R8*1), Z13
+	VMOVUPS (BX)(R8*2), Z14
+	VMOVUPS (BX)(R10*1), Z15
+	VADDPS Z4, Z0, Z16
+	VADDPS Z8, Z16, Z16
+	VSUBPS Z8, Z4, Z20
+	VSUBPS Z12, Z20, Z20
+	VADDPS Z5, Z1, Z17
+	VADDPS Z9, Z17, Z17
+	VSUBPS Z9, Z5, Z21
+	VSUBPS Z13, Z21, Z21
+	VADDPS Z6, Z2, Z18
+	VADDPS Z10, Z18, Z18
+	VSUBPS Z10, Z6, Z22
+	VSUBPS Z14, Z22, Z22
+	VADDPS Z7, Z3, Z19
+	VADDPS Z11, Z19, Z19
+	VSUBPS Z11, Z7, Z23
+	VSUBPS Z15, Z23, Z23
+	VADDPS Z17, Z16, Z0
+	VADDPS Z18, Z0, Z0
+	VSUBPS Z18, Z17, Z1
+	VSUBPS Z19, Z1, Z1
+	VADDPS Z21, Z20, Z2
+	VADDPS Z22, Z2, Z2
+	VSUBPS Z22, Z21, Z3
+	VSUBPS Z23, Z3, Z3
+	VMOVAPS Z25, Z24
+	TESTQ R14, R14
+	JEQ winoOutputX_nobias
+	VBROADCASTSS (R14), Z24
+	ADDQ $4, R14
+winoOutputX_nobias:
+	VMOVAPS Z0, Z26
+	VPERMT2PS Z1, Z30, Z26
+	VMOVAPS Z0, Z27
+	VPERMT2PS Z1, Z31, Z27
+	VADDPS Z24, Z26, Z26
+	VADDPS Z24, Z27, Z27
+	TESTQ R15, R15
+	JEQ winoOutputX_act0
+	VMOVUPS.Z (R15), K1, Z28
+	VMOVUPS.Z 64(R15), K2, Z29
+	VADDPS Z28, Z26, Z26
+	VADDPS Z29, Z27, Z27
+winoOutputX_act0:
+	TESTQ AX, AX
+	JEQ winoOutputX_store0
+	VCMPPS $5, Z25, Z26, K4
+	VMOVAPS.Z Z26, K4, Z26
+	VCMPPS $5, Z25, Z27, K5
+	VMOVAPS.Z Z27, K5, Z27
+winoOutputX_store0:
+	VMOVUPS Z26, K1, (DI)
+	VMOVUPS Z27, K2, 64(DI)
+	CMPQ R13, $2
+	JLT winoOutputX_next
+	VMOVAPS Z2, Z26
+	VPERMT2PS Z3, Z30, Z26
+	VMOVAPS Z2, Z27
+	VPERMT2PS Z3, Z31, Z27
+	VADDPS Z24, Z26, Z26
+	VADDPS Z24, Z27, Z27
+	TESTQ R15, R15
+	JEQ winoOutputX_act1
+	VMOVUPS.Z (R15)(R12*1), K1, Z28
+	VMOVUPS.Z 64(R15)(R12*1), K2, Z29
+	VADDPS Z28, Z26, Z26
+	VADDPS Z29, Z27, Z27
+winoOutputX_act1:
+	TESTQ AX, AX
+	JEQ winoOutputX_store1
+	VCMPPS $5, Z25, Z26, K4
+	VMOVAPS.Z Z26, K4, Z26
+	VCMPPS $5, Z25, Z27, K5
+	VMOVAPS.Z Z27, K5, Z27
+winoOutputX_store1:
+	VMOVUPS Z26, K1, (DI)(R12*1)
+	VMOVUPS Z27, K2, 64(DI)(R12*1)
+winoOutputX_next:
+	ADDQ R9, SI
+	ADDQ R11, DI
+	TESTQ R15, R15
+	JEQ winoOutputX_nores
+	ADDQ R11, R15
+winoOutputX_nores:
+	DECQ DX
+	JNE winoOutputX_loop
+winoOutputX_done:
 	VZEROUPPER
 	RET

@@ -334,18 +334,16 @@ func (wb *winoBlock) gemm(v, m []float32, xi int) {
 // them to y with the epilogue.
 func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 	c, o, pb := wb.c, wb.o, wb.pb
+	if hasMaskedCopy {
+		wb.outputDirect(m, k0, k1, t0, nt)
+		return
+	}
 	tY, tX := c.tileGrid()
 	tpi := tY * tX
-	n16 := (nt + 15) / 16
 	var yt [4 * 512]float32
 	relu := o.Act == ActReLU
 	for k := k0; k < k1; k++ {
-		if hasMaskedCopy {
-			_ = m[15*wb.mStride()+k*pb+16*n16-1]
-			winoOutput16(&m[k*pb], wb.mStride(), &yt[0], pb, n16)
-		} else {
-			winoOutputRows(m[k*pb:], wb.mStride(), yt[:], pb, nt)
-		}
+		winoOutputRows(m[k*pb:], wb.mStride(), yt[:], pb, nt)
 		var bv float32
 		if o.Bias != nil {
 			bv = o.Bias[k]
@@ -376,6 +374,44 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 	}
 }
 
+// outputDirect is output on AVX-512: up to 16 tiles along a tile row at a
+// time, all of [k0, k1) in one call, transformed and written straight to y.
+func (wb *winoBlock) outputDirect(m []float32, k0, k1, t0, nt int) {
+	c, o, pb := wb.c, wb.o, wb.pb
+	tY, tX := c.tileGrid()
+	tpi := tY * tX
+	ms := wb.mStride()
+	var bias *float32
+	if o.Bias != nil {
+		bias = &o.Bias[k0:k1][0]
+	}
+	img, r := t0/tpi, t0%tpi
+	ty, tx := r/tX, r%tX
+	for j := 0; j < nt; {
+		n := min(nt-j, tX-tx, 16)
+		ox := 2 * tx
+		cnt, rows := min(2*n, c.ow-ox), min(2, c.oh-2*ty)
+		off := ((img*c.K+k0)*c.oh+2*ty)*c.ow + ox
+		last := off + (k1-k0-1)*c.ohw + (rows-1)*c.ow + cnt - 1
+		_ = wb.y[last]
+		_ = m[15*ms+(k1-1)*pb+j+15]
+		var res *float32
+		if o.Residual != nil {
+			_ = o.Residual[last]
+			res = &o.Residual[off]
+		}
+		winoOutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
+		j += n
+		if tx += n; tx == tX {
+			tx = 0
+			if ty++; ty == tY {
+				ty = 0
+				img++
+			}
+		}
+	}
+}
+
 // winoScatterRow writes dst[i] = act(z[i] + bias + res[i]), where z
 // interleaves y0 and y1 (z[2j] = y0[j], z[2j+1] = y1[j]); res may be nil.
 func winoScatterRow(dst, y0, y1, res []float32, bias float32, relu bool) {
@@ -384,15 +420,6 @@ func winoScatterRow(dst, y0, y1, res []float32, bias float32, relu bool) {
 		return
 	}
 	_, _ = y0[(m-1)/2], y1[(m-1)/2]
-	if hasMaskedCopy {
-		var rp *float32
-		if res != nil {
-			_ = res[m-1]
-			rp = &res[0]
-		}
-		winoScatter(&dst[0], &y0[0], &y1[0], rp, m, bias, relu)
-		return
-	}
 	for i := range dst {
 		v := y0[i/2]
 		if i%2 == 1 {
