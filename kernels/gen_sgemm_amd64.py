@@ -9,10 +9,11 @@ NR-column panel (kc rows of NR floats). Accumulators stay in registers; C is
 read and written once at the end.
 """
 
-def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0):
+def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False):
     """mem_bcast: each FMA takes its A value as an embedded broadcast from
     memory (AVX-512 only) instead of a broadcast register. prefetch_a: when
-    not 0, each step prefetches A that many bytes ahead."""
+    not 0, each step prefetches A that many bytes ahead. overwrite: C is
+    set to the product instead of added to (it is not read)."""
     nr = nvec * width // 4
     acc = lambda r, v: f"{reg}{r * nvec + v}"
     nacc = mr * nvec
@@ -53,7 +54,8 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
     o(f"{name}_store:")
     for r in range(mr):
         for v in range(nvec):
-            o(f"\tVADDPS {v * width}(CX), {acc(r, v)}, {acc(r, v)}")
+            if not overwrite:
+                o(f"\tVADDPS {v * width}(CX), {acc(r, v)}, {acc(r, v)}")
             o(f"\tVMOVUPS {acc(r, v)}, {v * width}(CX)")
         if r != mr - 1:
             o("\tADDQ R8, CX")
@@ -72,8 +74,12 @@ k512, _ = kernel("sgemmKernelAVX512", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29
 # so each step prefetches it 16 steps ahead: 131 → 139 GFLOP/s on the
 # 512-channel layer at batch 1, best of 30 alternating runs.
 k512n, _ = kernel("sgemmKernelAVX512x16", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=1024)
+# The same two setting C instead of adding to it, for products whose C would
+# otherwise be cleared first (the first k block of a Winograd product).
+k512s, _ = kernel("sgemmKernelAVX512Set", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=True)
+k512ns, _ = kernel("sgemmKernelAVX512x16Set", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=1024, overwrite=True)
 k2, _ = kernel("sgemmKernelAVX2", 6, 2, "Y", 32, ["Y14", "Y15"])
-print("\n".join(lines + k512 + k512n + k2))
+print("\n".join(lines + k512 + k512n + k512s + k512ns + k2))
 
 # fmaPeakAVX512 runs iters rounds of 24 independent 16-wide FMAs: the
 # machine's FMA peak, for benchmarks to compare against.

@@ -18,6 +18,15 @@ func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int)
 //go:noescape
 func sgemmKernelAVX512x16(kc int, a, b, c *float32, ldc int)
 
+// sgemmKernelAVX512Set and sgemmKernelAVX512x16Set are the two kernels
+// above setting C to the product instead of adding it (C is not read).
+//
+//go:noescape
+func sgemmKernelAVX512Set(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func sgemmKernelAVX512x16Set(kc int, a, b, c *float32, ldc int)
+
 // sgemmKernelAVX2 adds the 6×16 product of a packed A strip and a packed B
 // panel, kc deep, to C (row stride ldc floats).
 //
@@ -29,8 +38,8 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int)
 func fmaPeakAVX512(iters int)
 
 var (
-	kernelAVX512    = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512}
-	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16}
+	kernelAVX512    = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512, set: sgemmKernelAVX512Set}
+	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16, set: sgemmKernelAVX512x16Set}
 	kernelAVX2      = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
 )
 

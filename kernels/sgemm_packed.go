@@ -9,6 +9,7 @@ type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(kc int, a, b, c *float32, ldc int)
+	set    func(kc int, a, b, c *float32, ldc int) // fn writing C instead of adding to it; may be nil
 }
 
 // activeKernel is the microkernel Sgemm uses; nil selects the pure-Go path.

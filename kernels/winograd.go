@@ -315,16 +315,22 @@ func laneMask(ix, n, w int) uint32 {
 func (wb *winoBlock) gemm(v, m []float32, xi int) {
 	c, mk, pb, mpad := wb.c, wb.mk, wb.pb, wb.u.mpad
 	mx := m[xi*wb.mStride():][:mpad*pb]
-	clear(mx)
+	if mk.set == nil {
+		clear(mx)
+	}
 	vx := v[xi*wb.vStride():][:c.C*pb]
 	ux := wb.u.s[xi*mpad*c.C:][:mpad*c.C]
 	step := kStep(c.C)
 	for pc := 0; pc < c.C; pc += step {
 		kc := min(step, c.C-pc)
+		fn := mk.fn
+		if pc == 0 && mk.set != nil {
+			fn = mk.set // M is not cleared: the first k block sets it
+		}
 		for ir := 0; ir < mpad; ir += mk.mr {
 			a := ux[pc*mpad+ir*kc:]
 			for jr := 0; jr < pb; jr += mk.nr {
-				mk.fn(kc, &a[0], &vx[pc*pb+jr*kc], &mx[ir*pb+jr], pb)
+				fn(kc, &a[0], &vx[pc*pb+jr*kc], &mx[ir*pb+jr], pb)
 			}
 		}
 	}
