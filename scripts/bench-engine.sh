@@ -5,7 +5,11 @@
 # (/usr/bin/time -v); and the engine beside stock onnx-go (gorgonnx) at batch 1 on the
 # zoo's own PreAct-ResNet18 export and on the CNTK MNIST model.
 #
-#   scripts/bench-engine.sh            # BENCHTIME=3x THREADS=2 ROUNDS=3 by default
+#   scripts/bench-engine.sh            # MIN=3s BENCHTIME=3x THREADS=2 ROUNDS=3 by default
+#
+# In each round both sides time each batch size by the same rule: runs for at least MIN (ORT's
+# -min, the engine's -test.benchtime), the mean of those runs. BENCHTIME is the count for the
+# stock onnx-go comparisons, whose gorgonnx side is slow.
 #
 # THREADS is ORT's intra-op thread count and the engine's GOMAXPROCS. ONNX Runtime's
 # library comes from npm's onnxruntime-node@1.30.0 (npm pack, never npm install) into
@@ -16,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-3x}
+MIN=${MIN:-3s}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 ROOT=$PWD
@@ -84,10 +89,10 @@ for r in $(seq "$ROUNDS"); do
 	[ "$have_model" = 1 ] || break
 	echo "== round $r: engine (Gorgonia), GOMAXPROCS=$THREADS =="
 	(cd engine && GOMAXPROCS=$THREADS ZOO_BENCH_ONNX=$MODEL "$out/engine.test" -test.run '^$' \
-		-test.bench 'PreActResNet18$' -test.benchtime "$BENCHTIME") | tee -a "$out/engine.txt"
+		-test.bench 'PreActResNet18$' -test.benchtime "$MIN") | tee -a "$out/engine.txt"
 	if [ "$have_ort" = 1 ]; then
 		echo "== round $r: ONNX Runtime 1.30, $THREADS intra-op threads =="
-		(cd bench/ort && $GO run . -lib "$LIB" -model "$MODEL" -threads "$THREADS" -batches 1,64 -min 3s \
+		(cd bench/ort && $GO run . -lib "$LIB" -model "$MODEL" -threads "$THREADS" -batches 1,64 -min "$MIN" \
 			-check-input "$BENCHDIR/preact_resnet18_full.input.f32" \
 			-check-logits "$BENCHDIR/preact_resnet18_full.logits.f32") | tee -a "$out/ort.txt"
 	fi
