@@ -71,13 +71,15 @@ k512, _ = kernel("sgemmKernelAVX512", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29
 # 16×16 for narrow products (the 4×4 feature maps of a ResNet at batch 1):
 # 16 accumulators, A broadcast straight from memory into each FMA.
 # A streams from L3 or memory there (every weight is used once per image),
-# so each step prefetches it 16 steps ahead: 131 → 139 GFLOP/s on the
-# 512-channel layer at batch 1, best of 30 alternating runs.
-k512n, _ = kernel("sgemmKernelAVX512x16", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=1024)
+# so each step prefetches it 64 steps (4 KiB) ahead. Six 512-channel layers
+# at batch 1 in turn (56 MB of weights), best of 30 alternating runs: no
+# prefetch 825 µs a layer, 1 KiB ahead 743, 2 KiB 648, 4 KiB 642 (8 KiB
+# no better).
+k512n, _ = kernel("sgemmKernelAVX512x16", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=4096)
 # The same two setting C instead of adding to it, for products whose C would
 # otherwise be cleared first (the first k block of a Winograd product).
 k512s, _ = kernel("sgemmKernelAVX512Set", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=True)
-k512ns, _ = kernel("sgemmKernelAVX512x16Set", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=1024, overwrite=True)
+k512ns, _ = kernel("sgemmKernelAVX512x16Set", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=4096, overwrite=True)
 k2, _ = kernel("sgemmKernelAVX2", 6, 2, "Y", 32, ["Y14", "Y15"])
 print("\n".join(lines + k512 + k512n + k512s + k512ns + k2))
 
