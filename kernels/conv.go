@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -194,24 +193,15 @@ func parallelFor(t, n int, f func(w, i int)) {
 		return
 	}
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	var wp workerPanic
-	for w := 0; w < t; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer wp.catch()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(w, i)
+	runWorkers(t, func(w int) {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	wp.rethrow()
+			f(w, i)
+		}
+	})
 }
 
 func maxProcs() int { return runtime.GOMAXPROCS(0) }
@@ -225,20 +215,11 @@ func parallelWorkers(t, nImages int, f func(worker, n, threads int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	var wp workerPanic
-	for w := 0; w < t; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			defer wp.catch()
-			for n := w; n < nImages; n += t {
-				f(w, n, 1)
-			}
-		}(w)
-	}
-	wg.Wait()
-	wp.rethrow()
+	runWorkers(t, func(w int) {
+		for n := w; n < nImages; n += t {
+			f(w, n, 1)
+		}
+	})
 }
 
 // patchSeg is a run of panel columns [j, j+n) that lie on one output row

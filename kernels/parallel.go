@@ -24,6 +24,33 @@ func ParallelRange(n, work int, f func(lo, hi int)) {
 	parallelFor(workers, chunks, func(_, i int) { f(n*i/chunks, n*(i+1)/chunks) })
 }
 
+// runWorkers runs f(0), …, f(t−1) concurrently and returns when all are
+// done, f(0) on the calling goroutine (one goroutine fewer to start and to
+// wait for: at batch 1 every layer forks). A panic in any of them is
+// re-raised here, after all have finished.
+func runWorkers(t int, f func(w int)) {
+	if t <= 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	var wp workerPanic
+	wg.Add(t - 1)
+	for w := 1; w < t; w++ {
+		go func() {
+			defer wg.Done()
+			defer wp.catch()
+			f(w)
+		}()
+	}
+	func() {
+		defer wp.catch()
+		f(0)
+	}()
+	wg.Wait()
+	wp.rethrow()
+}
+
 // workerPanic carries the first panic of a set of worker goroutines back
 // to the goroutine that waits for them, so that a caller which recovers
 // (the engine turns a kernel's panic into an error) still can: a panic in

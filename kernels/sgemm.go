@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
 
 // Blocking of the k and n dimensions: a kc×nc panel of op(B) (256×512
@@ -85,28 +84,20 @@ func sgemmThreads(t int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		defer putBuf(bt)
 		b, ldb, transB = bt.s, n, false
 	}
-	var wg sync.WaitGroup
-	var wp workerPanic
 	step := 4
 	if mk := kernelFor(n); mk != nil {
 		step = mk.mr
 	}
 	chunk := roundUp((m+t-1)/t, step)
-	for i0 := 0; i0 < m; i0 += chunk {
+	runWorkers((m+chunk-1)/chunk, func(w int) {
+		i0 := w * chunk
 		rows := min(chunk, m-i0)
 		aOff := i0 * lda
 		if transA {
 			aOff = i0
 		}
-		wg.Add(1)
-		go func(i0, rows, aOff int) {
-			defer wg.Done()
-			defer wp.catch()
-			sgemmSerial(transA, transB, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
-		}(i0, rows, aOff)
-	}
-	wg.Wait()
-	wp.rethrow()
+		sgemmSerial(transA, transB, rows, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+	})
 }
 
 // packTrans writes the k×n transpose of the n×k matrix b (stride ldb) to
@@ -149,47 +140,30 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		// Wide products split by columns: each goroutine packs only its
 		// own part of op(B) (a split by rows would have every goroutine
 		// pack all of it); A is pre-packed or the smaller operand.
-		var wg sync.WaitGroup
-		var wp workerPanic
 		chunk := roundUp((n+t-1)/t, mk.nr)
-		for j0 := 0; j0 < n; j0 += chunk {
-			cols := min(chunk, n-j0)
+		runWorkers((n+chunk-1)/chunk, func(w int) {
+			j0 := w * chunk
 			part := *src
 			part.col0 += j0
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer wp.catch()
-				sgemmPackedSrc(mk, false, m, cols, k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
-			}()
-		}
-		wg.Wait()
-		wp.rethrow()
+			sgemmPackedSrc(mk, false, m, min(chunk, n-j0), k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
+		})
 		return
 	}
 	if t <= 1 || m < 2*mk.mr {
 		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc)
 		return
 	}
-	var wg sync.WaitGroup
-	var wp workerPanic
 	chunk := roundUp((m+t-1)/t, mk.mr)
-	for i0 := 0; i0 < m; i0 += chunk {
+	runWorkers((m+chunk-1)/chunk, func(w int) {
+		i0 := w * chunk
 		rows := min(chunk, m-i0)
-		wg.Add(1)
-		go func(i0, rows int) {
-			defer wg.Done()
-			defer wp.catch()
-			var part *packedA
-			var aPart []float32
-			if pa != nil {
-				part = &packedA{s: pa.s, mpad: pa.mpad, row0: pa.row0 + i0}
-			} else {
-				aPart = a[i0*lda:]
-			}
-			sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc)
-		}(i0, rows)
-	}
-	wg.Wait()
-	wp.rethrow()
+		var part *packedA
+		var aPart []float32
+		if pa != nil {
+			part = &packedA{s: pa.s, mpad: pa.mpad, row0: pa.row0 + i0}
+		} else {
+			aPart = a[i0*lda:]
+		}
+		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc)
+	})
 }

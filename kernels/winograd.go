@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math/bits"
-	"sync"
 )
 
 // Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (Lavin & Gray,
@@ -497,17 +496,5 @@ func forkJoin(t, n int, f func(w, lo, hi int)) {
 		f(0, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	var wp workerPanic
-	for w := 0; w < t; w++ {
-		lo, hi := n*w/t, n*(w+1)/t
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer wp.catch()
-			f(w, lo, hi)
-		}()
-	}
-	wg.Wait()
-	wp.rethrow()
+	runWorkers(t, func(w int) { f(w, n*w/t, n*(w+1)/t) })
 }
