@@ -142,3 +142,40 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 	reportGFLOPS(b, float64(2*128*56*56*9))
 }
+
+// BenchmarkChainBatch1 runs PreAct-ResNet18's convolutions at batch 1 one
+// after the other, as the engine does, with the spinning helpers and with
+// plain goroutines (every fork then waits for a thread to wake):
+//
+//	go test -run '^$' -bench ChainBatch1 -count 5 ./kernels/
+func BenchmarkChainBatch1(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	var layers []ConvParams
+	for _, i := range []int{0, 1, 1, 1, 1, 2, 4, 3, 3, 3} {
+		layers = append(layers, resnetLayers[i].p)
+	}
+	layers = append(layers, ConvParams{C: 128, H: 16, W: 16, K: 256, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		resnetLayers[5].p, resnetLayers[5].p, resnetLayers[5].p,
+		ConvParams{C: 256, H: 8, W: 8, K: 512, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		resnetLayers[6].p, resnetLayers[6].p, resnetLayers[6].p)
+	var pcs []*PackedConv
+	var xs, ys [][]float32
+	for _, p := range layers {
+		p.N = 1
+		oh, ow := p.OutHW()
+		pcs = append(pcs, NewPackedConv(p, randSlice(rng, p.K*p.C*p.R*p.S)))
+		xs = append(xs, randSlice(rng, p.C*p.H*p.W))
+		ys = append(ys, make([]float32, p.K*oh*ow))
+	}
+	for _, spin := range []bool{true, false} {
+		b.Run(fmt.Sprintf("helpers=%v", spin), func(b *testing.B) {
+			spinHelpers = spin
+			defer func() { spinHelpers = true }()
+			for b.Loop() {
+				for i, pc := range pcs {
+					pc.Conv2D(1, xs[i], ys[i], ConvOpts{Act: ActReLU})
+				}
+			}
+		})
+	}
+}

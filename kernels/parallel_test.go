@@ -2,7 +2,9 @@ package kernels
 
 import (
 	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -25,4 +27,42 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 			}
 		})
 	})
+}
+
+// runWorkers from many goroutines at once, nested and not, while helpers
+// spin, park and are claimed: every worker index runs exactly once per
+// call.
+func TestRunWorkersFromManyGoroutines(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	done := make(chan [][]int32, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var counts [][]int32
+			for call := 0; call < 200; call++ {
+				n := 1 + call%5
+				c := make([]int32, n)
+				var mu sync.Mutex
+				runWorkers(n, func(w int) {
+					if w == 1 && call%7 == 0 {
+						runWorkers(3, func(int) {}) // nested: helpers may all be busy
+					}
+					if call%50 == 0 {
+						time.Sleep(300 * time.Microsecond) // let idle helpers park
+					}
+					mu.Lock()
+					c[w]++
+					mu.Unlock()
+				})
+				counts = append(counts, c)
+			}
+			done <- counts
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		for _, c := range <-done {
+			for w, v := range c {
+				assert.Equal(t, int32(1), v, "worker %d of %d", w, len(c))
+			}
+		}
+	}
 }
