@@ -54,10 +54,15 @@ func runWorkers(t int, f func(w int)) {
 	}()
 	// Spin while the others finish, for a while: a goroutine blocked in
 	// Wait is woken by the scheduler, which costs what starting one does.
+	// Yielding now and then lets a task that found no helper (and waits
+	// in this processor's queue) run here.
 	start := time.Now()
 	for i := 1; spinHelpers && left.Load() > 0; i++ {
-		if i%256 == 0 && time.Since(start) > helperSpin {
-			break
+		if i%256 == 0 {
+			if time.Since(start) > helperSpin {
+				break
+			}
+			runtime.Gosched()
 		}
 	}
 	wg.Wait()
@@ -72,10 +77,15 @@ func runWorkers(t int, f func(w int)) {
 // waits for the late worker. A helper spinning since the last fork starts
 // within microseconds.
 
-// helperSpin is how long an idle helper waits for work before parking:
-// longer than the gaps between a network's forks (a step's single-threaded
-// part, the graph executor), short enough to cost nothing when idle.
-const helperSpin = 200 * time.Microsecond
+// helperSpin is how long an idle helper waits for work before parking,
+// and the caller of a parallel section for its helpers before blocking:
+// longer than most gaps between a network's forks at batch 1 (a small
+// single-threaded step, the graph executor), short enough not to take
+// much from a busy server's other goroutines (the spinners also yield
+// every few microseconds). With 200 µs, zoo-serve's load test (make
+// loadtest) lost a fifth of its throughput; with 50 µs it matched plain
+// goroutines.
+const helperSpin = 50 * time.Microsecond
 
 // spinHelpers turns the helpers and the spinning wait on; benchmarks turn
 // it off to compare with plain goroutines.
@@ -143,11 +153,14 @@ func (h *helper) next() func() {
 		if p := h.task.Swap(nil); p != nil {
 			return *p
 		}
-		// Spinning keeps this goroutine on its processor and its thread
-		// awake (runtime.Gosched here would hand both back, and the next
-		// task would wait for a wake-up again); the runtime still
-		// preempts it for the GC and for goroutines kept waiting.
-		if i%256 != 255 || time.Since(start) < helperSpin {
+		// Spinning keeps this goroutine's thread awake; yielding now and
+		// then lets other goroutines have the processor when they need it
+		// (with none, the scheduler comes straight back here).
+		if i%256 != 255 {
+			continue
+		}
+		runtime.Gosched()
+		if time.Since(start) < helperSpin {
 			continue
 		}
 		if h.state.CompareAndSwap(helperSpinning, helperParked) {
