@@ -61,12 +61,12 @@ func (c *conv) patchConv() conv {
 		PadB: 2*ty + 2 - c.H - c.PadT, PadR: 2*tx + 2 - c.W - c.PadL})
 }
 
-// winoFilters writes U = G·g·Gᵀ of every filter g (K×C×3×3 in w) to u,
-// as 16 K×C matrices, one per ξ. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-func winoFilters(w []float32, K, C int, u []float32) {
-	kc := K * C
+// winoFilters writes U = G·g·Gᵀ of filters [lo, hi) (of the kc = K·C
+// 3×3 filters in w) to u, which holds 16 K×C matrices, one per ξ.
+// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+func winoFilters(w []float32, lo, hi, kc int, u []float32) {
 	u = u[:16*kc]
-	for kci := 0; kci < kc; kci++ {
+	for kci := lo; kci < hi; kci++ {
 		g := w[kci*9 : kci*9+9 : kci*9+9]
 		var t [4][3]float32 // G·g
 		for j := 0; j < 3; j++ {
@@ -93,11 +93,16 @@ type winoPack struct {
 func packWino(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
 	u := getBuf(16 * K * C)
 	defer putBuf(u)
-	winoFilters(w, K, C, u.s)
+	// Training transforms the filters twice a step (forward and data
+	// gradient): both cores do it.
+	kc := K * C
+	ParallelRange(kc, 16*kc, func(lo, hi int) { winoFilters(w, lo, hi, kc, u.s) })
 	mpad := roundUp(K, mk.mr)
-	for xi := 0; xi < 16; xi++ {
-		packWhole(mk, dst[xi*mpad*C:], u.s[xi*K*C:], K, C)
-	}
+	ParallelRange(16, 16*kc, func(lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			packWhole(mk, dst[xi*mpad*C:], u.s[xi*kc:], K, C)
+		}
+	})
 	return winoPack{s: dst, mpad: mpad}
 }
 
