@@ -79,9 +79,12 @@ func NewPackedConv(p ConvParams, w []float32) *PackedConv {
 	}
 	pc := &PackedConv{p: p, c: c, w: append([]float32(nil), w[:c.K*c.crs]...),
 		packs: make(map[*microKernel][]*packedA)}
-	if !c.depthwise() {
+	if !c.depthwise() && activeKernel != nil {
+		// The kernels kernelFor can pick (others pack on first use).
 		for _, mk := range cpuKernels {
-			pc.forKernel(mk, 0)
+			if mk == activeKernel || mk.nr < activeKernel.nr {
+				pc.forKernel(mk, 0)
+			}
 		}
 	}
 	return pc
