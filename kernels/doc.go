@@ -15,15 +15,28 @@
 // golang.org/x/sys/cpu). Conv2D is an implicit GEMM: patches are packed
 // straight from the image (with AVX-512 masked loads for column strides 1
 // and 2), images whose feature maps are small share one product, and
-// PackedConv packs constant weights once. The data gradient of a stride-1
-// convolution is the forward convolution of dy with the flipped filters;
-// the filter gradient writes an explicit im2col matrix and reduces over
-// output positions with a 4×6 AVX-512 dot-product kernel, which reads both
-// operands' rows as they lie. Elsewhere, and with -tags purego, a pure-Go
-// path computes the same results. Work is spread over GOMAXPROCS
-// goroutines: over images for batches, over columns of wide products and
-// over rows otherwise. The row kernels (SumRow, AffineRow, ReLURow, …) are
-// the branch-free elementwise passes of batch norm and ReLU.
+// PackedConv packs constant weights once. 3×3 stride-1 convolutions with
+// 16 or more channels in and out take Winograd F(2×2, 3×3) instead
+// (winograd.go): 16 GEMMs over transformed filters, 2.25 times fewer
+// multiply-adds, the input and output transforms read and write the NCHW
+// tensors directly with AVX-512; results differ from the direct sum by
+// rounding only. The data gradient of a stride-1 convolution is the
+// forward convolution of dy with the flipped filters (so it takes
+// Winograd too); the filter gradient writes an explicit im2col matrix and
+// reduces over output positions with a 4×6 AVX-512 dot-product kernel,
+// which reads both operands' rows as they lie. Elsewhere, and with
+// -tags purego, a pure-Go path computes the same results.
+//
+// Work is spread over GOMAXPROCS goroutines: over images (or Winograd
+// tile blocks) for batches, taken dynamically so that a core slowed by
+// another process does less of it, over columns of wide products and over
+// rows otherwise. Parallel sections run their first worker on the calling
+// goroutine and the others on helper goroutines that spin for 50 µs
+// between tasks before parking, because waking a parked thread costs tens
+// of microseconds and at batch 1 every layer forks. Reductions that must
+// not vary from run to run (the filter gradient) keep a fixed assignment.
+// The row kernels (SumRow, AffineRow, ReLURow, …) are the branch-free
+// elementwise passes of batch norm and ReLU.
 //
 // Kernels check the sizes of their slices against their parameters and
 // panic with a message naming the kernel when they disagree: a mismatch is
