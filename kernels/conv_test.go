@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -280,4 +281,28 @@ func TestWinogradAsmMatchesGo(t *testing.T) {
 		hasMaskedCopy = true
 		require.Equal(t, ys[1], ys[0], convName(p))
 	}
+}
+
+// TestPackedConvNarrowProducts covers the row split of narrow products
+// with pre-packed weights (small feature maps at batch 1): op(B) packed
+// once for all cores, rows in dynamic parts, on more cores than rows
+// divide evenly.
+func TestPackedConvNarrowProducts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, p := range []ConvParams{
+			{N: 1, C: 40, H: 4, W: 4, K: 100, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+			{N: 1, C: 300, H: 5, W: 5, K: 37, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+			{N: 2, C: 64, H: 2, W: 2, K: 130, R: 1, S: 1},
+		} {
+			oh, ow := p.OutHW()
+			x := randSlice(rng, p.N*p.C*p.H*p.W)
+			w := randSlice(rng, p.K*p.C*p.R*p.S)
+			bias := randSlice(rng, p.K)
+			y := randSlice(rng, p.N*p.K*oh*ow)
+			NewPackedConv(p, w).Conv2D(p.N, x, y, ConvOpts{Bias: bias, Act: ActReLU})
+			requireClose(t, refConv(p, x, w, bias, ActReLU, nil), y, p.C*p.R*p.S, convName(p))
+		}
+	})
 }

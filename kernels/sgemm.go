@@ -139,10 +139,15 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 	if t > 1 && n >= 2*t*mk.nr && (pa != nil || n > m) {
 		// Wide products split by columns: each goroutine packs only its
 		// own part of op(B) (a split by rows would have every goroutine
-		// pack all of it); A is pre-packed or the smaller operand.
-		chunk := roundUp((n+t-1)/t, mk.nr)
-		runWorkers((n+chunk-1)/chunk, func(w int) {
-			j0 := w * chunk
+		// pack all of it); A is pre-packed or the smaller operand. With
+		// A pre-packed, in a few parts per core, taken dynamically.
+		parts := t
+		if pa != nil {
+			parts = min(4*t, n/mk.nr)
+		}
+		chunk := roundUp((n+parts-1)/parts, mk.nr)
+		parallelFor(t, (n+chunk-1)/chunk, func(_, i int) {
+			j0 := i * chunk
 			part := *src
 			part.col0 += j0
 			sgemmPackedSrc(mk, false, m, min(chunk, n-j0), k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
@@ -153,10 +158,7 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc)
 		return
 	}
-	chunk := roundUp((m+t-1)/t, mk.mr)
-	runWorkers((m+chunk-1)/chunk, func(w int) {
-		i0 := w * chunk
-		rows := min(chunk, m-i0)
+	rowPart := func(i0, rows int, src *bSource) {
 		var part *packedA
 		var aPart []float32
 		if pa != nil {
@@ -165,5 +167,27 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 			aPart = a[i0*lda:]
 		}
 		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc)
+	}
+	if pa == nil || n > packNC {
+		chunk := roundUp((m+t-1)/t, mk.mr)
+		runWorkers((m+chunk-1)/chunk, func(w int) { rowPart(w*chunk, min(chunk, m-w*chunk), src) })
+		return
+	}
+	// Narrow products with A pre-packed (a layer with small feature maps
+	// at batch 1): op(B) is packed once, by all cores, instead of once
+	// per row part; then the rows, in a few parts per core, are taken
+	// dynamically.
+	ncPad := roundUp(n, mk.nr)
+	step := kStep(k)
+	pre := getBuf(k * ncPad)
+	defer putBuf(pre)
+	parallelFor(t, (k+step-1)/step, func(_, b int) {
+		pc := b * step
+		src.pack(pre.s[pc*ncPad:], pc, min(step, k-pc), 0, n, mk.nr)
 	})
+	shared := *src
+	shared.pre = pre.s
+	parts := min(4*t, m/mk.mr)
+	chunk := roundUp((m+parts-1)/parts, mk.mr)
+	parallelFor(t, (m+chunk-1)/chunk, func(_, i int) { rowPart(i*chunk, min(chunk, m-i*chunk), &shared) })
 }

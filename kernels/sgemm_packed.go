@@ -67,6 +67,10 @@ type bSource struct {
 	imgStride int  // floats between consecutive images in x
 	transpose bool // with cv: the transposed patch matrix of one image
 	col0      int  // the product reads op(B)'s columns from col0 on
+
+	// pre, when set, is op(B) already packed (n ≤ packNC): the k blocks
+	// of the product one after the other, block pc at pre[pc·roundUp(n, nr):].
+	pre []float32
 }
 
 func (s *bSource) pack(dst []float32, pc, kc, jc, nc, nr int) {
@@ -114,17 +118,26 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 	step := kStep(k)
 	kcMax := min(step, k)
 	mcMax := min(packMC/mr*mr, roundUp(m, mr))
-	bp := getBuf(kcMax * ncMax)
+	var bp *buf
+	if src.pre == nil {
+		bp = getBuf(kcMax * ncMax)
+		defer putBuf(bp)
+	}
 	ap := getBuf(kcMax * mcMax)
 	tmp := getBuf(mr * nr)
-	defer putBuf(bp)
 	defer putBuf(ap)
 	defer putBuf(tmp)
 	for jc := 0; jc < n; jc += packNC {
 		nc := min(packNC, n-jc)
 		for pc := 0; pc < k; pc += step {
 			kc := min(step, k-pc)
-			src.pack(bp.s, pc, kc, jc, nc, nr)
+			var bps []float32
+			if src.pre != nil {
+				bps = src.pre[pc*roundUp(n, nr):]
+			} else {
+				bps = bp.s
+				src.pack(bps, pc, kc, jc, nc, nr)
+			}
 			for ic := 0; ic < m; ic += packMC / mr * mr {
 				mc := min(packMC/mr*mr, m-ic)
 				if pa == nil {
@@ -139,7 +152,7 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 					}
 					rows := min(mr, mc-ir)
 					for jr := 0; jr < nc; jr += nr {
-						bPanel := bp.s[jr*kc:]
+						bPanel := bps[jr*kc:]
 						cols := min(nr, nc-jr)
 						cOff := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {

@@ -203,24 +203,19 @@ func (s *winoScratch) release() {
 // each, packKC rows in all).
 const winoChunk = packKC / 16
 
-// run computes tiles [t0, t0+nt) of the output on threads goroutines.
+// run computes tiles [t0, t0+nt) of the output on threads goroutines,
+// each stage split in more parts than threads, taken dynamically.
 func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
-	c, pb := wb.c, wb.pb
+	c := wb.c
 	chunks := (c.C + winoChunk - 1) / winoChunk
-	forkJoin(threads, chunks, func(w, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			wb.input(s.stage[w].s, s.v.s, ch*winoChunk, min(winoChunk, c.C-ch*winoChunk), t0, nt)
-		}
+	parallelFor(threads, chunks, func(w, ch int) {
+		wb.input(s.stage[w].s, s.v.s, ch*winoChunk, min(winoChunk, c.C-ch*winoChunk), t0, nt)
 	})
-	forkJoin(threads, 16, func(_, lo, hi int) {
-		for xi := lo; xi < hi; xi++ {
-			wb.gemm(s.v.s, s.m.s, xi)
-		}
+	parallelFor(threads, 16, func(_, xi int) { wb.gemm(s.v.s, s.m.s, xi) })
+	parts := min(c.K, 4*threads)
+	parallelFor(threads, parts, func(_, i int) {
+		wb.output(s.m.s, c.K*i/parts, c.K*(i+1)/parts, t0, nt)
 	})
-	forkJoin(threads, c.K, func(_, lo, hi int) {
-		wb.output(s.m.s, lo, hi, t0, nt)
-	})
-	_ = pb
 }
 
 // input transforms channels [c0, c0+cn) of tiles [t0, t0+nt) into V.
@@ -491,15 +486,4 @@ func winoOutputRows(src []float32, sstride int, dst []float32, dstride, n int) {
 			dst[(2*a+1)*dstride+j] = t1 - t2 - t3
 		}
 	}
-}
-
-// forkJoin splits [0, n) into up to t contiguous chunks and runs
-// f(worker, lo, hi) on each, on its own goroutine when t > 1.
-func forkJoin(t, n int, f func(w, lo, hi int)) {
-	t = min(t, n)
-	if t <= 1 {
-		f(0, 0, n)
-		return
-	}
-	runWorkers(t, func(w int) { f(w, n*w/t, n*(w+1)/t) })
 }
