@@ -244,16 +244,10 @@ func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
 // image, up to 16 tiles along a tile row at a time, no patch panel.
 func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
 	c, nr, pb := wb.c, wb.mk.nr, wb.pb
-	tY, tX := c.tileGrid()
-	tpi := tY * tX
 	step := kStep(c.C)
 	vs := wb.vStride()
-	img, r := t0/tpi, t0%tpi
-	ty, tx := r/tX, r%tX
-	for j := 0; j < nt; {
-		// A run of tiles on one tile row, within one 16-lane group of a
-		// panel row.
-		n := min(nt-j, tX-tx, 16-j%16)
+	// Runs within one 16-lane group of a panel row.
+	c.forTileRuns(t0, nt, func(j int) int { return 16 - j%16 }, func(j, n, img, ty, tx int) {
 		iy0, ix0 := 2*ty-c.PadT, 2*tx-c.PadL
 		rows := 0
 		for a := range 4 {
@@ -277,6 +271,21 @@ func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
 			winoInputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, end-ch, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
 			ch = end
 		}
+	})
+}
+
+// forTileRuns calls f for the runs of tiles [t0, t0+nt) that lie along one
+// tile row of one image, split further where split(j) (the longest run
+// starting at block column j) says: j is the run's first column in the
+// block, n its length, and (img, ty, tx) its first tile.
+func (c *conv) forTileRuns(t0, nt int, split func(j int) int, f func(j, n, img, ty, tx int)) {
+	tY, tX := c.tileGrid()
+	tpi := tY * tX
+	img, r := t0/tpi, t0%tpi
+	ty, tx := r/tX, r%tX
+	for j := 0; j < nt; {
+		n := min(nt-j, tX-tx, split(j))
+		f(j, n, img, ty, tx)
 		j += n
 		if tx += n; tx == tX {
 			tx = 0
@@ -343,21 +352,16 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 		wb.outputDirect(m, k0, k1, t0, nt)
 		return
 	}
-	tY, tX := c.tileGrid()
-	tpi := tY * tX
 	var yt [4 * 512]float32
 	relu := o.Act == ActReLU
+	noSplit := func(int) int { return nt }
 	for k := k0; k < k1; k++ {
 		winoOutputRows(m[k*pb:], wb.mStride(), yt[:], pb, nt)
 		var bv float32
 		if o.Bias != nil {
 			bv = o.Bias[k]
 		}
-		img, r := t0/tpi, t0%tpi
-		ty, tx := r/tX, r%tX
-		// Runs of tiles along one tile row of one image.
-		for j := 0; j < nt; {
-			n := min(nt-j, tX-tx)
+		c.forTileRuns(t0, nt, noSplit, func(j, n, img, ty, tx int) {
 			ox, mw := 2*tx, min(2*n, c.ow-2*tx)
 			for a := 0; a < 2 && 2*ty+a < c.oh; a++ {
 				off := ((img*c.K+k)*c.oh+2*ty+a)*c.ow + ox
@@ -367,15 +371,7 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 				}
 				winoScatterRow(wb.y[off:off+mw], yt[2*a*pb+j:][:n], yt[(2*a+1)*pb+j:][:n], res, bv, relu)
 			}
-			j += n
-			if tx += n; tx == tX {
-				tx = 0
-				if ty++; ty == tY {
-					ty = 0
-					img++
-				}
-			}
-		}
+		})
 	}
 }
 
@@ -383,17 +379,12 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 // time, all of [k0, k1) in one call, transformed and written straight to y.
 func (wb *winoBlock) outputDirect(m []float32, k0, k1, t0, nt int) {
 	c, o, pb := wb.c, wb.o, wb.pb
-	tY, tX := c.tileGrid()
-	tpi := tY * tX
 	ms := wb.mStride()
 	var bias *float32
 	if o.Bias != nil {
 		bias = &o.Bias[k0:k1][0]
 	}
-	img, r := t0/tpi, t0%tpi
-	ty, tx := r/tX, r%tX
-	for j := 0; j < nt; {
-		n := min(nt-j, tX-tx, 16)
+	c.forTileRuns(t0, nt, func(int) int { return 16 }, func(j, n, img, ty, tx int) {
 		ox := 2 * tx
 		cnt, rows := min(2*n, c.ow-ox), min(2, c.oh-2*ty)
 		off := ((img*c.K+k0)*c.oh+2*ty)*c.ow + ox
@@ -406,15 +397,7 @@ func (wb *winoBlock) outputDirect(m []float32, k0, k1, t0, nt int) {
 			res = &o.Residual[off]
 		}
 		winoOutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
-		j += n
-		if tx += n; tx == tX {
-			tx = 0
-			if ty++; ty == tY {
-				ty = 0
-				img++
-			}
-		}
-	}
+	})
 }
 
 // winoScatterRow writes dst[i] = act(z[i] + bias + res[i]), where z
