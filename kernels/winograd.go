@@ -352,7 +352,7 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 		wb.outputDirect(m, k0, k1, t0, nt)
 		return
 	}
-	var yt [4 * 512]float32
+	var yt [4 * 512]float32 // pb is at most 2·32
 	relu := o.Act == ActReLU
 	noSplit := func(int) int { return nt }
 	for k := k0; k < k1; k++ {
