@@ -16,10 +16,12 @@ loadtest:
 	$(GO) build -o $(LOADTEST_BIN) ./cmd/zoo-serve
 	$(GO) run ./cmd/zoo-serve/loadtest -server $(LOADTEST_BIN)
 
-## test: install what the tests need, then run every test
+## test: install what the tests need, then run every test, then the concurrency tests under
+## the race detector
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
+	CGO_ENABLED=1 $(GO) test -race -timeout 10m -run 'Concurren|RunWorkers|WorkerPanic' ./engine ./kernels ./hub
 
 test-deps:
 	./scripts/install-test-deps.sh

@@ -267,7 +267,6 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 			p.put(inst)
 			return nil, fmt.Errorf("engine: run: %w", err)
 		}
-		defer inst.vm.Reset()
 	}
 	out := make([]Tensor, len(p.outputs))
 	for i, v := range p.outputs {
@@ -285,6 +284,11 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		default:
 			out[i].Data = append([]float32(nil), valueData(inst.outputs[i].Value())...)
 		}
+	}
+	// Reset before the instance goes back to the pool, where another run
+	// may take it at once (a deferred Reset raced with that run).
+	if inst.vm != nil {
+		inst.vm.Reset()
 	}
 	p.put(inst)
 	return out, nil
