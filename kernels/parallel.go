@@ -58,7 +58,8 @@ func runWorkers(t int, f func(w int)) {
 	// in this processor's queue) run here.
 	start := time.Now()
 	for i := 1; spinHelpers && left.Load() > 0; i++ {
-		if i%256 == 0 {
+		spinPause()
+		if i%64 == 0 {
 			if time.Since(start) > helperSpin {
 				break
 			}
@@ -150,13 +151,14 @@ func (h *helper) next() func() {
 	h.state.Store(helperSpinning)
 	start := time.Now()
 	for i := 0; ; i++ {
-		if p := h.task.Swap(nil); p != nil {
-			return *p
+		if h.task.Load() != nil {
+			return *h.task.Swap(nil)
 		}
+		spinPause()
 		// Spinning keeps this goroutine's thread awake; yielding now and
 		// then lets other goroutines have the processor when they need it
 		// (with none, the scheduler comes straight back here).
-		if i%256 != 255 {
+		if i%64 != 63 {
 			continue
 		}
 		runtime.Gosched()
@@ -168,9 +170,10 @@ func (h *helper) next() func() {
 		}
 		// A dispatcher claimed this helper: its task is on the way.
 		for {
-			if p := h.task.Swap(nil); p != nil {
-				return *p
+			if h.task.Load() != nil {
+				return *h.task.Swap(nil)
 			}
+			spinPause()
 		}
 	}
 }

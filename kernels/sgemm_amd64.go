@@ -113,3 +113,6 @@ func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst 
 
 //go:noescape
 func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool)
+
+// spinPause runs two PAUSE instructions (pack_amd64.s), for spin loops.
+func spinPause()

@@ -40,3 +40,5 @@ func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst 
 func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool) {
 	panic("kernels: no AVX-512")
 }
+
+func spinPause() {}
