@@ -204,17 +204,29 @@ func (s *winoScratch) release() {
 const winoChunk = packKC / 16
 
 // run computes tiles [t0, t0+nt) of the output on threads goroutines,
-// each stage split in more parts than threads, taken dynamically.
+// each stage split in more parts than threads, taken dynamically: the
+// input transform by channels, then the products and the output transform
+// together by output channels (a part's rows of M are its own, so no
+// synchronisation is needed between the two).
 func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
-	c := wb.c
+	c, mr := wb.c, wb.mk.mr
 	chunks := (c.C + winoChunk - 1) / winoChunk
 	parallelFor(threads, chunks, func(w, ch int) {
 		wb.input(s.stage[w].s, s.v.s, ch*winoChunk, min(winoChunk, c.C-ch*winoChunk), t0, nt)
 	})
-	parallelFor(threads, 16, func(_, xi int) { wb.gemm(s.v.s, s.m.s, xi) })
-	parts := min(c.K, 4*threads)
+	strips := wb.u.mpad / mr
+	parts := min(strips, 4*threads)
+	if threads <= 1 {
+		parts = 1
+	}
 	parallelFor(threads, parts, func(_, i int) {
-		wb.output(s.m.s, c.K*i/parts, c.K*(i+1)/parts, t0, nt)
+		r0, r1 := strips*i/parts*mr, strips*(i+1)/parts*mr
+		for xi := 0; xi < 16; xi++ {
+			wb.gemm(s.v.s, s.m.s, xi, r0, r1)
+		}
+		if k0, k1 := min(r0, c.K), min(r1, c.K); k0 < k1 {
+			wb.output(s.m.s, k0, k1, t0, nt)
+		}
 	})
 }
 
@@ -319,12 +331,13 @@ func laneMask(ix, n, w int) uint32 {
 	return uint32(uint64(1)<<uint(hi)-1) &^ uint32(uint64(1)<<uint(lo)-1)
 }
 
-// gemm computes M_ξ = U_ξ·V_ξ for the block.
-func (wb *winoBlock) gemm(v, m []float32, xi int) {
+// gemm computes rows [r0, r1) (whole strips) of M_ξ = U_ξ·V_ξ for the
+// block.
+func (wb *winoBlock) gemm(v, m []float32, xi, r0, r1 int) {
 	c, mk, pb, mpad := wb.c, wb.mk, wb.pb, wb.u.mpad
 	mx := m[xi*wb.mStride():][:mpad*pb]
 	if mk.set == nil {
-		clear(mx)
+		clear(mx[r0*pb : r1*pb])
 	}
 	vx := v[xi*wb.vStride():][:c.C*pb]
 	ux := wb.u.s[xi*mpad*c.C:][:mpad*c.C]
@@ -335,7 +348,7 @@ func (wb *winoBlock) gemm(v, m []float32, xi int) {
 		if pc == 0 && mk.set != nil {
 			fn = mk.set // M is not cleared: the first k block sets it
 		}
-		for ir := 0; ir < mpad; ir += mk.mr {
+		for ir := r0; ir < r1; ir += mk.mr {
 			a := ux[pc*mpad+ir*kc:]
 			for jr := 0; jr < pb; jr += mk.nr {
 				fn(kc, &a[0], &vx[pc*pb+jr*kc], &mx[ir*pb+jr], pb)
