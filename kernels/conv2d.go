@@ -255,6 +255,10 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 		clear(dw)
 		return
 	}
+	if c.winoFilterOK() {
+		c.backwardFilterWino(x, dy, dw)
+		return
+	}
 	if activeKernel != nil && c.dotFilterOK() {
 		c.backwardFilterDot(x, dy, dw)
 		return

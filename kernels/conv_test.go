@@ -220,7 +220,10 @@ var winogradCases = []ConvParams{
 
 // TestWinogradMatchesReference runs the Winograd path (and, to be sure
 // it is the one taken, checks the dispatch) against the reference, forward
-// and through the stride-1 data gradient, with and without pre-packing.
+// and through the stride-1 data gradient, with and without pre-packing,
+// and the filter gradient (twice: it must not vary from run to run; the
+// 256-channel case takes its Winograd path, checked in
+// TestWinogradFilterPath).
 func TestWinogradMatchesReference(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
@@ -251,6 +254,13 @@ func TestWinogradMatchesReference(t *testing.T) {
 			dx := randSlice(rng, len(x))
 			Conv2DBackwardData(p, dy, w, dx)
 			requireClose(t, refConvBackwardData(p, dy, w), dx, p.K*9, "backward data "+convName(p))
+
+			dw := randSlice(rng, len(w)) // garbage: must be overwritten
+			Conv2DBackwardFilter(p, x, dy, dw)
+			requireClose(t, refConvBackwardFilter(p, x, dy), dw, p.N*oh*ow, "backward filter "+convName(p))
+			dw2 := randSlice(rng, len(w))
+			Conv2DBackwardFilter(p, x, dy, dw2)
+			require.Equal(t, dw, dw2, "filter gradient differs between runs: "+convName(p))
 		}
 	})
 }
@@ -305,4 +315,56 @@ func TestPackedConvNarrowProducts(t *testing.T) {
 			requireClose(t, refConv(p, x, w, bias, ActReLU, nil), y, p.C*p.R*p.S, convName(p))
 		}
 	})
+}
+
+// TestTransposeTo checks the blocked transpose (AVX-512 blocks and scalar
+// edges) on sizes around the block size.
+func TestTransposeTo(t *testing.T) {
+	saved := hasMaskedCopy
+	t.Cleanup(func() { hasMaskedCopy = saved })
+	for _, asm := range []bool{saved, false} {
+		hasMaskedCopy = asm
+		for _, rows := range []int{1, 15, 16, 17, 33, 64} {
+			for _, cols := range []int{1, 16, 31, 49, 64} {
+				src := make([]float32, rows*cols)
+				for i := range src {
+					src[i] = float32(i)
+				}
+				dst := make([]float32, rows*cols)
+				transposeTo(dst, src, rows, cols)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < cols; j++ {
+						require.Equal(t, src[i*cols+j], dst[j*rows+i], "asm=%v %dx%d (%d,%d)", asm, rows, cols, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradFilterPath runs the Winograd filter gradient on wide layers
+// (odd tile grids, tiles of a block spanning images, pads, K ≠ C) against
+// the reference, and checks that it is the path taken.
+func TestWinogradFilterPath(t *testing.T) {
+	if !hasMaskedCopy || activeKernel == nil {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, p := range []ConvParams{
+		{N: 3, C: 256, H: 5, W: 7, K: 256, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{N: 2, C: 256, H: 9, W: 6, K: 512, R: 3, S: 3, PadT: 0, PadL: 2, PadB: 1, PadR: 0},
+		{N: 5, C: 512, H: 4, W: 4, K: 256, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+	} {
+		c := newConv("test", p)
+		require.True(t, c.winoFilterOK(), convName(p))
+		oh, ow := p.OutHW()
+		x := randSlice(rng, p.N*p.C*p.H*p.W)
+		dy := randSlice(rng, p.N*p.K*oh*ow)
+		dw := randSlice(rng, p.K*p.C*9)
+		Conv2DBackwardFilter(p, x, dy, dw)
+		requireClose(t, refConvBackwardFilter(p, x, dy), dw, p.N*oh*ow, convName(p))
+		dw2 := randSlice(rng, len(dw))
+		Conv2DBackwardFilter(p, x, dy, dw2)
+		require.Equal(t, dw, dw2, "filter gradient differs between runs: "+convName(p))
+	}
 }

@@ -116,3 +116,12 @@ func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, ro
 
 // spinPause runs two PAUSE instructions (pack_amd64.s), for spin loops.
 func spinPause()
+
+//go:noescape
+func winoInputC(x *float32, offs *[16]int, cg int, cstride int, dst *float32, dcstride, dstride int)
+
+//go:noescape
+func winoDyC(dy *float32, offs *[4]int, kg int, kstride int, dst *float32, dkstride, dstride int)
+
+//go:noescape
+func transpose16(dst *float32, ldd int, src *float32, lds int)

@@ -42,3 +42,10 @@ func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, ro
 }
 
 func spinPause() {}
+func winoInputC(x *float32, offs *[16]int, cg int, cstride int, dst *float32, dcstride, dstride int) {
+	panic("kernels: no AVX-512")
+}
+func winoDyC(dy *float32, offs *[4]int, kg int, kstride int, dst *float32, dkstride, dstride int) {
+	panic("kernels: no AVX-512")
+}
+func transpose16(dst *float32, ldd int, src *float32, lds int) { panic("kernels: no AVX-512") }

@@ -419,3 +419,448 @@ winoOutputX_nores:
 winoOutputX_done:
 	VZEROUPPER
 	RET
+
+// func winoInputC(x *float32, offs *[16]int, cg int, cstride int, dst *float32, dcstride, dstride int)
+//
+// V = Bᵀ·d·B for one tile, 16 channels a vector, for cg groups of 16
+// channels: position q of the tile's 4×4 patch is the 16 floats at
+// x + offs[q] (+ i·cstride for group i), or zeros when offs[q] < 0; V's row
+// ξ of group i goes to dst + i·dcstride + ξ·dstride (strides in floats).
+// Rounds as winoInputRows does.
+TEXT ·winoInputC(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ offs+8(FP), R14
+	MOVQ cg+16(FP), CX
+	MOVQ cstride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ dst+32(FP), DI
+	MOVQ dcstride+40(FP), R11
+	SHLQ $2, R11
+	MOVQ dstride+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	TESTQ CX, CX
+	JEQ winoInputC_done
+winoInputC_loop:
+	MOVQ 0(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero0
+	VMOVUPS (SI)(AX*4), Z0
+	JMP winoInputC_next0
+winoInputC_zero0:
+	VXORPS Z0, Z0, Z0
+winoInputC_next0:
+	MOVQ 8(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero1
+	VMOVUPS (SI)(AX*4), Z1
+	JMP winoInputC_next1
+winoInputC_zero1:
+	VXORPS Z1, Z1, Z1
+winoInputC_next1:
+	MOVQ 16(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero2
+	VMOVUPS (SI)(AX*4), Z2
+	JMP winoInputC_next2
+winoInputC_zero2:
+	VXORPS Z2, Z2, Z2
+winoInputC_next2:
+	MOVQ 24(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero3
+	VMOVUPS (SI)(AX*4), Z3
+	JMP winoInputC_next3
+winoInputC_zero3:
+	VXORPS Z3, Z3, Z3
+winoInputC_next3:
+	MOVQ 32(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero4
+	VMOVUPS (SI)(AX*4), Z4
+	JMP winoInputC_next4
+winoInputC_zero4:
+	VXORPS Z4, Z4, Z4
+winoInputC_next4:
+	MOVQ 40(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero5
+	VMOVUPS (SI)(AX*4), Z5
+	JMP winoInputC_next5
+winoInputC_zero5:
+	VXORPS Z5, Z5, Z5
+winoInputC_next5:
+	MOVQ 48(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero6
+	VMOVUPS (SI)(AX*4), Z6
+	JMP winoInputC_next6
+winoInputC_zero6:
+	VXORPS Z6, Z6, Z6
+winoInputC_next6:
+	MOVQ 56(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero7
+	VMOVUPS (SI)(AX*4), Z7
+	JMP winoInputC_next7
+winoInputC_zero7:
+	VXORPS Z7, Z7, Z7
+winoInputC_next7:
+	MOVQ 64(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero8
+	VMOVUPS (SI)(AX*4), Z8
+	JMP winoInputC_next8
+winoInputC_zero8:
+	VXORPS Z8, Z8, Z8
+winoInputC_next8:
+	MOVQ 72(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero9
+	VMOVUPS (SI)(AX*4), Z9
+	JMP winoInputC_next9
+winoInputC_zero9:
+	VXORPS Z9, Z9, Z9
+winoInputC_next9:
+	MOVQ 80(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero10
+	VMOVUPS (SI)(AX*4), Z10
+	JMP winoInputC_next10
+winoInputC_zero10:
+	VXORPS Z10, Z10, Z10
+winoInputC_next10:
+	MOVQ 88(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero11
+	VMOVUPS (SI)(AX*4), Z11
+	JMP winoInputC_next11
+winoInputC_zero11:
+	VXORPS Z11, Z11, Z11
+winoInputC_next11:
+	MOVQ 96(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero12
+	VMOVUPS (SI)(AX*4), Z12
+	JMP winoInputC_next12
+winoInputC_zero12:
+	VXORPS Z12, Z12, Z12
+winoInputC_next12:
+	MOVQ 104(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero13
+	VMOVUPS (SI)(AX*4), Z13
+	JMP winoInputC_next13
+winoInputC_zero13:
+	VXORPS Z13, Z13, Z13
+winoInputC_next13:
+	MOVQ 112(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero14
+	VMOVUPS (SI)(AX*4), Z14
+	JMP winoInputC_next14
+winoInputC_zero14:
+	VXORPS Z14, Z14, Z14
+winoInputC_next14:
+	MOVQ 120(R14), AX
+	TESTQ AX, AX
+	JS winoInputC_zero15
+	VMOVUPS (SI)(AX*4), Z15
+	JMP winoInputC_next15
+winoInputC_zero15:
+	VXORPS Z15, Z15, Z15
+winoInputC_next15:
+	VSUBPS Z8, Z0, Z0
+	VADDPS Z8, Z4, Z18
+	VSUBPS Z4, Z8, Z8
+	VSUBPS Z12, Z4, Z12
+	VMOVAPS Z18, Z4
+	VSUBPS Z9, Z1, Z1
+	VADDPS Z9, Z5, Z18
+	VSUBPS Z5, Z9, Z9
+	VSUBPS Z13, Z5, Z13
+	VMOVAPS Z18, Z5
+	VSUBPS Z10, Z2, Z2
+	VADDPS Z10, Z6, Z18
+	VSUBPS Z6, Z10, Z10
+	VSUBPS Z14, Z6, Z14
+	VMOVAPS Z18, Z6
+	VSUBPS Z11, Z3, Z3
+	VADDPS Z11, Z7, Z18
+	VSUBPS Z7, Z11, Z11
+	VSUBPS Z15, Z7, Z15
+	VMOVAPS Z18, Z7
+	VSUBPS Z2, Z0, Z0
+	VADDPS Z2, Z1, Z18
+	VSUBPS Z1, Z2, Z2
+	VSUBPS Z3, Z1, Z3
+	VMOVAPS Z18, Z1
+	VSUBPS Z6, Z4, Z4
+	VADDPS Z6, Z5, Z18
+	VSUBPS Z5, Z6, Z6
+	VSUBPS Z7, Z5, Z7
+	VMOVAPS Z18, Z5
+	VSUBPS Z10, Z8, Z8
+	VADDPS Z10, Z9, Z18
+	VSUBPS Z9, Z10, Z10
+	VSUBPS Z11, Z9, Z11
+	VMOVAPS Z18, Z9
+	VSUBPS Z14, Z12, Z12
+	VADDPS Z14, Z13, Z18
+	VSUBPS Z13, Z14, Z14
+	VSUBPS Z15, Z13, Z15
+	VMOVAPS Z18, Z13
+	MOVQ DI, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, (DX)(R12*1)
+	VMOVUPS Z2, (DX)(R12*2)
+	VMOVUPS Z3, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, (DX)(R12*1)
+	VMOVUPS Z6, (DX)(R12*2)
+	VMOVUPS Z7, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, (DX)(R12*1)
+	VMOVUPS Z10, (DX)(R12*2)
+	VMOVUPS Z11, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, (DX)(R12*1)
+	VMOVUPS Z14, (DX)(R12*2)
+	VMOVUPS Z15, (DX)(R13*1)
+	ADDQ R9, SI
+	ADDQ R11, DI
+	DECQ CX
+	JNE winoInputC_loop
+winoInputC_done:
+	VZEROUPPER
+	RET
+
+
+// func winoDyC(dy *float32, offs *[4]int, kg int, kstride int, dst *float32, dkstride, dstride int)
+//
+// Ŷ = A·dy·Aᵀ for one tile, 16 channels a vector, for kg groups: position
+// q of the tile's 2×2 block is at dy + offs[q] (+ i·kstride), or zeros
+// when offs[q] < 0; Ŷ's row ξ of group i goes to dst + i·dkstride +
+// ξ·dstride. Rounds as the portable path does.
+TEXT ·winoDyC(SB), NOSPLIT, $0-56
+	MOVQ dy+0(FP), SI
+	MOVQ offs+8(FP), R14
+	MOVQ kg+16(FP), CX
+	MOVQ kstride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ dst+32(FP), DI
+	MOVQ dkstride+40(FP), R11
+	SHLQ $2, R11
+	MOVQ dstride+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	VXORPS Z29, Z29, Z29
+	TESTQ CX, CX
+	JEQ winoDyC_done
+winoDyC_loop:
+	MOVQ 0(R14), AX
+	TESTQ AX, AX
+	JS winoDyC_zero0
+	VMOVUPS (SI)(AX*4), Z0
+	JMP winoDyC_next0
+winoDyC_zero0:
+	VXORPS Z0, Z0, Z0
+winoDyC_next0:
+	MOVQ 8(R14), AX
+	TESTQ AX, AX
+	JS winoDyC_zero1
+	VMOVUPS (SI)(AX*4), Z1
+	JMP winoDyC_next1
+winoDyC_zero1:
+	VXORPS Z1, Z1, Z1
+winoDyC_next1:
+	MOVQ 16(R14), AX
+	TESTQ AX, AX
+	JS winoDyC_zero2
+	VMOVUPS (SI)(AX*4), Z2
+	JMP winoDyC_next2
+winoDyC_zero2:
+	VXORPS Z2, Z2, Z2
+winoDyC_next2:
+	MOVQ 24(R14), AX
+	TESTQ AX, AX
+	JS winoDyC_zero3
+	VMOVUPS (SI)(AX*4), Z3
+	JMP winoDyC_next3
+winoDyC_zero3:
+	VXORPS Z3, Z3, Z3
+winoDyC_next3:
+	VMOVAPS Z0, Z4
+	VADDPS Z2, Z0, Z6
+	VSUBPS Z2, Z0, Z8
+	VSUBPS Z2, Z29, Z10
+	VMOVAPS Z1, Z5
+	VADDPS Z3, Z1, Z7
+	VSUBPS Z3, Z1, Z9
+	VSUBPS Z3, Z29, Z11
+	VMOVAPS Z4, Z12
+	VADDPS Z5, Z4, Z13
+	VSUBPS Z5, Z4, Z14
+	VSUBPS Z5, Z29, Z15
+	VMOVAPS Z6, Z16
+	VADDPS Z7, Z6, Z17
+	VSUBPS Z7, Z6, Z18
+	VSUBPS Z7, Z29, Z19
+	VMOVAPS Z8, Z20
+	VADDPS Z9, Z8, Z21
+	VSUBPS Z9, Z8, Z22
+	VSUBPS Z9, Z29, Z23
+	VMOVAPS Z10, Z24
+	VADDPS Z11, Z10, Z25
+	VSUBPS Z11, Z10, Z26
+	VSUBPS Z11, Z29, Z27
+	MOVQ DI, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, (DX)(R12*1)
+	VMOVUPS Z14, (DX)(R12*2)
+	VMOVUPS Z15, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, (DX)(R12*1)
+	VMOVUPS Z18, (DX)(R12*2)
+	VMOVUPS Z19, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, (DX)(R12*1)
+	VMOVUPS Z22, (DX)(R12*2)
+	VMOVUPS Z23, (DX)(R13*1)
+	LEAQ (DX)(R12*4), DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, (DX)(R12*1)
+	VMOVUPS Z26, (DX)(R12*2)
+	VMOVUPS Z27, (DX)(R13*1)
+	ADDQ R9, SI
+	ADDQ R11, DI
+	DECQ CX
+	JNE winoDyC_loop
+winoDyC_done:
+	VZEROUPPER
+	RET
+
+// func transpose16(dst *float32, ldd int, src *float32, lds int)
+//
+// Writes the transpose of the 16×16 block at src (rows lds floats apart)
+// to dst (rows ldd floats apart).
+TEXT ·transpose16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	LEAQ (R8)(R8*2), R11
+	MOVQ SI, AX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R9*1), Z1
+	VMOVUPS (AX)(R9*2), Z2
+	VMOVUPS (AX)(R10*1), Z3
+	LEAQ (AX)(R9*4), AX
+	VMOVUPS (AX), Z4
+	VMOVUPS (AX)(R9*1), Z5
+	VMOVUPS (AX)(R9*2), Z6
+	VMOVUPS (AX)(R10*1), Z7
+	LEAQ (AX)(R9*4), AX
+	VMOVUPS (AX), Z8
+	VMOVUPS (AX)(R9*1), Z9
+	VMOVUPS (AX)(R9*2), Z10
+	VMOVUPS (AX)(R10*1), Z11
+	LEAQ (AX)(R9*4), AX
+	VMOVUPS (AX), Z12
+	VMOVUPS (AX)(R9*1), Z13
+	VMOVUPS (AX)(R9*2), Z14
+	VMOVUPS (AX)(R10*1), Z15
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	MOVQ DI, DX
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, (DX)(R8*1)
+	VMOVUPS Z2, (DX)(R8*2)
+	VMOVUPS Z3, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, (DX)(R8*1)
+	VMOVUPS Z6, (DX)(R8*2)
+	VMOVUPS Z7, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, (DX)(R8*1)
+	VMOVUPS Z10, (DX)(R8*2)
+	VMOVUPS Z11, (DX)(R11*1)
+	LEAQ (DX)(R8*4), DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, (DX)(R8*1)
+	VMOVUPS Z14, (DX)(R8*2)
+	VMOVUPS Z15, (DX)(R11*1)
+	VZEROUPPER
+	RET
