@@ -22,7 +22,9 @@
 // tensors directly with AVX-512; results differ from the direct sum by
 // rounding only. The data gradient of a stride-1 convolution is the
 // forward convolution of dy with the flipped filters (so it takes
-// Winograd too); the filter gradient writes an explicit im2col matrix and
+// Winograd too). The filter gradient of wide Winograd-eligible layers
+// (256 channels and more) is Winograd too, over NHWC copies of x and dy
+// (winograd_filter.go); elsewhere it writes an explicit im2col matrix and
 // reduces over output positions with a 4×6 AVX-512 dot-product kernel,
 // which reads both operands' rows as they lie. Elsewhere, and with
 // -tags purego, a pure-Go path computes the same results.
