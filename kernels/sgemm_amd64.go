@@ -5,6 +5,7 @@ package kernels
 import "golang.org/x/sys/cpu"
 
 //go:generate sh -c "python3 gen_sgemm_amd64.py > sgemm_amd64.s"
+//go:generate sh -c "python3 gen_wino_amd64.py > wino_amd64.s"
 
 // sgemmKernelAVX512 adds the 12×32 product of a packed A strip and a packed
 // B panel, kc deep, to C (row stride ldc floats).
