@@ -100,11 +100,21 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 				pa = packed.forKernel(mk, g)
 			}
 			if cnt == 1 {
-				yg := y[(n0*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, pa, &src, 0, yg, c.ohw)
+				// One image: the product is y's channels of group g,
+				// and the epilogue runs on its blocks as they finish.
+				off := (n0*c.K + g*c.kg) * c.ohw
+				yg := y[off:][:c.kg*c.ohw]
+				tail := cTail{act: o.Act}
+				if o.Bias != nil {
+					tail.bias = o.Bias[g*c.kg:]
+				}
+				if o.Residual != nil {
+					tail.res = o.Residual[off:][:c.kg*c.ohw]
+				}
+				gemmSrcThreads(mk, threads, c.kg, c.ohw, c.crs, wg, c.crs, pa, &src, 0, yg, c.ohw, tail)
 				continue
 			}
-			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, pa, &src, 0, tmp.s, cols)
+			gemmSrcThreads(mk, threads, c.kg, cols, c.crs, wg, c.crs, pa, &src, 0, tmp.s, cols, cTail{})
 			// The product is kg × (images·positions); scatter it to NCHW,
 			// applying the epilogue on the way.
 			for k := 0; k < c.kg; k++ {
@@ -126,17 +136,6 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 					BiasAddRow(y[off:off+c.ohw], src, res, bv, o.Act)
 				}
 			}
-		}
-		if cnt > 1 {
-			return
-		}
-		for i := 0; i < cnt; i++ {
-			if threads > 1 {
-				// One image with the cores to itself: split its channels.
-				ParallelRange(c.K, c.K*c.ohw, func(lo, hi int) { epilogueRows(c, n0+i, lo, hi, y, o) })
-				continue
-			}
-			epilogue(c, n0+i, y, o)
 		}
 	})
 }
@@ -226,7 +225,7 @@ func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 					out, ld = col.s, c.ohw
 				}
 				src := bSource{b: dyg, ldb: c.ohw}
-				gemmSrcThreads(mk, threads, c.crs, c.ohw, c.kg, nil, c.kg, packs[g], &src, 0, out, ld)
+				gemmSrcThreads(mk, threads, c.crs, c.ohw, c.kg, nil, c.kg, packs[g], &src, 0, out, ld, cTail{})
 				if !c.pointwise {
 					clear(dxg)
 					c.col2im(col.s, dxg)
@@ -285,7 +284,7 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 			for g := 0; g < c.Group; g++ {
 				src := bSource{cv: &c, x: x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw], transpose: true}
 				dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, nil, &src, 1, acc[g*c.kg*c.crs:], c.crs)
+				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, nil, &src, 1, acc[g*c.kg*c.crs:], c.crs, cTail{})
 			}
 			return
 		}

@@ -133,9 +133,9 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // gemmSrcThreads computes C = A·op(B) + beta·C with the packed microkernel
-// mk and op(B) from src, split over up to t goroutines by rows of C.
-// A may come pre-packed in pa.
-func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int) {
+// mk and op(B) from src, split over up to t goroutines by rows of C, then
+// tail on C. A may come pre-packed in pa.
+func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int, tail cTail) {
 	if t > 1 && n >= 2*t*mk.nr && (pa != nil || n > m) {
 		// Wide products split by columns: each goroutine packs only its
 		// own part of op(B) (a split by rows would have every goroutine
@@ -150,12 +150,12 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 			j0 := i * chunk
 			part := *src
 			part.col0 += j0
-			sgemmPackedSrc(mk, false, m, min(chunk, n-j0), k, 1, a, lda, pa, &part, beta, c[j0:], ldc)
+			sgemmPackedSrc(mk, false, m, min(chunk, n-j0), k, 1, a, lda, pa, &part, beta, c[j0:], ldc, tail.at(0, j0, ldc))
 		})
 		return
 	}
 	if t <= 1 || m < 2*mk.mr {
-		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc)
+		sgemmPackedSrc(mk, false, m, n, k, 1, a, lda, pa, src, beta, c, ldc, tail)
 		return
 	}
 	rowPart := func(i0, rows int, src *bSource) {
@@ -166,7 +166,7 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		} else {
 			aPart = a[i0*lda:]
 		}
-		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc)
+		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc, tail.at(i0, 0, ldc))
 	}
 	if pa == nil || n > packNC {
 		chunk := roundUp((m+t-1)/t, mk.mr)

@@ -52,7 +52,46 @@ const (
 // microkernel mk, packing A and B into the layouts mk reads.
 func sgemmPacked(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	src := bSource{b: b, ldb: ldb, trans: transB}
-	sgemmPackedSrc(mk, transA, m, n, k, alpha, a, lda, nil, &src, beta, c, ldc)
+	sgemmPackedSrc(mk, transA, m, n, k, alpha, a, lda, nil, &src, beta, c, ldc, cTail{})
+}
+
+// cTail is a convolution's epilogue applied to a product's C block by block
+// as each is finished (after its last k block), while it is still in
+// cache: row i of C gets bias[i] and the residual's row added, then act.
+// The zero cTail does nothing.
+type cTail struct {
+	bias []float32 // by row of C; nil for none
+	res  []float32 // laid out like C (same ldc); nil for none
+	act  Activation
+}
+
+func (t cTail) on() bool { return t.bias != nil || t.res != nil || t.act != ActNone }
+
+// at is t for the part of C from row i0, column j0 on.
+func (t cTail) at(i0, j0, ldc int) cTail {
+	if t.bias != nil {
+		t.bias = t.bias[i0:]
+	}
+	if t.res != nil {
+		t.res = t.res[i0*ldc+j0:]
+	}
+	return t
+}
+
+// apply runs t on rows [i0, i0+rows) and columns [j0, j0+cols) of C.
+func (t cTail) apply(c []float32, ldc, i0, rows, j0, cols int) {
+	for i := i0; i < i0+rows; i++ {
+		row := c[i*ldc+j0 : i*ldc+j0+cols]
+		var b float32
+		if t.bias != nil {
+			b = t.bias[i]
+		}
+		var res []float32
+		if t.res != nil {
+			res = t.res[i*ldc+j0 : i*ldc+j0+cols]
+		}
+		BiasAddRow(row, row, res, b, t.act)
+	}
 }
 
 // bSource is the k×n matrix op(B) of a packed product: a stored matrix, or
@@ -106,11 +145,21 @@ func packWhole(mk *microKernel, dst, a []float32, m, k int) {
 	}
 }
 
-// sgemmPackedSrc is sgemmPacked with op(B) given by src. When pa is not
-// nil, A comes pre-packed from it (alpha must then be 1) and a is unused.
-func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
+// sgemmPackedSrc is sgemmPacked with op(B) given by src, then tail on C.
+// When pa is not nil, A comes pre-packed from it (alpha must then be 1) and
+// a is unused.
+func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int, tail cTail) {
+	// With beta 0 the first k block writes C instead of adding to it
+	// (the kernel's set form, or a copy from the partial-tile buffer),
+	// so C is never cleared first.
+	set := beta == 0 && k > 0 && alpha != 0 && mk.set != nil
+	if !set {
+		scaleC(m, n, beta, c, ldc)
+	}
 	if k == 0 || alpha == 0 {
+		if tail.on() {
+			tail.apply(c, ldc, 0, m, 0, n)
+		}
 		return
 	}
 	mr, nr := mk.mr, mk.nr
@@ -145,6 +194,11 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 				}
 				// Each A strip (mr×kc) stays in L1 while the B panels
 				// stream past it from L2.
+				first, last := set && pc == 0, pc+kc >= k
+				fn := mk.fn
+				if first {
+					fn = mk.set
+				}
 				for ir := 0; ir < mc; ir += mr {
 					aStrip := ap.s[ir*kc:]
 					if pa != nil {
@@ -156,15 +210,24 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 						cols := min(nr, nc-jr)
 						cOff := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							mk.fn(kc, &aStrip[0], &bPanel[0], &c[cOff], ldc)
+							fn(kc, &aStrip[0], &bPanel[0], &c[cOff], ldc)
 							continue
 						}
 						t := tmp.s
-						clear(t)
-						mk.fn(kc, &aStrip[0], &bPanel[0], unsafe.SliceData(t), nr)
+						if !first {
+							clear(t)
+						}
+						fn(kc, &aStrip[0], &bPanel[0], unsafe.SliceData(t), nr)
 						for i := 0; i < rows; i++ {
+							if first {
+								copy(c[cOff+i*ldc:cOff+i*ldc+cols], t[i*nr:i*nr+cols])
+								continue
+							}
 							axpy(1, t[i*nr:i*nr+cols], c[cOff+i*ldc:cOff+i*ldc+cols])
 						}
+					}
+					if last && tail.on() {
+						tail.apply(c, ldc, ic+ir, rows, jc, nc)
 					}
 				}
 			}
