@@ -79,8 +79,10 @@ func NewPackedConv(p ConvParams, w []float32) *PackedConv {
 	}
 	pc := &PackedConv{p: p, c: c, w: append([]float32(nil), w[:c.K*c.crs]...),
 		packs: make(map[*microKernel][]*packedA)}
-	if !c.depthwise() && activeKernel != nil {
-		// The kernels kernelFor can pick (others pack on first use).
+	if !c.depthwise() && activeKernel != nil && !c.winograd() {
+		// The kernels kernelFor can pick (others pack on first use; a
+		// layer that takes the Winograd path at batch 1 takes it at
+		// every batch size, and its filters are packed on first use).
 		for _, mk := range cpuKernels {
 			if mk == activeKernel || mk.nr < activeKernel.nr {
 				pc.forKernel(mk, 0)
