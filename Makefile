@@ -22,6 +22,8 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout 10m -run 'Concurren|RunWorkers|WorkerPanic' ./engine ./kernels ./hub
+	$(GO) test -tags purego -timeout 10m ./kernels
+	GOARCH=arm64 $(GO) vet ./kernels
 
 test-deps:
 	./scripts/install-test-deps.sh

@@ -110,16 +110,18 @@ func packWino(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
 func (c *conv) winoSize(mk *microKernel) int { return 16 * roundUp(c.K, mk.mr) * c.C }
 
 // winoKernel is the microkernel for a Winograd product over p tiles: the
-// 16×16 one where it runs. Its 16-column panels make blocks of 32 tiles,
+// 16×16 one (AVX-512) where it runs. Its 16-column panels make blocks of 32 tiles,
 // and it has no 12-row strips to pad K = 64 to 72. Alternating best-of-6
 // in one process (go test -bench 'Conv2D$/packed/'), 12×32 → 16×16:
 // batch 1, 64 channels 356 → 322 µs; batch 64, 64 / 128 / 256 channels
 // 21.6 / 17.8 / 20.7 → 20.1 / 16.8 / 16.2 ms.
 func winoKernel(p int) *microKernel {
-	if mk := kernelFor(p); mk != kernelAVX512 || p < kernelAVX512x16.nr {
-		return mk
+	for _, mk := range cpuKernels {
+		if mk.mr == 16 && mk.nr == 16 && p >= mk.nr {
+			return mk
+		}
 	}
-	return kernelAVX512x16
+	return kernelFor(p)
 }
 
 // conv2DWinograd is Conv2DOpts for c (c.winograd()) with U packed for mk
