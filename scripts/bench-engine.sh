@@ -9,7 +9,9 @@
 #
 # In each round both sides time each batch size by the same rule: runs for at least MIN (ORT's
 # -min, the engine's -test.benchtime), the mean of those runs. BENCHTIME is the count for the
-# stock onnx-go comparisons, whose gorgonnx side is slow.
+# stock onnx-go comparisons, whose gorgonnx side is slow. Then PAIRS (default 40; 0 skips)
+# pairs of blocks of runs with both in one process (bench/ort -paired): the machine's speed
+# drifts between rounds, and the paired figures are the ones that compare like with like.
 #
 # THREADS is ORT's intra-op thread count and the engine's GOMAXPROCS. ONNX Runtime's
 # library comes from npm's onnxruntime-node@1.30.0 (npm pack, never npm install) into
@@ -98,6 +100,21 @@ for r in $(seq "$ROUNDS"); do
 	fi
 done
 
+# Paired: the engine and ORT in one process, blocks of back-to-back runs in turn, so both
+# sides see the same machine (bench/ort/paired.go); PAIRS=0 skips it.
+paired1= paired64=
+if [ "$have_ort" = 1 ] && [ "${PAIRS:-40}" -gt 0 ]; then
+	for b in 1 64; do
+		blk=10 np=${PAIRS:-40}
+		[ "$b" = 1 ] || { blk=3 np=$(( (np + 3) / 4 )); }
+		echo "== paired, batch $b: engine and ONNX Runtime in one process, $np pairs of blocks of $blk runs =="
+		(cd bench/ort && GOMAXPROCS=$THREADS $GO run . -lib "$LIB" -model "$MODEL" -threads "$THREADS" -batches "$b" \
+			-paired "$np" -block "$blk") | tee "$out/paired$b.txt"
+	done
+	paired1=$(grep '^paired-summary' "$out/paired1.txt" || true)
+	paired64=$(grep '^paired-summary' "$out/paired64.txt" || true)
+fi
+
 # field() prints the smallest value before unit $3 on the lines of file $1 whose first field
 # matches the regular expression $2 (a benchmark name with or without its -GOMAXPROCS).
 field() { awk -v pat="$2" -v unit="$3" '$1 ~ pat { for (i = 2; i <= NF; i++) if ($(i+1) == unit && (best == "" || $i + 0 < best + 0)) best = $i } END { if (best != "") print best }' "$1"; }
@@ -128,3 +145,11 @@ awk -v e1="$e1" -v e64="$e64" -v o1="$o1" -v o64="$o64" -v ze="$ze" -v zg="$zg" 
 	if (rss != "")
 		printf "%-34s %11s MB\n", "peak RSS, load + batch 64", rss
 }'
+# The paired rows: medians of both sides' runs, and of the ratios of paired blocks' medians.
+for line in "$paired1" "$paired64"; do
+	[ -n "$line" ] || continue
+	echo "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%-34s %11.2f ms %8.2f ms ORT %8.3fx (median of paired blocks; engine faster in %s; minima %.2f / %.2f ms)\n",
+			"paired, batch " v["batch"] " (median run)", v["engine_median"], v["ort_median"], v["block_ratio_median"],
+			v["engine_faster_blocks"], v["engine_min"], v["ort_min"] }'
+done

@@ -15,6 +15,13 @@
 // With -check-input/-check-logits (raw float32, as testdata/torch/gen.py
 // writes them) it first runs that batch and prints the largest difference
 // from the recorded logits, failing when it exceeds 1e-4 × max(1, |max logit|).
+//
+// With -paired N it instead loads the model into the engine too and runs the
+// two in turn in this process, N pairs of blocks of -block runs at the first
+// of -batches (see paired.go), printing both sides' run-time quantiles and
+// one summary line:
+//
+//	paired-summary batch=1 engine_min=… ort_min=… engine_median=… ort_median=… pair_ratio_median=… engine_faster=K/N
 package main
 
 import (
@@ -39,7 +46,36 @@ func main() {
 	minTime := flag.Duration("min", 3*time.Second, "minimum timed duration per batch size")
 	checkIn := flag.String("check-input", "", "raw float32 input to check the logits of")
 	checkOut := flag.String("check-logits", "", "raw float32 logits expected for -check-input")
+	pairs := flag.Int("paired", 0, "instead: this many pairs of blocks of runs, the engine and ORT in turn, in one process, at the first of -batches")
+	block := flag.Int("block", 10, "with -paired: timed runs per block (after one untimed)")
+	pause := flag.Duration("pause", 100*time.Millisecond, "with -paired: the pause after each block")
 	flag.Parse()
+	if *pairs > 0 {
+		err := func() error {
+			if *lib == "" || *model == "" {
+				return errors.New("-lib and -model are required")
+			}
+			sizes, err := parseBatches(*batches)
+			if err != nil {
+				return err
+			}
+			ort.SetSharedLibraryPath(*lib)
+			if err := ort.InitializeEnvironment(); err != nil {
+				return fmt.Errorf("initialise ONNX Runtime from %s: %w", *lib, err)
+			}
+			defer ort.DestroyEnvironment()
+			classes, err := numClasses(*model)
+			if err != nil {
+				return err
+			}
+			return paired(*model, *threads, sizes[0], classes, *pairs, *block, *pause)
+		}()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ort:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*lib, *model, *threads, *batches, *minTime, *checkIn, *checkOut); err != nil {
 		fmt.Fprintln(os.Stderr, "ort:", err)
 		os.Exit(1)
