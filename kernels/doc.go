@@ -17,10 +17,14 @@
 // and 2), images whose feature maps are small share one product, and
 // PackedConv packs constant weights once. 3×3 stride-1 convolutions with
 // 16 or more channels in and out take Winograd F(2×2, 3×3) instead
-// (winograd.go): 16 GEMMs over transformed filters, 2.25 times fewer
-// multiply-adds, the input and output transforms read and write the NCHW
-// tensors directly with AVX-512; results differ from the direct sum by
-// rounding only. The data gradient of a stride-1 convolution is the
+// (winograd.go): 16 GEMMs over transformed filters (on the 16×16
+// microkernel), 2.25 times fewer multiply-adds, the input and output
+// transforms read and write the NCHW tensors directly with AVX-512;
+// results differ from the direct sum by rounding only. Bias, residual add
+// and ReLU are applied to each block of the output while it is still in
+// cache (the Winograd output transform, or the direct product's finished
+// row blocks), and the first k block of a product writes C instead of
+// adding to it, so no pass clears or revisits y. The data gradient of a stride-1 convolution is the
 // forward convolution of dy with the flipped filters (so it takes
 // Winograd too). The filter gradient of wide Winograd-eligible layers
 // (256 channels and more) is Winograd too, over NHWC copies of x and dy
