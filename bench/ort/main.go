@@ -21,7 +21,10 @@
 // of -batches (see paired.go), printing both sides' run-time quantiles and
 // one summary line:
 //
-//	paired-summary batch=1 engine_min=… ort_min=… engine_median=… ort_median=… pair_ratio_median=… engine_faster=K/N
+//	paired-summary batch=1 engine_min=… ort_min=… engine_median=… ort_median=… block_ratio_median=… engine_faster_blocks=K/N
+//
+// -control engine (or ort) pairs that side with a second copy of itself: the
+// method's own bias, which should read 1.
 package main
 
 import (
@@ -49,6 +52,7 @@ func main() {
 	pairs := flag.Int("paired", 0, "instead: this many pairs of blocks of runs, the engine and ORT in turn, in one process, at the first of -batches")
 	block := flag.Int("block", 10, "with -paired: timed runs per block (after one untimed)")
 	pause := flag.Duration("pause", 100*time.Millisecond, "with -paired: the pause after each block")
+	control := flag.String("control", "", "with -paired: engine or ort, to pair that side with a copy of itself (the method's own bias)")
 	flag.Parse()
 	if *pairs > 0 {
 		err := func() error {
@@ -68,7 +72,7 @@ func main() {
 			if err != nil {
 				return err
 			}
-			return paired(*model, *threads, sizes[0], classes, *pairs, *block, *pause)
+			return paired(*model, *threads, sizes[0], classes, *pairs, *block, *pause, *control)
 		}()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "ort:", err)

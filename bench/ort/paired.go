@@ -24,7 +24,11 @@ import (
 // between runs the engine's runs took 1.6x as long as with 50 ms, and as
 // little as ever with ORT's spinning turned off), and neither side may run
 // while the other's threads still spin.
-func paired(model string, threads, batch, classes, pairs, block int, pause time.Duration) error {
+//
+// control "engine" or "ort" pairs that side with a second copy of itself
+// (in the ORT column): the ratios then measure the method's own bias,
+// which should be 1.
+func paired(model string, threads, batch, classes, pairs, block int, pause time.Duration, control string) error {
 	data, err := os.ReadFile(model)
 	if err != nil {
 		return err
@@ -48,6 +52,27 @@ func paired(model string, threads, batch, classes, pairs, block int, pause time.
 	var got []engine.Tensor
 	runEngine := func() (err error) { got, err = m.Run(ctx, x); return err }
 	runORT := func() error { return s.Run() }
+	switch control {
+	case "":
+	case "engine":
+		m2, err := engine.Read(data)
+		if err != nil {
+			return err
+		}
+		runORT = func() error { _, err := m2.Run(ctx, x); return err }
+	case "ort":
+		s2, err := newSession(model, threads, batch, classes, in)
+		if err != nil {
+			return err
+		}
+		defer s2.Destroy()
+		if err := runEngine(); err != nil {
+			return err
+		}
+		runEngine = func() error { return s2.Run() }
+	default:
+		return fmt.Errorf("-control %q: want engine or ort", control)
+	}
 	// Warm-up (plans compiled, weights packed), and both must compute the
 	// same logits.
 	for range 3 {
@@ -60,6 +85,9 @@ func paired(model string, threads, batch, classes, pairs, block int, pause time.
 	}
 	var diff, maxAbs float64
 	for i, v := range s.out.GetData() {
+		if control != "" {
+			break
+		}
 		diff = math.Max(diff, math.Abs(float64(v-got[0].Data[i])))
 		maxAbs = math.Max(maxAbs, math.Abs(float64(v)))
 	}
@@ -107,6 +135,9 @@ func paired(model string, threads, batch, classes, pairs, block int, pause time.
 	slices.Sort(e)
 	slices.Sort(o)
 	slices.Sort(ratios)
+	if control != "" {
+		fmt.Printf("control: both columns are %s\n", control)
+	}
 	fmt.Printf("paired batch=%d: %d pairs of blocks of %d runs, %v pause; max |engine - ORT| logit %.2g\n", batch, pairs, block, pause, diff)
 	fmt.Printf("%-8s %9s %9s %9s %9s %9s\n", "ms", "min", "p10", "p25", "median", "p75")
 	for _, side := range []struct {
