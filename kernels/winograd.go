@@ -131,10 +131,13 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	tiles := c.N * c.tilesPerImage()
 	t := maxProcs()
 	nr := mk.nr
-	// Blocks of 64 tiles (32 when that leaves fewer than four blocks a
-	// core): measured on PreAct-ResNet18's layers at batch 1 and 64,
-	// 32–128 are within noise of each other and 350 is clearly slower
-	// (V and M then outgrow L2).
+	// Blocks of two B panels of tiles (32 tiles with the 16×16 kernel;
+	// one panel when that leaves fewer than four blocks a core): measured
+	// on PreAct-ResNet18's layers at batch 1 and 64 with the 12×32 kernel,
+	// 32–128 tiles were within noise of each other and 350 clearly slower
+	// (V and M then outgrow L2); with the 16×16 kernel, 64 was no better
+	// than 32 and one panel at batch 1 no better than two (engine runs
+	// alternating in one process: faster in 45% of 800 pairs).
 	pbMax := 2 * nr
 	if tiles < 4*t*pbMax {
 		pbMax = nr
