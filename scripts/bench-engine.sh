@@ -135,7 +135,8 @@ echo "== summary ($THREADS threads; PreAct-ResNet18 rows: best of $ROUNDS altern
 awk -v e1="$e1" -v e64="$e64" -v o1="$o1" -v o64="$o64" -v ze="$ze" -v zg="$zg" -v me="$me" -v mg="$mg" -v rss="$rss" 'BEGIN {
 	printf "%-34s %14s %14s %10s\n", "", "engine", "reference", "ratio"
 	if (e1 != "" && o1 != "")
-		printf "%-34s %11.2f ms %8.2f ms ORT %8.2fx slower\n", "PreAct-ResNet18 batch 1 latency", e1/1e6, o1/1e6, e1/o1
+		printf "%-34s %11.2f ms %8.2f ms ORT %8.2fx %s\n", "PreAct-ResNet18 batch 1 latency", e1/1e6, o1/1e6,
+			(e1 > o1 ? e1/o1 : o1/e1), (e1 > o1 ? "slower" : "faster")
 	if (e64 != "" && o64 != "")
 		printf "%-34s %8.1f img/s %5.1f img/s ORT %7.3fx of ORT\n", "PreAct-ResNet18 batch 64", 64e9/e64, 64e9/o64, o64/e64
 	if (ze != "" && zg != "")
