@@ -54,39 +54,21 @@ func main() {
 	pause := flag.Duration("pause", 100*time.Millisecond, "with -paired: the pause after each block")
 	control := flag.String("control", "", "with -paired: engine or ort, to pair that side with a copy of itself (the method's own bias)")
 	flag.Parse()
-	if *pairs > 0 {
-		err := func() error {
-			if *lib == "" || *model == "" {
-				return errors.New("-lib and -model are required")
-			}
-			sizes, err := parseBatches(*batches)
-			if err != nil {
-				return err
-			}
-			ort.SetSharedLibraryPath(*lib)
-			if err := ort.InitializeEnvironment(); err != nil {
-				return fmt.Errorf("initialise ONNX Runtime from %s: %w", *lib, err)
-			}
-			defer ort.DestroyEnvironment()
-			classes, err := numClasses(*model)
-			if err != nil {
-				return err
-			}
-			return paired(*model, *threads, sizes[0], classes, *pairs, *block, *pause, *control)
-		}()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "ort:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := run(*lib, *model, *threads, *batches, *minTime, *checkIn, *checkOut); err != nil {
+	p := pairing{pairs: *pairs, block: *block, pause: *pause, control: *control}
+	if err := run(*lib, *model, *threads, *batches, *minTime, *checkIn, *checkOut, p); err != nil {
 		fmt.Fprintln(os.Stderr, "ort:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib, model string, threads int, batches string, minTime time.Duration, checkIn, checkOut string) error {
+// pairing is the -paired mode's settings; pairs 0 means the plain timing.
+type pairing struct {
+	pairs, block int
+	pause        time.Duration
+	control      string
+}
+
+func run(lib, model string, threads int, batches string, minTime time.Duration, checkIn, checkOut string, p pairing) error {
 	if lib == "" || model == "" {
 		return errors.New("-lib and -model are required")
 	}
@@ -107,6 +89,9 @@ func run(lib, model string, threads int, batches string, minTime time.Duration, 
 		if err := check(model, threads, classes, checkIn, checkOut); err != nil {
 			return err
 		}
+	}
+	if p.pairs > 0 {
+		return paired(model, threads, sizes[0], classes, p.pairs, p.block, p.pause, p.control)
 	}
 	for _, batch := range sizes {
 		in := make([]float32, batch*3*32*32)
