@@ -52,6 +52,7 @@ type Args struct {
 	Width      int     `json:"width,omitempty"`
 	Widen      int     `json:"widen,omitempty"`
 	Growth     int     `json:"growth,omitempty"`
+	InputSize  int     `json:"input_size,omitempty"`
 }
 
 // Input is a model's preprocessing, applied by (*Model).Preprocess in this

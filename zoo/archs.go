@@ -12,11 +12,11 @@ type archDef struct {
 }
 
 var archs = map[string]archDef{
-	"lenet":           {defaults: withDefaults(Args{NumClasses: 10, NC: 1, Width: 8}), build: buildLeNet},
-	"preact_resnet18": {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Width: 64}), build: buildPreActResNet18},
-	"pyramidnet":      {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 272, Alpha: 200}), build: buildPyramidNet},
-	"wrn":             {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 28, Widen: 10}), build: buildWRN},
-	"densenet_bc":     {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 190, Growth: 40}), build: buildDenseNetBC},
+	"lenet":           {defaults: withDefaults(Args{NumClasses: 10, NC: 1, Width: 8, InputSize: 28}), build: buildLeNet},
+	"preact_resnet18": {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Width: 64, InputSize: 32}), build: buildPreActResNet18},
+	"pyramidnet":      {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 272, Alpha: 200, InputSize: 32}), build: buildPyramidNet},
+	"wrn":             {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 28, Widen: 10, InputSize: 32}), build: buildWRN},
+	"densenet_bc":     {defaults: withDefaults(Args{NumClasses: 10, NC: 3, Depth: 190, Growth: 40, InputSize: 32}), build: buildDenseNetBC},
 	"resnet18":        resnetDef(false, 2, 2, 2, 2),
 	"resnet34":        resnetDef(false, 3, 4, 6, 3),
 	"resnet50":        resnetDef(true, 3, 4, 6, 3),
@@ -48,6 +48,9 @@ func withDefaults(d Args) func(Args) Args {
 		if a.Growth == 0 {
 			a.Growth = d.Growth
 		}
+		if a.InputSize == 0 {
+			a.InputSize = d.InputSize
+		}
 		return a
 	}
 }
@@ -63,6 +66,9 @@ func positive(name string, v int) error {
 func buildLeNet(b *builder, a Args) error {
 	if err := positive("width", a.Width); err != nil {
 		return err
+	}
+	if a.InputSize != 28 {
+		return fmt.Errorf("lenet takes 28×28 input only, got input_size %d", a.InputSize)
 	}
 	w := a.Width
 	x := b.input(a.NC, 28, 28)
@@ -80,7 +86,7 @@ func buildPreActResNet18(b *builder, a Args) error {
 		return err
 	}
 	w := a.Width
-	x := b.input(a.NC, 32, 32)
+	x := b.input(a.NC, a.InputSize, a.InputSize)
 	x = b.relu(b.bn("bn1", b.conv("conv1", x, a.NC, w, 3, 1, 1, false), w))
 	in := w
 	for stage, mult := range []int{1, 2, 4, 8} {
@@ -117,7 +123,7 @@ func buildPyramidNet(b *builder, a Args) error {
 	}
 	n := (a.Depth - 2) / 9
 	addrate := a.Alpha / float64(3*n)
-	x := b.input(a.NC, 32, 32)
+	x := b.input(a.NC, a.InputSize, a.InputSize)
 	x = b.bn("bn1", b.conv("conv1", x, a.NC, 16, 3, 1, 1, false), 16)
 	featuremap := 16.0
 	in := 16
@@ -167,7 +173,7 @@ func buildWRN(b *builder, a Args) error {
 	}
 	n := (a.Depth - 4) / 6
 	ch := []int{16, 16 * a.Widen, 32 * a.Widen, 64 * a.Widen}
-	x := b.input(a.NC, 32, 32)
+	x := b.input(a.NC, a.InputSize, a.InputSize)
 	x = b.conv("conv1", x, a.NC, 16, 3, 1, 1, false)
 	in := 16
 	for stage := 0; stage < 3; stage++ {
@@ -206,7 +212,7 @@ func buildDenseNetBC(b *builder, a Args) error {
 	n := ((a.Depth - 4) / 3) / 2
 	g := a.Growth
 	c := 2 * g
-	x := b.input(a.NC, 32, 32)
+	x := b.input(a.NC, a.InputSize, a.InputSize)
 	x = b.conv("conv1", x, a.NC, c, 3, 1, 1, false)
 	for blk := 1; blk <= 3; blk++ {
 		for i := 0; i < n; i++ {
@@ -233,7 +239,7 @@ func buildDenseNetBC(b *builder, a Args) error {
 // resnetDef is torchvision's ResNet layout with our width option.
 func resnetDef(bottleneck bool, blocks ...int) archDef {
 	return archDef{
-		defaults: withDefaults(Args{NumClasses: 1000, NC: 3, Width: 64}),
+		defaults: withDefaults(Args{NumClasses: 1000, NC: 3, Width: 64, InputSize: 224}),
 		build: func(b *builder, a Args) error {
 			if err := positive("width", a.Width); err != nil {
 				return err
@@ -243,7 +249,7 @@ func resnetDef(bottleneck bool, blocks ...int) archDef {
 				exp = 4
 			}
 			w := a.Width
-			x := b.input(a.NC, 224, 224)
+			x := b.input(a.NC, a.InputSize, a.InputSize)
 			x = b.maxPool(b.relu(b.bn("bn1", b.conv("conv1", x, a.NC, w, 7, 2, 3, false), w)), 3, 2, 1)
 			in := w
 			for stage, count := range blocks {

@@ -17,6 +17,12 @@ type Args struct {
 	Width      int     `json:"width,omitempty"`
 	Widen      int     `json:"widen,omitempty"`
 	Growth     int     `json:"growth,omitempty"`
+	// InputSize is the height and width of the input the network is built
+	// for (0: the architecture's default, 28 for lenet, 32 for the CIFAR
+	// networks, 224 for the torchvision ResNets). Networks that end in
+	// global pooling take any size at which every stage keeps at least one
+	// pixel; lenet takes 28 only.
+	InputSize int `json:"input_size,omitempty"`
 }
 
 // Param is one named tensor of a network: a trainable parameter or a buffer
@@ -121,6 +127,9 @@ func shapeSize(s []int) int {
 	return n
 }
 
+// maxInputSize bounds Args.InputSize (a 4096² RGB image is 200 MB of float32).
+const maxInputSize = 4096
+
 // Build constructs an architecture with freshly initialised parameters
 // (He-normal convolutions as the published code, PyTorch's defaults for
 // linear layers, BatchNorm weight 1 and bias 0). The seed of the
@@ -136,6 +145,9 @@ func Build(arch string, args Args) (*Net, error) {
 	args = def.defaults(args)
 	if args.NumClasses < 1 || args.NC < 1 {
 		return nil, fmt.Errorf("zoo: %s: num_classes and nc must be positive, got %d and %d", arch, args.NumClasses, args.NC)
+	}
+	if args.InputSize < 1 || args.InputSize > maxInputSize {
+		return nil, fmt.Errorf("zoo: %s: input_size must be in [1, %d], got %d", arch, maxInputSize, args.InputSize)
 	}
 	n := &Net{arch: arch, args: args, byName: map[string]*Param{}}
 	b := &builder{n: n}

@@ -49,6 +49,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Args.Widen, "widen", 0, "WRN widen factor")
 	fs.IntVar(&cfg.Args.Growth, "growth", 0, "DenseNet growth rate")
 	fs.Float64Var(&cfg.Args.Alpha, "arch-alpha", 0, "PyramidNet alpha")
+	fs.IntVar(&cfg.Args.InputSize, "input-size", 0, "input height and width (0: the dataset's, or the architecture's default)")
 	fs.StringVar(&cfg.Dataset, "dataset", envOr("ZOO_DATASET", "fashion_mnist"), "fashion_mnist, mnist, cifar10, cifar100 or imagenet (env ZOO_DATASET)")
 	fs.StringVar(&cfg.DataDir, "data", os.Getenv("ZOO_DATA"), "dataset directory (env ZOO_DATA; default: the Debian / GoMNIST install for (Fashion-)MNIST)")
 	fs.IntVar(&cfg.TrainLimit, "train-limit", 0, "use only the first N training images (0: all)")

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -121,8 +123,8 @@ func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test D
 	if len(o.CommandLine) > 0 {
 		fmt.Fprintf(&b, "command: %s; ", strings.Join(o.CommandLine, " "))
 	}
-	fmt.Fprintf(&b, "seed %d; commit %s; epochs %d (%d steps of batch %d); wall time %v",
-		cfg.Seed, orUnknown(o.GitCommit), res.Epochs, res.Steps, cfg.BatchSize, res.Elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "seed %d; commit %s; epochs %d (%d steps of batch %d); wall time %v; machine %s",
+		cfg.Seed, orUnknown(o.GitCommit), res.Epochs, res.Steps, cfg.BatchSize, res.Elapsed.Round(time.Second), Machine())
 	if res.Stopped != "" {
 		fmt.Fprintf(&b, " (%s)", res.Stopped)
 	}
@@ -134,6 +136,21 @@ func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test D
 		}
 	}
 	return b.String()
+}
+
+// Machine describes the computer a run is on: CPU model, logical CPUs, OS
+// and architecture, Go version (e.g. "AMD EPYC, 2 CPUs, linux/amd64, go1.26.8").
+func Machine() string {
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 func orUnknown(s string) string {

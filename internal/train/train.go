@@ -138,6 +138,9 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if cfg.Args.NC == 0 {
 		cfg.Args.NC = shape[0]
 	}
+	if cfg.Args.InputSize == 0 && shape[1] == shape[2] && cfg.Arch != "lenet" {
+		cfg.Args.InputSize = shape[1] // the CIFAR networks end in global pooling: build them for the data's size
+	}
 	net, err := zoo.Build(cfg.Arch, cfg.Args)
 	if err != nil {
 		return nil, fmt.Errorf("train: build %s: %w", cfg.Arch, err)
