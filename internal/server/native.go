@@ -22,6 +22,10 @@ type modelSummary struct {
 	MSDA    string `json:"msda,omitempty"`
 	Input   []int  `json:"input"`
 	Loaded  bool   `json:"loaded"`
+	// Top1 and Source are the entry's recorded accuracy (percent) and where
+	// it came from ("measured" for models trained and measured here).
+	Top1   *float64 `json:"top1,omitempty"`
+	Source string   `json:"accuracy_source,omitempty"`
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +42,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out = append(out, modelSummary{Name: name, Arch: info.Arch, Dataset: info.Dataset, MSDA: info.MSDA,
-			Input: info.Input, Loaded: s.reg.loaded(name)})
+			Input: info.Input, Loaded: s.reg.loaded(name), Top1: info.Accuracy.Top1, Source: info.Accuracy.Source})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": out})
 }

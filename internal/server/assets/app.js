@@ -29,15 +29,20 @@ function setStatus(text, isError) {
 async function loadModels() {
   try {
     const { models } = await api("/v1/models");
+    // The models trained and measured here (the shipped zoo) first, best
+    // top-1 first; then the rest in the server's order.
+    const measured = (m) => m.accuracy_source === "measured" && m.top1 !== undefined;
+    models.sort((a, b) => (measured(b) - measured(a)) ||
+      (measured(a) && measured(b) ? b.top1 - a.top1 : 0));
     modelSel.replaceChildren(...models.map((m) => {
       const o = document.createElement("option");
       o.value = m.name;
-      o.textContent = m.name + " (" + m.dataset + ", " + m.input.join("×") + ")";
+      const acc = m.top1 !== undefined ? ", top-1 " + m.top1.toFixed(2) + "%" : "";
+      o.textContent = m.name + " (" + m.dataset + ", " + m.input.join("×") + acc + ")";
       return o;
     }));
-    // Preselect a model that is already loaded (warm), else a Fashion-MNIST one.
-    const pick = models.find((m) => m.loaded) ||
-      models.find((m) => m.dataset === "fashion_mnist" || m.name.includes("fashion"));
+    // Preselect a model that is already loaded (warm), else the first listed.
+    const pick = models.find((m) => m.loaded) || models[0];
     if (pick) modelSel.value = pick.name;
     showInfo();
     modelSel.dataset.loaded = "true";
