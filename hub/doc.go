@@ -16,7 +16,9 @@
 //	if err != nil { ... }
 //	preds, err := m.Classify(ctx, img, 5) // top-5 labels with probabilities
 //
-// The published FMix checkpoints exist only as PyTorch state dicts; until a
-// converter fills DefaultImporter, Load reports ErrNoWeights and says how to
-// convert them (zoo-train pull).
+// The published FMix checkpoints exist only as PyTorch state dicts: when the
+// store has no ONNX for a name, Load downloads the upstream checkpoint and
+// converts it (ImportPyTorch, the default importer). With WithImporter(nil)
+// it reports ErrNoWeights instead and says how to convert them ahead of time
+// (zoo-train pull).
 package hub
