@@ -11,7 +11,7 @@
 set -euo pipefail
 
 RUNS=${RUNS:-$HOME/fmixzoo-runs}
-EPOCHS=${EPOCHS:-15}
+EPOCHS=${EPOCHS:-12}
 WIDTH=${WIDTH:-16}
 SEED=${SEED:-1}
 MODES=${MODES:-"none fmix mixup cutmix fmixplusmixup"}
