@@ -110,7 +110,13 @@ func ImportPT(arch string, args Args, r io.ReaderAt, size int64) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	sd, err := torchpt.Read(r, size)
+	// The architecture bounds what the file may make us allocate: its
+	// parameters and buffers, stored as float64 at most.
+	var need int64
+	for _, name := range n.StateDictKeys() {
+		need += int64(len(n.byName[name].Value))
+	}
+	sd, err := torchpt.ReadLimited(r, size, torchpt.Limits{MaxElements: need, MaxStorageBytes: 8*need + 1<<20})
 	if err != nil {
 		return nil, fmt.Errorf("zoo: import %s: %w", arch, err)
 	}

@@ -20,7 +20,16 @@
 //
 // Untrusted input is expected: every length, count, offset and stride is
 // checked against the file size before anything is allocated, and a panic
-// inside the decoder is recovered and returned as ErrMalformed.
+// inside the decoder is recovered and returned as ErrMalformed. A pickle is
+// a program, so the unpickler also bounds what it builds: data.pkl at most
+// 64 MiB, containers nested at most 100 deep, 65536 values on the stack,
+// 262144 memo entries and about 128 MiB of values in all. Nothing walks the
+// values recursively (error messages describe a container by its type and
+// length), so a million-deep or self-containing value is an error, not a
+// stack overflow. The tensors read are bounded too, before any storage is
+// inflated or read: by default two elements per byte of the file and twice
+// its size plus 64 MiB of storage bytes; ReadLimited takes tighter bounds
+// from a caller that knows its architecture (zoo.ImportPT does).
 //
 // Tensor data is converted to float32 whatever the storage type (float16,
 // bfloat16, float64, integers, bool); views are materialised in row-major

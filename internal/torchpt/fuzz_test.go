@@ -23,7 +23,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(stateDictPickle(func(p *pk) { p.tensor(4, 1, []int32{3}, []int32{1}) }))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := read(bytes.NewReader(b), int64(len(b)))
+		m, err := read(bytes.NewReader(b), int64(len(b)), Limits{})
 		if err != nil {
 			if m != nil {
 				t.Fatal("map returned with an error")

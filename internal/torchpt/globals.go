@@ -101,7 +101,7 @@ func rebuildTensor(args pyTuple) (any, error) {
 	}
 	off, ok := args[1].(int64)
 	if !ok || off < 0 {
-		return nil, fmt.Errorf("bad storage offset %v", args[1])
+		return nil, fmt.Errorf("bad storage offset %s", describe(args[1]))
 	}
 	shape, err := intTuple(args[2], "size")
 	if err != nil {

@@ -45,7 +45,7 @@ func readLegacy(r io.ReaderAt, size int64) (any, binary.ByteOrder, error) {
 		return nil, nil, err
 	}
 	if p, ok := proto.(int64); !ok || p != legacyProtocol {
-		return nil, nil, fmt.Errorf("%w: legacy protocol version %v (want %d)", ErrUnsupported, proto, legacyProtocol)
+		return nil, nil, fmt.Errorf("%w: legacy protocol version %s (want %d)", ErrUnsupported, describe(proto), legacyProtocol)
 	}
 	info, err := next("sys_info")
 	if err != nil {

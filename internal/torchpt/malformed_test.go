@@ -213,7 +213,7 @@ func TestTruncated(t *testing.T) {
 			if n <= 0 || n >= len(b) {
 				continue
 			}
-			m, err := read(bytes.NewReader(b[:n]), int64(n))
+			m, err := read(bytes.NewReader(b[:n]), int64(n), Limits{})
 			assert.Error(t, err, "%s cut at %d", name, n)
 			assert.Nil(t, m)
 		}
@@ -229,7 +229,7 @@ func TestCorrupted(t *testing.T) {
 	for i := 0; i < len(b); i += 7 {
 		c := bytes.Clone(b)
 		c[i] ^= 0xa5
-		if _, err := read(bytes.NewReader(c), int64(len(c))); err != nil {
+		if _, err := read(bytes.NewReader(c), int64(len(c)), Limits{}); err != nil {
 			errs++
 		}
 	}

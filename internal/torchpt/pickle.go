@@ -17,10 +17,14 @@ import (
 type (
 	pyNone  struct{}
 	pyTuple []any
-	pyList  struct{ items []any }
-	pyDict  struct {
+	pyList  struct {
+		items []any
+		depth int // nesting depth as built (see maxDepth)
+	}
+	pyDict struct {
 		keys, vals []any
-		index      map[string]int // position of string keys in keys/vals
+		index      map[string]int // position of string keys in keys/vals; nil until the first
+		depth      int            // nesting depth as built (see maxDepth)
 	}
 	// pyType is a resolved global that may only be used as a value
 	// (a storage type, torch.Tensor), never called.
@@ -33,13 +37,16 @@ type (
 	markObj struct{}
 )
 
-func newDict() *pyDict { return &pyDict{index: map[string]int{}} }
+func newDict() *pyDict { return &pyDict{} }
 
 func (d *pyDict) set(k, v any) {
 	if s, ok := k.(string); ok {
 		if i, ok := d.index[s]; ok {
 			d.vals[i] = v
 			return
+		}
+		if d.index == nil {
+			d.index = map[string]int{}
 		}
 		d.index[s] = len(d.keys)
 	}
@@ -55,16 +62,73 @@ func (d *pyDict) get(k string) (any, bool) {
 	return d.vals[i], true
 }
 
+// Limits on what one pickle may build. A pickle is a program: without
+// them a few kilobytes of opcodes (a million nested tuples, millions of
+// empty dicts) would cost gigabytes or a stack overflow. Real state dicts
+// stay far below each: a few levels of nesting, a SETITEMS batch of at
+// most 1000 pairs on the stack, a memo entry or two per object.
+const (
+	// maxDepth bounds container nesting (a tuple in a list in a dict is
+	// depth 3), as built: appending to a list already nested elsewhere
+	// is not propagated to its parents, so nothing may recurse over the
+	// values; no code in this package does.
+	maxDepth = 100
+	// maxStack bounds the values on the pickle stack at once.
+	maxStack = 1 << 16
+	// maxMemo bounds the memo's entries.
+	maxMemo = 1 << 18
+	// maxBuilt bounds the approximate bytes of the values a pickle
+	// builds (strings, containers and their growth, memo entries).
+	maxBuilt = 128 << 20
+)
+
+// memoEntry is a memoised value and its nesting depth.
+type memoEntry struct {
+	v     any
+	depth int
+}
+
 // unpickler is a restricted pickle virtual machine (protocols 0–5).
 type unpickler struct {
-	src   *source
-	stack []any
-	marks []int
-	memo  map[int64]any
+	src    *source
+	stack  []any
+	depths []int // nesting depth of each stack value (0 for scalars)
+	marks  []int
+	memo   map[int64]memoEntry
+	built  int64 // approximate bytes built so far (see maxBuilt)
+	err    error // first limit exceeded by push or charge; load reports it
 	// resolve maps a global to a value; it refuses what is not allowed.
 	resolve func(module, name string) (any, error)
 	// persistentLoad turns a persistent id into an object (torch storages).
 	persistentLoad func(pid any) (any, error)
+}
+
+// Errors for the limits above, wrapped with what was exceeded.
+var (
+	errTooDeep  = fmt.Errorf("containers nested deeper than %d", maxDepth)
+	errTooLarge = errors.New("pickle builds too much")
+)
+
+// depthOf is v's current nesting depth: lists and dicts carry theirs,
+// tuples are given by the caller (d), everything else is a leaf.
+func depthOf(v any, d int) int {
+	switch c := v.(type) {
+	case *pyList:
+		return c.depth
+	case *pyDict:
+		return c.depth
+	case pyTuple:
+		return d
+	}
+	return 0
+}
+
+// charge adds n approximate bytes to what the pickle has built.
+func (u *unpickler) charge(n int64) {
+	u.built += n
+	if u.built > maxBuilt && u.err == nil {
+		u.err = fmt.Errorf("%w: more than %d MiB of values", errTooLarge, maxBuilt>>20)
+	}
 }
 
 func typeName(v any) string {
@@ -99,36 +163,119 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+// describe formats a pickled value for an error message without
+// recursing: scalars in full (strings cut to 64 bytes), containers as their
+// type and length. fmt's %v would walk a hostile million-deep tuple and
+// overflow the stack, or echo megabytes.
+func describe(v any) string {
+	const maxText = 32
+	switch x := v.(type) {
+	case pyNone:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case *big.Int:
+		if x.BitLen() > 64 {
+			return fmt.Sprintf("an int of %d bits", x.BitLen())
+		}
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		if len(x) > maxText {
+			return strconv.Quote(x[:maxText]) + fmt.Sprintf("… (%d bytes)", len(x))
+		}
+		return strconv.Quote(x)
+	case []byte:
+		return fmt.Sprintf("bytes of length %d", len(x))
+	case pyTuple:
+		return fmt.Sprintf("a tuple of %d items", len(x))
+	case *pyList:
+		return fmt.Sprintf("a list of %d items", len(x.items))
+	case *pyDict:
+		return fmt.Sprintf("a dict of %d items", len(x.keys))
+	case pyType:
+		return x.module + "." + x.name
+	case *pyFunc:
+		return x.module + "." + x.name
+	}
+	return "a " + typeName(v)
+}
+
+// push puts v of nesting depth d on the stack. Exceeding a limit records
+// u.err (load returns it after the opcode) and drops v.
+func (u *unpickler) push(v any, d int) {
+	switch {
+	case u.err != nil:
+		return
+	case len(u.stack) >= maxStack:
+		u.err = fmt.Errorf("%w: more than %d values on the stack", errTooLarge, maxStack)
+		return
+	case d > maxDepth:
+		u.err = errTooDeep
+		return
+	}
+	u.stack = append(u.stack, v)
+	u.depths = append(u.depths, d)
+}
+
+// pushLeaf pushes a scalar (or a storage, tensor, type or function).
+func (u *unpickler) pushLeaf(v any) { u.push(v, 0) }
+
+func (u *unpickler) underflow(n int) bool {
+	return len(u.stack) < n || (len(u.marks) > 0 && u.marks[len(u.marks)-1] > len(u.stack)-n)
+}
+
+// popD removes the top value and returns it with its depth.
+func (u *unpickler) popD() (any, int, error) {
+	if u.underflow(1) {
+		return nil, 0, errors.New("pickle stack underflow")
+	}
+	n := len(u.stack)
+	v, d := u.stack[n-1], u.depths[n-1]
+	u.stack, u.depths = u.stack[:n-1], u.depths[:n-1]
+	return v, depthOf(v, d), nil
+}
 
 func (u *unpickler) pop() (any, error) {
-	n := len(u.stack)
-	if n == 0 || (len(u.marks) > 0 && u.marks[len(u.marks)-1] == n) {
-		return nil, errors.New("pickle stack underflow")
+	v, _, err := u.popD()
+	return v, err
+}
+
+func (u *unpickler) topD() (any, int, error) {
+	if u.underflow(1) {
+		return nil, 0, errors.New("pickle stack underflow")
 	}
-	v := u.stack[n-1]
-	u.stack = u.stack[:n-1]
-	return v, nil
+	n := len(u.stack)
+	return u.stack[n-1], depthOf(u.stack[n-1], u.depths[n-1]), nil
 }
 
 func (u *unpickler) top() (any, error) {
-	n := len(u.stack)
-	if n == 0 || (len(u.marks) > 0 && u.marks[len(u.marks)-1] == n) {
-		return nil, errors.New("pickle stack underflow")
-	}
-	return u.stack[n-1], nil
+	v, _, err := u.topD()
+	return v, err
 }
 
-// popMark returns the items pushed since the last MARK and removes them.
-func (u *unpickler) popMark() ([]any, error) {
+// popMark returns the items pushed since the last MARK, removes them, and
+// returns the deepest item's depth.
+func (u *unpickler) popMark() ([]any, int, error) {
 	if len(u.marks) == 0 {
-		return nil, errors.New("pickle MARK missing")
+		return nil, 0, errors.New("pickle MARK missing")
 	}
 	m := u.marks[len(u.marks)-1]
 	u.marks = u.marks[:len(u.marks)-1]
 	items := append([]any(nil), u.stack[m:]...)
-	u.stack = u.stack[:m]
-	return items, nil
+	deepest := 0
+	for i, v := range items {
+		deepest = max(deepest, depthOf(v, u.depths[m+i]))
+	}
+	u.stack, u.depths = u.stack[:m], u.depths[:m]
+	u.charge(24 + 16*int64(len(items)))
+	return items, deepest, nil
 }
 
 func (u *unpickler) readUint(n int64) (uint64, error) {
@@ -151,14 +298,15 @@ func (u *unpickler) readBytes(n uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.charge(24 + int64(n))
 	return append([]byte(nil), b...), nil
 }
 
 // load runs the machine until STOP and returns the result.
 func (u *unpickler) load() (result any, err error) {
-	u.stack, u.marks = u.stack[:0], u.marks[:0]
+	u.stack, u.depths, u.marks = u.stack[:0], u.depths[:0], u.marks[:0]
 	if u.memo == nil {
-		u.memo = map[int64]any{}
+		u.memo = map[int64]memoEntry{}
 	}
 	for {
 		start := u.src.pos
@@ -167,6 +315,9 @@ func (u *unpickler) load() (result any, err error) {
 			return nil, fmt.Errorf("pickle truncated: %w", err)
 		}
 		done, err := u.step(op)
+		if err == nil {
+			err = u.err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("pickle opcode 0x%02x at offset %d: %w", op, start, err)
 		}
@@ -197,6 +348,9 @@ func (u *unpickler) step(op byte) (bool, error) {
 			return false, err
 		}
 	case '(': // MARK
+		if len(u.marks) >= maxStack {
+			return false, fmt.Errorf("%w: more than %d marks", errTooLarge, maxStack)
+		}
 		u.marks = append(u.marks, len(u.stack))
 	case '0': // POP
 		if len(u.marks) > 0 && u.marks[len(u.marks)-1] == len(u.stack) {
@@ -206,39 +360,39 @@ func (u *unpickler) step(op byte) (bool, error) {
 		_, err := u.pop()
 		return false, err
 	case '1': // POP_MARK
-		_, err := u.popMark()
+		_, _, err := u.popMark()
 		return false, err
 	case '2': // DUP
-		v, err := u.top()
+		v, d, err := u.topD()
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.push(v, d)
 
 	case 'N':
-		u.push(pyNone{})
+		u.pushLeaf(pyNone{})
 	case 0x88:
-		u.push(true)
+		u.pushLeaf(true)
 	case 0x89:
-		u.push(false)
+		u.pushLeaf(false)
 	case 'J': // BININT
 		v, err := u.readUint(4)
 		if err != nil {
 			return false, err
 		}
-		u.push(int64(int32(uint32(v))))
+		u.pushLeaf(int64(int32(uint32(v))))
 	case 'K': // BININT1
 		v, err := u.readUint(1)
 		if err != nil {
 			return false, err
 		}
-		u.push(int64(v))
+		u.pushLeaf(int64(v))
 	case 'M': // BININT2
 		v, err := u.readUint(2)
 		if err != nil {
 			return false, err
 		}
-		u.push(int64(v))
+		u.pushLeaf(int64(v))
 	case 0x8a, 0x8b: // LONG1, LONG4
 		w := int64(1)
 		if op == 0x8b {
@@ -252,7 +406,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(decodeLong(b))
+		u.pushLeaf(decodeLong(b))
 	case 'I', 'L': // INT, LONG (text)
 		line, err := u.src.readLine()
 		if err != nil {
@@ -262,13 +416,13 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.pushLeaf(v)
 	case 'G': // BINFLOAT
 		b, err := u.src.read(8)
 		if err != nil {
 			return false, err
 		}
-		u.push(math.Float64frombits(binary.BigEndian.Uint64(b)))
+		u.pushLeaf(math.Float64frombits(binary.BigEndian.Uint64(b)))
 	case 'F': // FLOAT
 		line, err := u.src.readLine()
 		if err != nil {
@@ -278,7 +432,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(f)
+		u.pushLeaf(f)
 
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
 		w := map[byte]int64{'X': 4, 0x8c: 1, 0x8d: 8}[op]
@@ -290,7 +444,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(string(b))
+		u.pushLeaf(string(b))
 	case 'B', 'C', 0x8e, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
 		w := map[byte]int64{'B': 4, 'C': 1, 0x8e: 8, 0x96: 8}[op]
 		n, err := u.readUint(w)
@@ -301,7 +455,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(b)
+		u.pushLeaf(b)
 	case 'T', 'U': // BINSTRING, SHORT_BINSTRING (Python 2 str; decoded as latin-1 like encoding='latin1')
 		w := int64(4)
 		if op == 'U' {
@@ -315,7 +469,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(latin1(b))
+		u.pushLeaf(latin1(b))
 	case 'S': // STRING (quoted repr)
 		line, err := u.src.readLine()
 		if err != nil {
@@ -325,86 +479,89 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("STRING %q: %w", line, err)
 		}
-		u.push(s)
+		u.pushLeaf(s)
 	case 'V': // UNICODE (raw-unicode-escape); only plain text is accepted
 		line, err := u.src.readLine()
 		if err != nil {
 			return false, err
 		}
-		u.push(string(line))
+		u.pushLeaf(string(line))
 
 	case ')':
-		u.push(pyTuple{})
+		u.charge(24)
+		u.push(pyTuple{}, 1)
 	case 0x85, 0x86, 0x87: // TUPLE1..3
 		n := int(op - 0x84)
-		if len(u.stack) < n || (len(u.marks) > 0 && u.marks[len(u.marks)-1] > len(u.stack)-n) {
+		if u.underflow(n) {
 			return false, errors.New("pickle stack underflow")
 		}
-		t := append(pyTuple(nil), u.stack[len(u.stack)-n:]...)
-		u.stack = u.stack[:len(u.stack)-n]
-		u.push(t)
-	case 't': // TUPLE
-		items, err := u.popMark()
+		k := len(u.stack) - n
+		t := append(pyTuple(nil), u.stack[k:]...)
+		d := 0
+		for i, v := range t {
+			d = max(d, depthOf(v, u.depths[k+i]))
+		}
+		u.stack, u.depths = u.stack[:k], u.depths[:k]
+		u.charge(24 + 16*int64(n))
+		u.push(t, d+1)
+	case 't', 0x91: // TUPLE, FROZENSET (kept as a tuple)
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
-		u.push(pyTuple(items))
-	case ']':
-		u.push(&pyList{})
+		u.push(pyTuple(items), d+1)
+	case ']', 0x8f: // EMPTY_LIST, EMPTY_SET (sets are kept as lists)
+		u.charge(64)
+		u.push(&pyList{depth: 1}, 1)
 	case 'l': // LIST
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
-		u.push(&pyList{items: items})
+		u.charge(64)
+		u.push(&pyList{items: items, depth: d + 1}, d+1)
 	case '}':
-		u.push(newDict())
+		u.charge(128)
+		u.push(&pyDict{depth: 1}, 1)
 	case 'd': // DICT
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
-		d := newDict()
-		if err := setItems(d, items); err != nil {
+		dict := &pyDict{depth: d + 1}
+		u.charge(128)
+		if err := u.setItems(dict, items, d); err != nil {
 			return false, err
 		}
-		u.push(d)
-	case 0x8f: // EMPTY_SET: sets are kept as lists
-		u.push(&pyList{})
-	case 0x91: // FROZENSET
-		items, err := u.popMark()
-		if err != nil {
-			return false, err
-		}
-		u.push(pyTuple(items))
+		u.push(dict, d+1)
 	case 'a': // APPEND
-		v, err := u.pop()
+		v, d, err := u.popD()
 		if err != nil {
 			return false, err
 		}
-		return false, u.appendTo([]any{v})
+		return false, u.appendTo([]any{v}, d)
 	case 'e', 0x90: // APPENDS, ADDITEMS
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
-		return false, u.appendTo(items)
+		return false, u.appendTo(items, d)
 	case 's': // SETITEM
-		v, err := u.pop()
+		v, dv, err := u.popD()
 		if err != nil {
 			return false, err
 		}
-		k, err := u.pop()
+		k, dk, err := u.popD()
 		if err != nil {
 			return false, err
 		}
-		return false, u.setItemsOnTop([]any{k, v})
+		return false, u.setItemsOnTop([]any{k, v}, max(dk, dv))
 	case 'u': // SETITEMS
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
-		return false, u.setItemsOnTop(items)
+		return false, u.setItemsOnTop(items, d)
 
 	case 'p': // PUT
 		line, err := u.src.readLine()
@@ -462,7 +619,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.pushLeaf(v)
 	case 0x93: // STACK_GLOBAL
 		name, err := u.pop()
 		if err != nil {
@@ -481,9 +638,9 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
-	case 'R': // REDUCE
-		args, err := u.pop()
+		u.pushLeaf(v)
+	case 'R', 0x81: // REDUCE, NEWOBJ
+		args, d, err := u.popD()
 		if err != nil {
 			return false, err
 		}
@@ -495,27 +652,13 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
-	case 0x81: // NEWOBJ
-		args, err := u.pop()
-		if err != nil {
-			return false, err
-		}
-		cls, err := u.pop()
-		if err != nil {
-			return false, err
-		}
-		v, err := call(cls, args)
-		if err != nil {
-			return false, err
-		}
-		u.push(v)
+		u.pushResult(v, d)
 	case 0x92: // NEWOBJ_EX
 		kwargs, err := u.pop()
 		if err != nil {
 			return false, err
 		}
-		args, err := u.pop()
+		args, d, err := u.popD()
 		if err != nil {
 			return false, err
 		}
@@ -523,16 +666,16 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if d, ok := kwargs.(*pyDict); !ok || len(d.keys) != 0 {
+		if kw, ok := kwargs.(*pyDict); !ok || len(kw.keys) != 0 {
 			return false, errors.New("NEWOBJ_EX with keyword arguments")
 		}
 		v, err := call(cls, args)
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.pushResult(v, d)
 	case 'o': // OBJ
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
@@ -543,7 +686,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.pushResult(v, d+1)
 	case 'i': // INST
 		mod, err := u.src.readLine()
 		if err != nil {
@@ -557,7 +700,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		items, err := u.popMark()
+		items, d, err := u.popMark()
 		if err != nil {
 			return false, err
 		}
@@ -565,7 +708,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		u.push(v)
+		u.pushResult(v, d+1)
 	case 'b': // BUILD
 		state, err := u.pop()
 		if err != nil {
@@ -603,21 +746,39 @@ func (u *unpickler) step(op byte) (bool, error) {
 	return false, nil
 }
 
+// pushResult pushes what a call returned, given the depth of its
+// arguments tuple: a container built from the arguments is no deeper.
+func (u *unpickler) pushResult(v any, argsDepth int) {
+	switch c := v.(type) {
+	case *pyList:
+		c.depth = max(c.depth, argsDepth)
+	case *pyDict:
+		c.depth = max(c.depth, argsDepth)
+	}
+	u.push(v, depthOf(v, argsDepth))
+}
+
 func (u *unpickler) put(i int64) error {
-	v, err := u.top()
+	v, d, err := u.topD()
 	if err != nil {
 		return err
 	}
-	u.memo[i] = v
+	if _, ok := u.memo[i]; !ok {
+		if len(u.memo) >= maxMemo {
+			return fmt.Errorf("%w: more than %d memo entries", errTooLarge, maxMemo)
+		}
+		u.charge(64)
+	}
+	u.memo[i] = memoEntry{v, d}
 	return nil
 }
 
 func (u *unpickler) get(i int64) error {
-	v, ok := u.memo[i]
+	e, ok := u.memo[i]
 	if !ok {
 		return fmt.Errorf("memo key %d not set", i)
 	}
-	u.push(v)
+	u.push(e.v, depthOf(e.v, e.depth))
 	return nil
 }
 
@@ -629,11 +790,12 @@ func (u *unpickler) persist(pid any) error {
 	if err != nil {
 		return err
 	}
-	u.push(v)
+	u.pushLeaf(v)
 	return nil
 }
 
-func (u *unpickler) appendTo(items []any) error {
+// appendTo appends items, the deepest of depth d, to the list on top.
+func (u *unpickler) appendTo(items []any, d int) error {
 	t, err := u.top()
 	if err != nil {
 		return err
@@ -642,20 +804,39 @@ func (u *unpickler) appendTo(items []any) error {
 	if !ok {
 		return fmt.Errorf("APPEND to a %s", typeName(t))
 	}
+	if len(items) > 0 {
+		if l.depth = max(l.depth, d+1); l.depth > maxDepth {
+			return errTooDeep
+		}
+	}
+	u.charge(16 * int64(len(items)))
 	l.items = append(l.items, items...)
 	return nil
 }
 
-func (u *unpickler) setItemsOnTop(items []any) error {
+// setItemsOnTop sets key/value pairs, the deepest of depth d, in the dict
+// on top.
+func (u *unpickler) setItemsOnTop(items []any, d int) error {
 	t, err := u.top()
 	if err != nil {
 		return err
 	}
-	d, ok := t.(*pyDict)
+	dict, ok := t.(*pyDict)
 	if !ok {
 		return fmt.Errorf("SETITEM on a %s", typeName(t))
 	}
-	return setItems(d, items)
+	return u.setItems(dict, items, d)
+}
+
+// setItems is setItems charged to the unpickler, for items of depth d.
+func (u *unpickler) setItems(dict *pyDict, items []any, d int) error {
+	if len(items) > 0 {
+		if dict.depth = max(dict.depth, d+1); dict.depth > maxDepth {
+			return errTooDeep
+		}
+	}
+	u.charge(48 * int64(len(items)/2))
+	return setItems(dict, items)
 }
 
 func setItems(d *pyDict, items []any) error {

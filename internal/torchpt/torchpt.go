@@ -47,8 +47,35 @@ func (e *ForbiddenError) Error() string {
 // Unwrap makes errors.Is(err, ErrForbidden) true.
 func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
 
-// maxPickle bounds the size of a zip archive's data.pkl.
-const maxPickle = 256 << 20
+// maxPickle bounds the size of a zip archive's data.pkl (a ResNet-50's
+// is about 40 KB; the unpickler's own limits bound what it builds).
+const maxPickle = 64 << 20
+
+// Limits bound what ReadLimited may allocate for the tensors of one
+// checkpoint. A zero field takes its default, derived from the file size.
+type Limits struct {
+	// MaxElements bounds the elements of all tensors read, together.
+	// Default: two per byte of the file, plus 64Ki (a float32 tensor
+	// takes four bytes of a checkpoint per element; the slack covers
+	// small integer dtypes and storages shared between tensors).
+	MaxElements int64
+	// MaxStorageBytes bounds the bytes of the storages those tensors
+	// read, together, before any is allocated. Default: twice the file
+	// size plus 64 MiB (torch stores storages uncompressed; the margin
+	// admits a hand-deflated archive of mostly zero weights, not a
+	// gigabyte storage inflated from a few kilobytes).
+	MaxStorageBytes int64
+}
+
+func (l Limits) withDefaults(size int64) Limits {
+	if l.MaxElements <= 0 {
+		l.MaxElements = 2*size + 1<<16
+	}
+	if l.MaxStorageBytes <= 0 {
+		l.MaxStorageBytes = 2*size + 64<<20
+	}
+	return l
+}
 
 // Read decodes a PyTorch checkpoint of size bytes: a state dict, possibly
 // wrapped as {'state_dict': sd, ...} or {'model': sd, ...}, with any
@@ -56,18 +83,27 @@ const maxPickle = 256 << 20
 // state-dict names.
 //
 // Malformed or hostile input gives an error, never a panic; see the
-// package documentation for what is refused.
+// package documentation for what is refused. Read applies the default
+// Limits; a caller that knows how many parameters it expects should use
+// ReadLimited.
 func Read(r io.ReaderAt, size int64) (m map[string]Tensor, err error) {
+	return ReadLimited(r, size, Limits{})
+}
+
+// ReadLimited is Read with explicit bounds on the tensors' elements and
+// storage bytes: a checkpoint for an architecture of P parameters and
+// buffers needs at most P elements, and 8·P storage bytes (float64).
+func ReadLimited(r io.ReaderAt, size int64, lim Limits) (m map[string]Tensor, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			m, err = nil, fmt.Errorf("torchpt: %w: decoder failure: %v", ErrMalformed, p)
 		}
 	}()
-	return read(r, size)
+	return read(r, size, lim)
 }
 
-// read is Read without the panic guard, so that fuzzing sees panics.
-func read(r io.ReaderAt, size int64) (map[string]Tensor, error) {
+// read is ReadLimited without the panic guard, so that fuzzing sees panics.
+func read(r io.ReaderAt, size int64, lim Limits) (map[string]Tensor, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("torchpt: %w: negative size %d", ErrMalformed, size)
 	}
@@ -92,7 +128,7 @@ func read(r io.ReaderAt, size int64) (map[string]Tensor, error) {
 	if err != nil {
 		return nil, annotate(format, err)
 	}
-	m, err := collect(root, order, size)
+	m, err := collect(root, order, size, lim.withDefaults(size))
 	if err != nil {
 		return nil, annotate(format, err)
 	}
@@ -131,7 +167,7 @@ func stateDict(root any) (*pyDict, error) {
 }
 
 // collect validates the state dict and materialises its tensors.
-func collect(root any, order binary.ByteOrder, size int64) (map[string]Tensor, error) {
+func collect(root any, order binary.ByteOrder, size int64, lim Limits) (map[string]Tensor, error) {
 	d, err := stateDict(root)
 	if err != nil {
 		return nil, err
@@ -142,11 +178,11 @@ func collect(root any, order binary.ByteOrder, size int64) (map[string]Tensor, e
 	for i, k := range d.keys {
 		name, ok := k.(string)
 		if !ok {
-			return nil, fmt.Errorf("%w: key %v is a %s, not a string", ErrNotStateDict, k, typeName(k))
+			return nil, fmt.Errorf("%w: key %s is not a string", ErrNotStateDict, describe(k))
 		}
 		t, ok := d.vals[i].(*tensorRef)
 		if !ok {
-			return nil, fmt.Errorf("%w: %q holds a %s, not a tensor", ErrNotStateDict, name, typeName(d.vals[i]))
+			return nil, fmt.Errorf("%w: %s holds a %s, not a tensor", ErrNotStateDict, describe(name), typeName(d.vals[i]))
 		}
 		names[i] = strings.TrimPrefix(name, "module.")
 		refs[i] = t
@@ -154,18 +190,20 @@ func collect(root any, order binary.ByteOrder, size int64) (map[string]Tensor, e
 	}
 
 	// Every element materialised is at least one byte of the file, except
-	// for views sharing a storage; allow generous sharing but no stride-0
-	// blow-ups from a tiny hostile file.
-	budget := 8*size + 1<<16
+	// for views sharing a storage; allow some sharing but no stride-0
+	// blow-ups from a tiny hostile file, and no storage bytes beyond the
+	// limit (checked before each storage is read).
+	budget, storageBudget := lim.MaxElements, lim.MaxStorageBytes
 	out := make(map[string]Tensor, len(names))
 	raw := map[*storageRef][]byte{}
 	for i, t := range refs {
 		if _, dup := out[names[i]]; dup {
-			return nil, fmt.Errorf("%w: key %q appears twice (after removing 'module.')", ErrNotStateDict, names[i])
+			return nil, fmt.Errorf("%w: key %s appears twice (after removing 'module.')", ErrNotStateDict, describe(names[i]))
 		}
 		n := t.numel()
 		if n > budget {
-			return nil, fmt.Errorf("%q: %d elements exceed what a %d-byte file can hold", names[i], n, size)
+			return nil, fmt.Errorf("%s: %d elements exceed the %d left of the limit for a %d-byte file (%d in all)",
+				describe(names[i]), n, budget, size, lim.MaxElements)
 		}
 		budget -= n
 		b, ok := raw[t.storage]
@@ -173,6 +211,12 @@ func collect(root any, order binary.ByteOrder, size int64) (map[string]Tensor, e
 			if t.storage.load == nil {
 				return nil, fmt.Errorf("%q: storage %s: %w", names[i], t.storage.key, errNoStorage)
 			}
+			nbytes := t.storage.numel * t.storage.dtype.size
+			if nbytes > storageBudget {
+				return nil, fmt.Errorf("%s: storage %s of %d bytes exceeds the %d bytes left of the storage limit (%d in all)",
+					describe(names[i]), describe(t.storage.key), nbytes, storageBudget, lim.MaxStorageBytes)
+			}
+			storageBudget -= nbytes
 			if b, err = t.storage.load(); err != nil {
 				return nil, fmt.Errorf("%q: storage %s: %w", names[i], t.storage.key, err)
 			}
@@ -215,7 +259,7 @@ func (s *storageTable) persistentLoad(pid any) (any, error) {
 		return nil, fmt.Errorf("persistent id is a %s, not a tuple", typeName(pid))
 	}
 	if kind, _ := t[0].(string); kind != "storage" {
-		return nil, fmt.Errorf("%w: persistent id of kind %v", ErrUnsupported, t[0])
+		return nil, fmt.Errorf("%w: persistent id of kind %s", ErrUnsupported, describe(t[0]))
 	}
 	if len(t) != 5 && len(t) != 6 {
 		return nil, fmt.Errorf("storage persistent id has %d fields", len(t))
@@ -223,7 +267,7 @@ func (s *storageTable) persistentLoad(pid any) (any, error) {
 	typ, ok := t[1].(pyType)
 	dt, known := storageTypes[typ.name]
 	if !ok || typ.module != "torch" || !known {
-		return nil, fmt.Errorf("storage type is %v", t[1])
+		return nil, fmt.Errorf("storage type is %s", describe(t[1]))
 	}
 	key, ok := t[2].(string)
 	if !ok {

@@ -102,11 +102,12 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
+	b := make([]byte, limit)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("entry %s: %w", f.Name, err)
 	}
-	if int64(len(b)) > limit {
+	// More bytes than the header claims: the archive lies.
+	if n, _ := rc.Read(make([]byte, 1)); n > 0 {
 		return nil, fmt.Errorf("entry %s exceeds %d bytes", f.Name, limit)
 	}
 	return b, nil
