@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
 )
 
@@ -209,7 +210,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancel(nil)
 	go func() {
 		start := time.Now()
-		if err := srv.Preload(ctx); err != nil {
+		if err := preload(ctx, srv, log); err != nil {
 			cancel(err)
 			return
 		}
@@ -223,4 +224,27 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// preload runs srv.Preload until it succeeds. A transient failure (the store
+// unreachable, a stalled download) is retried with backoff while /readyz
+// reports it, so a replica started during a store outage becomes ready when
+// the store returns; any other failure (an unknown model, a checksum
+// mismatch) is returned and stops the process.
+func preload(ctx context.Context, srv *server.Server, log *slog.Logger) error {
+	for attempt := 0; ; attempt++ {
+		err := srv.Preload(ctx)
+		if err == nil || ctx.Err() != nil || !hub.IsTransient(err) {
+			return err
+		}
+		wait := min(time.Second<<min(attempt, 4), 10*time.Second)
+		log.Warn("preload failed; not ready, retrying", "attempt", attempt+1, "wait", wait.String(), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,12 +28,17 @@ const (
 // Server is a running versitygw.
 type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
+
+	bin, addr, root string
+	cmd             *exec.Cmd
+	done            chan struct{}
+	logs            *syncBuffer
 }
 
 // Start runs versitygw on a free loopback port with a temporary root and
 // stops it when the test ends. Outside CI a missing binary skips the test;
 // under CI (CI set) it fails.
-func Start(t *testing.T) *Server {
+func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("versitygw")
 	if err != nil {
@@ -50,38 +56,75 @@ func Start(t *testing.T) *Server {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "--port", addr, "posix", t.TempDir())
+	s := &Server{Endpoint: "http://" + addr, bin: bin, addr: addr, root: t.TempDir()}
+	t.Cleanup(s.Stop)
+	s.Restart(t)
+	return s
+}
+
+// Stop kills the server, keeping its root, so that Restart serves the same
+// buckets on the same port. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// Restart starts a stopped server again on its port and root and waits
+// until it listens.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	require.Nil(t, s.cmd, "s3test: Restart of a running server")
+	cmd := exec.Command(s.bin, "--port", s.addr, "posix", s.root)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
+	s.cmd, s.done, s.logs = cmd, done, logs
 	for deadline := time.Now().Add(15 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		select {
 		case <-done:
+			s.cmd = nil
 			t.Fatalf("versitygw exited: %s", logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
+			t.Fatalf("versitygw did not listen on %s: %s", s.addr, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return &Server{Endpoint: "http://" + addr}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Bucket creates a bucket and returns a store on it under prefix.
-func (s *Server) Bucket(t *testing.T, bucket, prefix string) *hub.S3Store {
+func (s *Server) Bucket(t testing.TB, bucket, prefix string) *hub.S3Store {
 	t.Helper()
 	st, err := hub.NewS3Store(hub.S3Config{Endpoint: s.Endpoint, Region: "us-east-1", Bucket: bucket,
 		Prefix: prefix, AccessKeyID: AccessKey, SecretAccessKey: SecretKey})

@@ -108,6 +108,9 @@ type Server struct {
 
 	ready    atomic.Bool // preloading done
 	draining atomic.Bool // shutting down
+	// preloadErr is the last failed Preload's error, reported by /readyz
+	// until a Preload succeeds.
+	preloadErr atomic.Pointer[error]
 }
 
 // New returns a server for cat. It loads nothing: models load on first use,
@@ -130,14 +133,31 @@ func New(cat Catalog, cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Preload loads and warms up Config.Models, then marks the server ready.
+// Until it succeeds, /readyz answers 503 with the reason: preloading, or the
+// last failed Preload's error. It may be called again after a failure (for
+// example while the store is unreachable).
 func (s *Server) Preload(ctx context.Context) error {
 	for _, name := range s.cfg.Models {
 		if _, err := s.reg.get(ctx, name); err != nil {
-			return fmt.Errorf("server: preload %q: %w", name, err)
+			err = fmt.Errorf("server: preload %q: %w", name, err)
+			s.preloadErr.Store(&err)
+			return err
 		}
 	}
+	s.preloadErr.Store(nil)
 	s.ready.Store(true)
 	return nil
+}
+
+// notReadyReason says why Ready is false.
+func (s *Server) notReadyReason() string {
+	if s.draining.Load() {
+		return "shutting down"
+	}
+	if p := s.preloadErr.Load(); p != nil {
+		return (*p).Error()
+	}
+	return fmt.Sprintf("preloading %s", strings.Join(s.cfg.Models, ", "))
 }
 
 // Ready reports whether /readyz answers 200.
@@ -224,7 +244,7 @@ func (s *Server) live(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !s.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": s.notReadyReason()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "loaded": s.reg.names()})

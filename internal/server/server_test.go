@@ -133,6 +133,29 @@ func TestHealth(t *testing.T) {
 	assert.Equal(t, []int{1}, cat.model("a").batchSizes(), "warm-up runs one input")
 }
 
+// TestReadyzReason: /readyz says why it is not ready (preloading, the last
+// failed preload's error), and a later Preload that succeeds makes it ready.
+func TestReadyzReason(t *testing.T) {
+	cat := newFakeCatalog("a")
+	cat.loadErr = fmt.Errorf("fetch a.onnx from s3://zoo/: dial tcp 127.0.0.1:9: connect: connection refused")
+	s, ts := newTestServer(t, cat, Config{Models: []string{"a"}})
+
+	r := do(t, "GET", ts.URL+"/readyz", nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "preloading a", r.json(t)["reason"])
+
+	require.ErrorContains(t, s.Preload(context.Background()), "connection refused")
+	r = do(t, "GET", ts.URL+"/readyz", nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Contains(t, r.json(t)["reason"], `preload "a"`)
+	assert.Contains(t, r.json(t)["reason"], "connection refused")
+
+	require.NoError(t, s.Preload(context.Background()), "the store is back")
+	r = do(t, "GET", ts.URL+"/readyz", nil)
+	require.Equal(t, http.StatusOK, r.status)
+	assert.NotContains(t, r.json(t), "reason")
+}
+
 func TestPreloadUnknownModel(t *testing.T) {
 	s, _ := newTestServer(t, newFakeCatalog("a"), Config{Models: []string{"nope"}})
 	err := s.Preload(context.Background())
