@@ -73,7 +73,7 @@ func buildLeNet(b *builder, a Args) error {
 	w := a.Width
 	x := b.input(a.NC, 28, 28)
 	x = b.maxPool(b.relu(b.conv("conv1", x, a.NC, w, 5, 1, 0, true)), 2, 2, 0)
-	x = b.maxPool(b.relu(b.conv("conv2", x, w, 2*w, 5, 1, 0, true)), 2, 2, 0)
+	x = b.maxPool(b.relu(b.stage("conv2", b.conv("conv2", x, w, 2*w, 5, 1, 0, true))), 2, 2, 0)
 	x = b.flatten(x)
 	x = b.relu(b.linear("fc1", x, 2*w*16, 8*w))
 	b.linear("fc2", x, 8*w, a.NumClasses)
@@ -104,9 +104,10 @@ func buildPreActResNet18(b *builder, a Args) error {
 			}
 			out := b.conv(p+".conv1", act, in, planes, 3, stride, 1, false)
 			out = b.conv(p+".conv2", b.relu(b.bn(p+".bn2", out, planes)), planes, planes, 3, 1, 1, false)
-			x = b.sum(out, sc)
+			x = b.mark(p, b.sum(out, sc))
 			in = planes
 		}
+		b.stage(fmt.Sprintf("layer%d", stage+1), x)
 	}
 	x = b.flatten(b.globalAvgPool(x))
 	b.linear("linear", x, in, a.NumClasses)
@@ -152,10 +153,11 @@ func buildPyramidNet(b *builder, a Args) error {
 			} else if in > out {
 				return fmt.Errorf("block %s narrows from %d to %d channels", name, in, out)
 			}
-			x = b.sum(h, sc)
+			x = b.mark(name, b.sum(h, sc))
 			in = out
 			block++
 		}
+		b.stage(fmt.Sprintf("layer%d", stage+1), x)
 	}
 	x = b.relu(b.bn("bn_final", x, in))
 	x = b.flatten(b.avgPool(x, 8, 8, false))
@@ -191,9 +193,10 @@ func buildWRN(b *builder, a Args) error {
 			if in != out {
 				sc = b.conv(p+".convShortcut", act, in, out, 1, stride, 0, false)
 			}
-			x = b.sum(sc, h)
+			x = b.mark(p, b.sum(sc, h))
 			in = out
 		}
+		b.stage(fmt.Sprintf("block%d", stage+1), x)
 	}
 	x = b.relu(b.bn("bn1", x, in))
 	x = b.flatten(b.avgPool(x, 7, 7, false))
@@ -219,14 +222,15 @@ func buildDenseNetBC(b *builder, a Args) error {
 			p := fmt.Sprintf("block%d.layer.%d", blk, i)
 			h := b.conv(p+".conv1", b.relu(b.bn(p+".bn1", x, c)), c, 4*g, 1, 1, 0, false)
 			h = b.conv(p+".conv2", b.relu(b.bn(p+".bn2", h, 4*g)), 4*g, g, 3, 1, 1, false)
-			x = b.concat(x, h)
+			x = b.mark(p, b.concat(x, h))
 			c += g
 		}
+		b.stage(fmt.Sprintf("block%d", blk), x)
 		if blk < 3 {
 			p := fmt.Sprintf("trans%d", blk)
 			out := int(math.Floor(float64(c) * 0.5))
 			x = b.conv(p+".conv1", b.relu(b.bn(p+".bn1", x, c)), c, out, 1, 1, 0, false)
-			x = b.avgPool(x, 2, 2, false)
+			x = b.mark(p, b.avgPool(x, 2, 2, false))
 			c = out
 		}
 	}
@@ -273,9 +277,10 @@ func resnetDef(bottleneck bool, blocks ...int) archDef {
 					if stride != 1 || in != planes*exp {
 						sc = b.bn(p+".downsample.1", b.conv(p+".downsample.0", x, in, planes*exp, 1, stride, 0, false), planes*exp)
 					}
-					x = b.relu(b.sum(h, sc))
+					x = b.mark(p, b.relu(b.sum(h, sc)))
 					in = planes * exp
 				}
+				b.stage(fmt.Sprintf("layer%d", stage+1), x)
 			}
 			x = b.flatten(b.globalAvgPool(x))
 			b.linear("fc", x, in, a.NumClasses)

@@ -41,6 +41,29 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 			}
 			return nil
 		})
+		o.NoGrad = []bool{false, true, true}
+		o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+			// dx = dy·γ/√(var+ε), masked by the fused ReLU's output.
+			b := tg.op("BatchNormEvalGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
+				y, dy, gamma := in[0], in[1], in[2]
+				for ch := 0; ch < c; ch++ {
+					scale := gamma[ch] / sqrt32(rv[ch]+bnEps)
+					for b := 0; b < n; b++ {
+						off := (b*c + ch) * hw
+						for i := off; i < off+hw; i++ {
+							if relu && y[i] <= 0 {
+								o[i] = 0
+								continue
+							}
+							o[i] = dy[i] * scale
+						}
+					}
+				}
+				return nil
+			})
+			d, err := apply(b, output, grad, inputs[1])
+			return G.Nodes{d, nil, nil}, err
+		}
 		y, err := apply(o, x, p[l.Name+".weight"], p[l.Name+".bias"])
 		return y, s, err
 	}
@@ -145,6 +168,16 @@ func (tg *tgraph) shakeDrop(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tensor
 			}
 			return nil
 		})
+		o.Diff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			b := tg.op("ShakeDropEvalGrad", []int{len(s)}, s, func(in [][]float32, o []float32) error {
+				for i, v := range in[0][:len(o)] {
+					o[i] = v * scale
+				}
+				return nil
+			})
+			d, err := apply(b, grad)
+			return G.Nodes{d}, err
+		}
 		y, err := apply(o, x)
 		return y, s, err
 	}

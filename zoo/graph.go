@@ -29,6 +29,7 @@ type tgraph struct {
 	rng    *rand.Rand
 	nextID int
 	arena  *arena.Arena
+	grad   *gradGraph // eval-mode gradients (Net.Gradients); nil otherwise
 }
 
 func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop.Op {
@@ -51,9 +52,14 @@ func apply(o *gop.Op, in ...*G.Node) (*G.Node, error) {
 	return n, nil
 }
 
-// newGraph builds the network's graph for a batch size.
-func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
+// newGraph builds the network's graph for a batch size: training (loss and
+// parameter gradients), eval, or with gs set eval plus the gradients
+// Net.Gradients asks for.
+func (n *Net) newGraph(batch int, train bool, seed uint64, gs *gradSpec) (*tgraph, error) {
 	tg := &tgraph{net: n, g: G.NewGraph(), batch: batch, train: train, rng: rand.New(rand.NewPCG(seed, 17))}
+	if gs != nil {
+		tg.grad = &gradGraph{spec: *gs}
+	}
 	in := append([]int{batch}, n.input...)
 	tg.x = G.NewTensor(tg.g, G.Float32, 4, G.WithShape(in...), G.WithName(InputName))
 	pnode := map[string]*G.Node{}
@@ -80,7 +86,7 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 		for j, v := range l.In {
 			ins[j], inShapes[j] = values[v], shapes[v]
 		}
-		if l.Kind == BatchNorm && i+1 < len(n.layers) && readers[i+1] == 1 &&
+		if l.Kind == BatchNorm && i+1 < len(n.layers) && readers[i+1] == 1 && !tg.wants(i+1) &&
 			n.layers[i+1].Kind == ReLU && len(n.layers[i+1].In) == 1 && n.layers[i+1].In[0] == i+1 {
 			out, shape, err := tg.batchNorm(l, ins[0], inShapes[0], pnode, true)
 			if err != nil {
@@ -91,7 +97,7 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 			i++
 			continue
 		}
-		out, shape, err := tg.layer(l, ins, inShapes, pnode, l.In[0] == 0)
+		out, shape, err := tg.layer(l, ins, inShapes, pnode, l.In[0] == 0 && !tg.inputGrad())
 		if err != nil {
 			return nil, fmt.Errorf("zoo: %s layer %d (%v %s): %w", n.arch, i, l.Kind, l.Name, err)
 		}
@@ -101,7 +107,11 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 	if s := shapes[len(shapes)-1]; len(s) != 2 || s[1] != n.args.NumClasses {
 		return nil, fmt.Errorf("zoo: %s: logits have shape %v, want [%d %d]", n.arch, s, batch, n.args.NumClasses)
 	}
-	if train {
+	if tg.grad != nil {
+		if err := tg.gradients(values, shapes); err != nil {
+			return nil, fmt.Errorf("zoo: %s: gradients: %w", n.arch, err)
+		}
+	} else if train {
 		classes := n.args.NumClasses
 		tg.t = G.NewTensor(tg.g, G.Float32, 2, G.WithShape(batch, classes), G.WithName("targets"))
 		var err error
@@ -112,7 +122,11 @@ func (n *Net) newGraph(batch int, train bool, seed uint64) (*tgraph, error) {
 			return nil, fmt.Errorf("zoo: %s: gradients: %w", n.arch, err)
 		}
 	}
-	tg.arena = newOpArena(tg.g, append(G.Nodes{tg.logits, tg.loss}, tg.grads...)...)
+	keep := append(G.Nodes{tg.logits, tg.loss}, tg.grads...)
+	if tg.grad != nil {
+		keep = append(keep, tg.grad.keep()...)
+	}
+	tg.arena = newOpArena(tg.g, keep...)
 	tg.vm = G.NewTapeMachine(tg.g)
 	return tg, nil
 }

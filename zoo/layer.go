@@ -85,6 +85,20 @@ func (b *builder) linear(name string, x, in, out int) int {
 	return b.add(Layer{Kind: Linear, Name: name, In: []int{x}, InC: in, Out: out, Bias: true})
 }
 
+// mark names value x as the output of a block or stage (the PyTorch module
+// of that name); see Net.LayerNames.
+func (b *builder) mark(name string, x int) int {
+	b.n.named[name] = x
+	return x
+}
+
+// stage marks x as a stage output and Grad-CAM's default layer (the last
+// call wins).
+func (b *builder) stage(name string, x int) int {
+	b.n.camLayer = name
+	return b.mark(name, x)
+}
+
 func (b *builder) relu(x int) int { return b.add(Layer{Kind: ReLU, In: []int{x}}) }
 
 func (b *builder) sum(x, y int) int { return b.add(Layer{Kind: Add, In: []int{x, y}}) }

@@ -85,7 +85,8 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		kernels.Conv2D(kp, in[0], in[1], bias, o, kernels.ActNone)
 		return nil
 	})
-	o.NoGrad = []bool{first}
+	// Eval-mode graphs (Net.Gradients) differentiate activations only.
+	o.NoGrad = []bool{first, !tg.train, !tg.train}
 	o.Diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		grads := make(G.Nodes, len(inputs))
 		var err error
@@ -97,6 +98,9 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 			if grads[0], err = apply(dx, grad, inputs[1]); err != nil {
 				return nil, err
 			}
+		}
+		if !tg.train {
+			return grads, nil
 		}
 		dw := tg.op("ConvGradFilter", []int{4, 4}, tensor.Shape{l.Out, l.InC, l.K, l.K}, func(in [][]float32, o []float32) error {
 			kernels.Conv2DBackwardFilter(kp, in[0], in[1], o)
@@ -205,11 +209,16 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 		}
 		return nil
 	})
+	o.NoGrad = []bool{false, !tg.train, !tg.train}
 	o.Diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("LinearGradInput", []int{2, 2}, s, func(v [][]float32, o []float32) error {
 			nn.GemmNN(n, in, outF, v[0], v[1], o, false)
 			return nil
 		})
+		if !tg.train {
+			gx, err := apply(dx, grad, inputs[1])
+			return G.Nodes{gx, nil, nil}, err
+		}
 		dw := tg.op("LinearGradWeight", []int{2, 2}, tensor.Shape{outF, in}, func(v [][]float32, o []float32) error {
 			nn.GemmTN(outF, in, n, v[0], v[1], o, false)
 			return nil

@@ -55,6 +55,9 @@ type Net struct {
 	buffers []*Param
 	byName  map[string]*Param
 
+	named    map[string]int // block and stage names (module outputs) → value; see LayerNames
+	camLayer string         // Grad-CAM's default layer (the last convolutional stage)
+
 	train *trainer // lazily built Gorgonia training state; nil until TrainStep
 }
 
@@ -149,7 +152,7 @@ func Build(arch string, args Args) (*Net, error) {
 	if args.InputSize < 1 || args.InputSize > maxInputSize {
 		return nil, fmt.Errorf("zoo: %s: input_size must be in [1, %d], got %d", arch, maxInputSize, args.InputSize)
 	}
-	n := &Net{arch: arch, args: args, byName: map[string]*Param{}}
+	n := &Net{arch: arch, args: args, byName: map[string]*Param{}, named: map[string]int{}}
 	b := &builder{n: n}
 	if err := def.build(b, args); err != nil {
 		return nil, fmt.Errorf("zoo: %s: %w", arch, err)

@@ -13,6 +13,7 @@ import (
 type trainer struct {
 	step  *tgraph
 	eval  map[int]*tgraph
+	grad  map[gradSpec]*tgraph // Gradients' graphs
 	steps uint64
 }
 
@@ -35,6 +36,7 @@ func (n *Net) invalidate() {
 	if n.train != nil {
 		n.train.step = nil
 		n.train.eval = map[int]*tgraph{}
+		n.train.grad = nil
 	}
 }
 
@@ -63,7 +65,7 @@ func (n *Net) TrainStep(x []float32, batch int, targets []float32) (float32, err
 	}
 	st := n.state()
 	if st.step == nil || st.step.batch != batch {
-		tg, err := n.newGraph(batch, true, st.steps+1)
+		tg, err := n.newGraph(batch, true, st.steps+1, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -108,7 +110,7 @@ func (n *Net) Forward(x []float32, batch int) ([]float32, error) {
 	tg, ok := st.eval[batch]
 	if !ok {
 		var err error
-		if tg, err = n.newGraph(batch, false, 0); err != nil {
+		if tg, err = n.newGraph(batch, false, 0, nil); err != nil {
 			return nil, err
 		}
 		if len(st.eval) >= maxEvalGraphs {

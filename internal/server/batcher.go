@@ -186,23 +186,58 @@ func (b *batcher) run(batch []*job, buf []float32) []float32 {
 	logits, err := b.safeRun(x, n)
 	b.metrics.inference.WithLabelValues(b.name).Observe(time.Since(start).Seconds())
 	if err == nil {
-		err = checkLogits(logits, n)
+		err = checkShape(logits, n)
 	}
-	if err != nil {
+	if err != nil && len(live) > 1 {
+		// One job's input may be what failed the batch: run each alone, so
+		// that it fails only its own request.
 		for _, j := range live {
-			j.done <- result{err: err}
+			b.runAlone(j)
 		}
 		return buf
 	}
+	if err != nil {
+		live[0].done <- result{err: err}
+		return buf
+	}
+	b.deliver(live, logits, n)
+	return buf
+}
+
+// runAlone runs one job as a batch of its own.
+func (b *batcher) runAlone(j *job) {
+	if err := j.ctx.Err(); err != nil {
+		j.done <- result{err: err}
+		return
+	}
+	logits, err := b.safeRun(j.x, j.n)
+	if err == nil {
+		err = checkShape(logits, j.n)
+	}
+	if err != nil {
+		j.done <- result{err: err}
+		return
+	}
+	b.deliver([]*job{j}, logits, j.n)
+}
+
+// deliver hands every job its rows of logits, or an error when one of its
+// rows holds a non-finite value: that job alone fails.
+func (b *batcher) deliver(live []*job, logits []float32, n int) {
 	classes := len(logits) / n
 	row := 0
 	for _, j := range live {
-		out := make([]float32, j.n*classes)
-		copy(out, logits[row*classes:(row+j.n)*classes])
+		rows := logits[row*classes : (row+j.n)*classes]
+		if i := nonFiniteRow(rows, classes); i >= 0 {
+			j.done <- result{err: errorf(http.StatusUnprocessableEntity,
+				"input %d: the model's output is not finite (NaN or ±Inf): the input's values are outside the range the model computes in", i+1)}
+		} else {
+			out := make([]float32, len(rows))
+			copy(out, rows)
+			j.done <- result{logits: out}
+		}
 		row += j.n
-		j.done <- result{logits: out}
 	}
-	return buf
 }
 
 // safeRun calls the model, turning a panic into an error.
@@ -219,15 +254,32 @@ func (b *batcher) safeRun(x []float32, n int) (logits []float32, err error) {
 	return logits, nil
 }
 
-// checkLogits checks a model's output: n non-empty rows of finite values.
-func checkLogits(logits []float32, n int) error {
+// checkShape checks that a model returned n non-empty rows.
+func checkShape(logits []float32, n int) error {
 	if len(logits) == 0 || len(logits)%n != 0 {
 		return fmt.Errorf("model returned %d values for a batch of %d", len(logits), n)
 	}
-	for _, v := range logits {
+	return nil
+}
+
+// nonFiniteRow returns the first row of logits holding a NaN or an
+// infinity, or -1.
+func nonFiniteRow(logits []float32, classes int) int {
+	for i, v := range logits {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return errorf(http.StatusInternalServerError, "model returned a non-finite value")
+			return i / classes
 		}
+	}
+	return -1
+}
+
+// checkLogits checks a model's output: n non-empty rows of finite values.
+func checkLogits(logits []float32, n int) error {
+	if err := checkShape(logits, n); err != nil {
+		return err
+	}
+	if nonFiniteRow(logits, len(logits)/n) >= 0 {
+		return errorf(http.StatusInternalServerError, "model returned a non-finite value")
 	}
 	return nil
 }

@@ -54,6 +54,10 @@ type ModelInfo struct {
 	// Protocol; empty means "input" and "logits".
 	InputName  string `json:"-"`
 	OutputName string `json:"-"`
+	// Resize is the shorter side images are resized to before the centre
+	// crop to H×W; 0: straight to H×W. The server bounds preprocessing's
+	// memory with it.
+	Resize int `json:"-"`
 }
 
 // Accuracy is a model's reported accuracy, in percent, and its source.

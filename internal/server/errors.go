@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 // apiError is an error with the HTTP status it maps to.
@@ -37,6 +38,23 @@ func writeError(w http.ResponseWriter, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+}
+
+// maxEcho is the most bytes of client input an error message or log line
+// repeats.
+const maxEcho = 64
+
+// clip returns s cut to maxEcho bytes (on a rune boundary), marked with an
+// ellipsis when cut, for echoing client input in errors and logs.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	i := maxEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

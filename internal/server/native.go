@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -31,7 +30,7 @@ type modelSummary struct {
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	filter := r.URL.Query().Get("filter")
 	if _, err := path.Match(filter, ""); err != nil {
-		s.fail(w, r, errorf(http.StatusBadRequest, "filter %q: %v", filter, err))
+		s.fail(w, r, errorf(http.StatusBadRequest, "filter %q: %v", clip(filter), err))
 		return
 	}
 	out := []modelSummary{}
@@ -80,70 +79,77 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	k := 5
 	if q := r.URL.Query().Get("top_k"); q != "" {
 		if k, err = strconv.Atoi(q); err != nil || k < 1 {
-			s.fail(w, r, errorf(http.StatusBadRequest, "top_k %q: want a positive integer", q))
+			s.fail(w, r, errorf(http.StatusBadRequest, "top_k %q: want a positive integer", clip(q)))
 			return
 		}
 	}
-	blobs, err := s.readImages(w, r)
+	in, err := s.imageInput(w, r, name, info)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	imgs := make([]image.Image, len(blobs))
-	for i, b := range blobs {
-		if imgs[i], err = decodeImage(b, s.cfg.MaxPixels); err != nil {
-			if ae := (*apiError)(nil); len(blobs) > 1 && errors.As(err, &ae) {
-				err = &apiError{status: ae.status, msg: fmt.Sprintf("image %d: %s", i+1, ae.msg)}
-			}
-			s.fail(w, r, err)
-			return
-		}
-		blobs[i] = nil
-	}
-	slot, err := s.reg.get(r.Context(), name)
+	slot, x, n := in.slot, in.x, in.n
+	logits, err := s.reg.run(r.Context(), slot, x, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	size := info.inputSize()
-	x := make([]float32, 0, len(imgs)*size)
-	for i := range imgs {
-		v, err := slot.b.model.Preprocess(imgs[i])
-		if err != nil {
-			s.fail(w, r, errorf(http.StatusBadRequest, "preprocess image %d: %v", i+1, err))
-			return
-		}
-		if len(v) != size {
-			s.fail(w, r, fmt.Errorf("preprocess image for %s: %d values, want %d", name, len(v), size))
-			return
-		}
-		x = append(x, v...)
-		imgs[i] = nil // let the decoded pixels go
-	}
-	logits, err := s.reg.run(r.Context(), slot, x, len(imgs))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	classes := len(logits) / len(imgs)
-	resp := classifyResponse{Model: name, Predictions: make([][]Prediction, len(imgs))}
-	for i := range imgs {
+	classes := len(logits) / n
+	resp := classifyResponse{Model: name, Predictions: make([][]Prediction, n)}
+	for i := range n {
 		resp.Predictions[i] = topK(logits[i*classes:(i+1)*classes], info.Labels, k)
 	}
 	resp.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// imageRequest is a request's images as the model's input, and the loaded model.
+type imageRequest struct {
+	slot *slot
+	x    []float32 // n inputs of info.inputSize() values
+	n    int
+}
+
+// imageInput reads a request's images (the body, or multipart "image"
+// fields), checks every header, loads the model and decodes the images one
+// at a time into its input, under the server's decoding budget. Handlers
+// that take images (classify, explain) start with it.
+func (s *Server) imageInput(w http.ResponseWriter, r *http.Request, name string, info ModelInfo) (*imageRequest, error) {
+	ctx := r.Context()
+	c := &charge{b: s.budget}
+	defer c.releaseAll()
+	blobs, err := s.readImages(w, r, c)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := s.inspectAll(blobs)
+	if err != nil {
+		return nil, err
+	}
+	var slot *slot
+	x, err := s.preprocessEach(ctx, blobs, hs, info, func() (Model, error) {
+		var err error
+		if slot, err = s.reg.get(ctx, name); err != nil {
+			return nil, err
+		}
+		return slot.b.model, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &imageRequest{slot: slot, x: x, n: len(blobs)}, nil
+}
+
 // readImages returns the request's images: the raw body, or every part
-// named "image" of a multipart/form-data body.
-func (s *Server) readImages(w http.ResponseWriter, r *http.Request) ([][]byte, error) {
+// named "image" of a multipart/form-data body. What it reads is charged to c.
+func (s *Server) readImages(w http.ResponseWriter, r *http.Request, c *charge) ([][]byte, error) {
 	if r.ContentLength > s.cfg.MaxBody {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "body of %d bytes exceeds the limit of %d", r.ContentLength, s.cfg.MaxBody)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		b, err := s.readAll(r.Body)
+		b, err := s.readCharged(r.Context(), r.Body, c, "request body")
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +180,7 @@ func (s *Server) readImages(w http.ResponseWriter, r *http.Request) ([][]byte, e
 		if len(out) == s.cfg.MaxImages {
 			return nil, errorf(http.StatusRequestEntityTooLarge, "more than %d images in one request", s.cfg.MaxImages)
 		}
-		b, err := s.readAll(p)
+		b, err := s.readCharged(r.Context(), p, c, fmt.Sprintf("image %d of the request", len(out)+1))
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server. Zero fields take the defaults documented on
@@ -45,6 +47,23 @@ type Config struct {
 	MaxPixels int64
 	// MaxImages bounds the images of one request (default 256).
 	MaxImages int
+	// DecodeMemory is the process-wide budget, in bytes, for request bodies
+	// and the images decoded from them: pixels, preprocessing planes and
+	// tensors (default 512 MiB). A request waits up to 5s for room, then
+	// gets 503 with Retry-After; an image that alone needs more gets 413.
+	DecodeMemory int64
+	// MaxDecodes bounds the images decoded at the same time (default
+	// GOMAXPROCS).
+	MaxDecodes int
+	// MaxJPEGScans bounds a JPEG's scans, counted before decoding (default
+	// 100; ordinary progressive JPEGs have about 10).
+	MaxJPEGScans int
+	// MaxConns bounds the connections Serve accepts at once (default 1024);
+	// more wait in the kernel's accept queue.
+	MaxConns int
+	// ReadTimeout bounds reading one request, body included (default 30s),
+	// so that a slow body does not hold a connection.
+	ReadTimeout time.Duration
 	// RequestTimeout bounds a request's work, model loading included
 	// (default 60s).
 	RequestTimeout time.Duration
@@ -60,7 +79,8 @@ type Config struct {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.MaxBatch < 0 || c.MaxQueue < 0 || c.Workers < 0 || c.MaxModels < 0 || c.MaxBody < 0 ||
-		c.MaxPixels < 0 || c.MaxImages < 0 || c.RequestTimeout < 0 || c.LoadTimeout < 0 {
+		c.MaxPixels < 0 || c.MaxImages < 0 || c.RequestTimeout < 0 || c.LoadTimeout < 0 ||
+		c.DecodeMemory < 0 || c.MaxDecodes < 0 || c.MaxJPEGScans < 0 || c.MaxConns < 0 || c.ReadTimeout < 0 {
 		return c, fmt.Errorf("server: negative limit in config %+v", c)
 	}
 	def := func(v *int, d int) {
@@ -73,6 +93,15 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Workers, 1)
 	def(&c.MaxModels, 4)
 	def(&c.MaxImages, 256)
+	def(&c.MaxDecodes, runtime.GOMAXPROCS(0))
+	def(&c.MaxJPEGScans, defaultMaxScans)
+	def(&c.MaxConns, 1024)
+	if c.DecodeMemory == 0 {
+		c.DecodeMemory = defaultDecodeMemory
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
 	if c.BatchDelay == 0 {
 		c.BatchDelay = 2 * time.Millisecond
 	}
@@ -106,6 +135,9 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 
+	budget      *budget       // Config.DecodeMemory
+	decodeSlots chan struct{} // Config.MaxDecodes
+
 	ready    atomic.Bool // preloading done
 	draining atomic.Bool // shutting down
 	// preloadErr is the last failed Preload's error, reported by /readyz
@@ -120,7 +152,8 @@ func New(cat Catalog, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, metrics: newMetrics(), log: cfg.Logger}
+	s := &Server{cfg: cfg, metrics: newMetrics(), log: cfg.Logger,
+		budget: newBudget(cfg.DecodeMemory, budgetWait), decodeSlots: make(chan struct{}, cfg.MaxDecodes)}
 	s.reg = newRegistry(cat, cfg, s.metrics, s.log)
 	s.handler = s.routes()
 	if len(cfg.Models) == 0 {
@@ -173,12 +206,14 @@ func (s *Server) Close() {
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops
 // accepting connections, reports not ready, waits up to shutdownTimeout for
 // in-flight requests and unloads the models. It returns nil after a clean
-// shutdown.
+// shutdown. It holds at most Config.MaxConns connections at once, and
+// a request's headers and body must arrive within Config.ReadTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout time.Duration) error {
+	ln = netutil.LimitListener(ln, s.cfg.MaxConns)
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       s.cfg.RequestTimeout + 10*time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -313,9 +348,10 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// auth requires "Authorization: Bearer <Config.Token>" when a token is set.
-// Both sides are hashed first so that the comparison takes the same time
-// whatever the lengths.
+// auth requires "Authorization: Bearer <Config.Token>" when a token is set;
+// the scheme is matched case-insensitively (RFC 7235). Both sides are
+// hashed first so that the comparison takes the same time whatever the
+// lengths.
 func (s *Server) auth(next http.Handler) http.Handler {
 	if s.cfg.Token == "" {
 		return next
@@ -323,7 +359,9 @@ func (s *Server) auth(next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(s.cfg.Token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
+		scheme, tok, ok := strings.Cut(h, " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
+		tok = strings.TrimLeft(tok, " ")
 		got := sha256.Sum256([]byte(tok))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="zoo-serve"`)
