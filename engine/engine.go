@@ -25,7 +25,8 @@ type ValueInfo struct {
 	Shape []int
 }
 
-// UnsupportedOpError reports an operator the engine cannot run.
+// UnsupportedOpError reports an operator the engine cannot run, or, with Op
+// empty, a model whose operator set version is outside [MinOpset, MaxOpset].
 type UnsupportedOpError struct {
 	Op     string
 	Domain string
@@ -36,6 +37,9 @@ func (e *UnsupportedOpError) Error() string {
 	d := e.Domain
 	if d == "" {
 		d = "ai.onnx"
+	}
+	if e.Op == "" {
+		return fmt.Sprintf("engine: unsupported operator set %s version %d (the engine runs versions %d to %d)", d, e.Opset, MinOpset, MaxOpset)
 	}
 	return fmt.Sprintf("engine: unsupported operator %s (domain %s, opset %d)", e.Op, d, e.Opset)
 }
@@ -70,7 +74,10 @@ const maxPlans = 8
 
 // Read decodes an ONNX model (onnx-go parses the protobuf and drives our
 // backend) and checks that every operator is supported. It never panics on
-// malformed input.
+// malformed input, and refuses before decoding them a model of more than
+// 32768 nodes, a default-domain opset outside [MinOpset, MaxOpset] (an
+// *UnsupportedOpError) and any initializer or constant whose dimensions
+// are negative, hold more than 2^28 elements, or disagree with its data.
 func Read(data []byte) (m *Model, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -81,12 +88,21 @@ func Read(data []byte) (m *Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if len(info.Nodes) > maxNodes {
+		return nil, fmt.Errorf("%w: %d nodes (at most %d)", ErrMalformed, len(info.Nodes), maxNodes)
+	}
 	opset := info.Opsets[""]
 	if v, ok := info.Opsets["ai.onnx"]; ok && opset == 0 {
 		opset = v
 	}
 	if opset == 0 {
 		opset = 1
+	}
+	if opset < MinOpset || opset > MaxOpset {
+		return nil, &UnsupportedOpError{Opset: opset}
+	}
+	if err := onnxpb.CheckTensors(data, maxValueSize); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	for _, n := range info.Nodes {
 		if n.Domain != "" && n.Domain != "ai.onnx" {
@@ -164,6 +180,13 @@ func (m *Model) Run(ctx context.Context, inputs ...Tensor) (out []Tensor, err er
 	if len(inputs) != len(m.inputs) {
 		return nil, fmt.Errorf("%w: got %d inputs, the graph takes %d (%s)", ErrInput, len(inputs), len(m.inputs), names(m.inputs))
 	}
+	// Everything below runs on the model's graph, which may be hostile:
+	// a panic there is an error for this call, never a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("engine: run: internal error: %v", r)
+		}
+	}()
 	var key strings.Builder
 	for i, in := range inputs {
 		if err := checkInput(m.inputs[i], in); err != nil {
@@ -171,15 +194,10 @@ func (m *Model) Run(ctx context.Context, inputs ...Tensor) (out []Tensor, err er
 		}
 		fmt.Fprint(&key, in.Shape, ";")
 	}
-	p, err := m.plan(key.String(), inputs)
+	p, err := m.plan(ctx, key.String(), inputs)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("engine: run: internal error: %v", r)
-		}
-	}()
 	return p.run(ctx, inputs)
 }
 
@@ -192,12 +210,9 @@ func names(v []ValueInfo) string {
 }
 
 func checkInput(vi ValueInfo, in Tensor) error {
-	size := 1
-	for _, d := range in.Shape {
-		if d < 0 {
-			return fmt.Errorf("%w: input %s has negative dimension in shape %v", ErrInput, vi.Name, in.Shape)
-		}
-		size *= d
+	size, err := checkedSize(in.Shape)
+	if err != nil {
+		return fmt.Errorf("%w: input %s: %w", ErrInput, vi.Name, err)
 	}
 	if size != len(in.Data) {
 		return fmt.Errorf("%w: input %s: shape %v holds %d values, got %d", ErrInput, vi.Name, in.Shape, size, len(in.Data))
@@ -217,7 +232,8 @@ func checkInput(vi ValueInfo, in Tensor) error {
 }
 
 // plan returns the compiled plan for these input shapes, building it once.
-func (m *Model) plan(key string, inputs []Tensor) (*plan, error) {
+// ctx bounds the compilation.
+func (m *Model) plan(ctx context.Context, key string, inputs []Tensor) (*plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if p, ok := m.plans[key]; ok {
@@ -227,7 +243,7 @@ func (m *Model) plan(key string, inputs []Tensor) (*plan, error) {
 	for i, in := range inputs {
 		shapes[i] = append([]int(nil), in.Shape...)
 	}
-	p, err := compile(m.g, m.opset, shapes)
+	p, err := compile(ctx, m.g, m.opset, shapes)
 	if err != nil {
 		return nil, err
 	}

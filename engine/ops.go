@@ -18,13 +18,23 @@ type opCtx struct {
 	opset int64
 	node  opRecord
 	steps []*step
+	// err is the first size refusal of emit, which has no error result;
+	// compile checks it after every node.
+	err error
 }
 
 var errNeedConst = errors.New("input must be a constant (computed from initializers and shapes only)")
 
 // emit returns fn's output for the inputs: folded to a constant when every
-// given input is constant, else a runtime step.
+// given input is constant, else a runtime step. An output shape over the
+// size limit allocates nothing: it sets c.err and returns an empty value.
 func (c *opCtx) emit(name string, in []*value, shape []int, fn kernel) *value {
+	if _, err := checkedSize(shape); err != nil {
+		if c.err == nil {
+			c.err = err
+		}
+		return &value{shape: []int{0}, input: -1}
+	}
 	konst := true
 	for _, v := range in {
 		if v != nil && !v.konst {
@@ -395,7 +405,11 @@ func binaryOp(f func(a, b float32) float32, fi func(a, b int64) int64) opFunc {
 			if fi == nil {
 				return nil, errors.New("integer inputs")
 			}
-			res := make([]int64, shapeSize(out))
+			n, err := checkedSize(out)
+			if err != nil {
+				return nil, err
+			}
+			res := make([]int64, n)
 			forBroadcast(out, sa, sb, func(o, ia, ib int) { res[o] = fi(x.i[ia], y.i[ib]) })
 			return []*value{constI(out, res)}, nil
 		}

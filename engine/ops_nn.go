@@ -57,6 +57,9 @@ func (c *opCtx) windowND(a attrs, spatial []int, kernel []int, ceil bool) (windo
 		}
 		out := make([]int, n)
 		for i, x := range v {
+			if x > maxWindow || x < -maxWindow {
+				return nil, fmt.Errorf("%w: attribute %s value %d (at most %d)", errTooLarge, name, x, maxWindow)
+			}
 			out[i] = int(x)
 		}
 		return out, nil
@@ -74,6 +77,9 @@ func (c *opCtx) windowND(a attrs, spatial []int, kernel []int, ceil bool) (windo
 		return windowND{}, err
 	}
 	for i := 0; i < nd; i++ {
+		if kernel[i] > maxWindow {
+			return windowND{}, fmt.Errorf("%w: kernel %v", errTooLarge, kernel)
+		}
 		if strides[i] < 1 || dil[i] < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i+nd] < 0 {
 			return windowND{}, errors.New("kernel, strides and dilations must be positive and pads non-negative")
 		}
@@ -205,6 +211,11 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	cg, mg := cin/group, m/group
 	krows := cg * g.kh * g.kw
 	ohw := g.oh * g.ow
+	// The patch matrix (im2col) is krows×ohw: bound it before any run
+	// allocates it (each factor is bounded, so the product cannot overflow).
+	if _, err := checkedSize([]int{krows, ohw}); err != nil {
+		return nil, fmt.Errorf("convolution patch matrix: %w", err)
+	}
 	colPool := sync.Pool{New: func() any { s := make([]float32, krows*ohw); return &s }}
 	relu := c.node.relu
 	fn := func(d [][]float32, y []float32) {

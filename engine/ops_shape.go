@@ -104,10 +104,15 @@ func reshape(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			continue
 		case d < 0:
 			return nil, fmt.Errorf("shape %v has a negative dimension", spec)
+		case d > maxValueSize:
+			return nil, fmt.Errorf("%w: shape %s has a dimension of %d", errTooLarge, shortInts(spec), d)
 		default:
 			out[i] = int(d)
 		}
-		known *= out[i]
+		var err error
+		if known, err = mulDims(known, out[i]); err != nil {
+			return nil, fmt.Errorf("shape %s: %w", shortInts(spec), err)
+		}
 	}
 	if infer >= 0 {
 		if known == 0 || x.size()%known != 0 {
@@ -115,8 +120,8 @@ func reshape(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		out[infer] = x.size() / known
 	}
-	if shapeSize(out) != x.size() {
-		return nil, fmt.Errorf("cannot reshape %v (%d values) to %v", x.shape, x.size(), out)
+	if n, err := checkedSize(out); err != nil || n != x.size() {
+		return nil, fmt.Errorf("cannot reshape %v (%d values) to %s", x.shape, x.size(), shortInts(spec))
 	}
 	return []*value{c.reshaped(x, out)}, nil
 }
@@ -197,8 +202,12 @@ func concat(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	}
 	outer := shapeSize(out[:ax])
 	inner := shapeSize(out[ax+1:])
+	size, err := checkedSize(out)
+	if err != nil {
+		return nil, err
+	}
 	if allInt {
-		res := make([]int64, 0, shapeSize(out))
+		res := make([]int64, 0, size)
 		for o := 0; o < outer; o++ {
 			for _, v := range in {
 				n := v.shape[ax] * inner
@@ -257,18 +266,28 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			fill = in[2]
 		}
 	}
+	if len(in) > 3 && in[3] != nil {
+		return nil, errors.New("the axes input (opset 18) is not supported")
+	}
 	if len(pads) != 2*r {
-		return nil, fmt.Errorf("pads %v for rank %d", pads, r)
+		return nil, fmt.Errorf("pads %s for rank %d", shortInts(pads), r)
 	}
 	out := make([]int, r)
 	for i := range out {
+		if max(pads[i], -pads[i], pads[i+r], -pads[i+r]) > maxWindow {
+			return nil, fmt.Errorf("%w: pads %s", errTooLarge, shortInts(pads))
+		}
 		out[i] = x.shape[i] + int(pads[i]) + int(pads[i+r])
 		if out[i] < 0 {
-			return nil, fmt.Errorf("pads %v remove more than shape %v", pads, x.shape)
+			return nil, fmt.Errorf("pads %s remove more than shape %v", shortInts(pads), x.shape)
 		}
 	}
+	size, err := checkedSize(out)
+	if err != nil {
+		return nil, err
+	}
 	// idx[o] = input index or -1 for padding.
-	idx := make([]int, shapeSize(out))
+	idx := make([]int, size)
 	inStrides := make([]int, r)
 	s := 1
 	for i := r - 1; i >= 0; i-- {
@@ -373,6 +392,9 @@ func unsqueeze(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, errors.New("axes missing")
 	}
 	r := len(x.shape) + len(axes)
+	if r > maxRank {
+		return nil, fmt.Errorf("%w: rank %d (at most %d)", errTooLarge, r, maxRank)
+	}
 	insert := make([]bool, r)
 	for _, ax := range axes {
 		i, err := normAxis(ax, r)
@@ -435,7 +457,11 @@ func gather(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	dim := x.shape[ax]
 	out := append(append(append([]int(nil), x.shape[:ax]...), ind.shape...), x.shape[ax+1:]...)
 	outer, inner := shapeSize(x.shape[:ax]), shapeSize(x.shape[ax+1:])
-	idx := make([]int, 0, shapeSize(out))
+	size, err := checkedSize(out)
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, 0, size)
 	for o := 0; o < outer; o++ {
 		for _, k := range idxs {
 			if k < 0 {
@@ -586,15 +612,19 @@ func constantOfShape(_ *opCtx, a attrs, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shape: %w", err)
 	}
+	if len(dims) > maxRank {
+		return nil, fmt.Errorf("%w: rank %d (at most %d)", errTooLarge, len(dims), maxRank)
+	}
 	shape := make([]int, len(dims))
 	for i, d := range dims {
-		if d < 0 || d > 1<<31 {
-			return nil, fmt.Errorf("dimension %d", d)
+		if d < 0 || d > maxValueSize {
+			return nil, fmt.Errorf("shape %s: dimension %d", shortInts(dims), d)
 		}
 		shape[i] = int(d)
 	}
-	if shapeSize(shape) > 1<<28 {
-		return nil, fmt.Errorf("shape %v is too large", shape)
+	size, err := checkedSize(shape)
+	if err != nil {
+		return nil, err
 	}
 	fill := constF([]int{1}, []float32{0})
 	if t, ok := a.tensor("value"); ok {
@@ -608,13 +638,13 @@ func constantOfShape(_ *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, errors.New("value must hold one element")
 	}
 	if fill.isInt {
-		out := make([]int64, shapeSize(shape))
+		out := make([]int64, size)
 		for i := range out {
 			out[i] = fill.i[0]
 		}
 		return []*value{constI(shape, out)}, nil
 	}
-	out := make([]float32, shapeSize(shape))
+	out := make([]float32, size)
 	for i := range out {
 		out[i] = fill.f[0]
 	}
@@ -644,3 +674,11 @@ func cast(c *opCtx, a attrs, in []*value) ([]*value, error) {
 }
 
 var _ = tensor.Float32
+
+// shortInts formats integers from a model for an error message, at most 8.
+func shortInts(v []int64) string {
+	if len(v) > 8 {
+		return fmt.Sprint(v[:8]) + fmt.Sprintf("… (%d values)", len(v))
+	}
+	return fmt.Sprint(v)
+}

@@ -69,26 +69,32 @@ type instance struct {
 	arena   *arena.Arena // the steps' output buffers, recycled between and within runs
 }
 
-// maxValueSize bounds any one tensor of a plan (1 GiB of float32), so that
-// a hostile model cannot make compilation allocate without limit.
-const maxValueSize = 1 << 28
-
 // compile plans the graph for concrete input shapes: it infers every
 // shape, folds everything that does not depend on the inputs (all shape
-// arithmetic among it) and keeps the rest as steps.
-func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
+// arithmetic among it) and keeps the rest as steps. Every tensor's size is
+// checked before it is allocated (maxValueSize), ctx is checked between
+// nodes, and a panic (a bug, on a hostile model) is returned as an error.
+func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *plan, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("engine: compile: internal error: %v", r)
+		}
+	}()
 	env := map[string]*value{}
 	for k, v := range g.consts {
 		env[k] = v
 	}
-	p := &plan{pool: make(chan *instance, 64)}
+	p = &plan{pool: make(chan *instance, 64)}
 	for i, name := range g.inputs {
 		v := &value{shape: shapes[i], input: i}
 		env[name] = v
 		p.inputs = append(p.inputs, v)
 	}
-	ctx := &opCtx{opset: opset}
-	for _, rec := range g.ops {
+	c := &opCtx{opset: opset}
+	for n, rec := range g.ops {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("engine: compile: stopped at node %d of %d: %w", n, len(g.ops), err)
+		}
 		inputs := rec.inputs
 		if rec.op.Name == "Constant" {
 			inputs = nil // onnx-go gives input-less nodes a fake input
@@ -104,21 +110,27 @@ func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
 			}
 			in[j] = v
 		}
-		ctx.node = rec
-		outs, err := ops[rec.op.Name](ctx, attrs(rec.op.Attributes), in)
+		c.node = rec
+		outs, err := ops[rec.op.Name](c, attrs(rec.op.Attributes), in)
+		if err == nil {
+			err = c.err
+		}
 		if err != nil {
-			return nil, fmt.Errorf("engine: %s (outputs %v): %w", rec.op.Name, rec.outputs, err)
+			return nil, fmt.Errorf("engine: %s (outputs %s): %w", rec.op.Name, outputNames(rec.outputs), err)
 		}
 		for j, name := range rec.outputs {
-			if j < len(outs) && outs[j] != nil && outs[j].size() > maxValueSize {
-				return nil, fmt.Errorf("engine: %s output %q would hold %v = %d values, over the limit of %d", rec.op.Name, name, outs[j].shape, outs[j].size(), maxValueSize)
+			if j >= len(outs) || outs[j] == nil {
+				continue
 			}
-			if j < len(outs) && outs[j] != nil && name != "" {
+			if _, err := checkedSize(outs[j].shape); err != nil {
+				return nil, fmt.Errorf("engine: %s output %q: %w", rec.op.Name, name, err)
+			}
+			if name != "" {
 				env[name] = outs[j]
 			}
 		}
-		p.steps = append(p.steps, ctx.steps...)
-		ctx.steps = nil
+		p.steps = append(p.steps, c.steps...)
+		c.steps = nil
 	}
 	for _, name := range g.outputs {
 		v, ok := env[name]
@@ -128,6 +140,15 @@ func compile(g *graphDef, opset int64, shapes [][]int) (*plan, error) {
 		p.outputs = append(p.outputs, v)
 	}
 	return p, nil
+}
+
+// outputNames formats a node's output names for an error message, at most
+// four of them.
+func outputNames(names []string) string {
+	if len(names) > 4 {
+		return fmt.Sprintf("%q and %d more", names[:4], len(names)-4)
+	}
+	return fmt.Sprintf("%q", names)
 }
 
 // newInstance builds the plan's Gorgonia graph: graph inputs are input
