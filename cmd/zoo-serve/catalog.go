@@ -54,7 +54,7 @@ func (c *hubCatalog) Info(name string) (server.ModelInfo, error) {
 func modelInfo(e hub.Entry) server.ModelInfo {
 	return server.ModelInfo{
 		Name: e.Name, Description: e.Description, Arch: e.Arch, Dataset: e.Dataset, MSDA: e.MSDA,
-		Input: e.Input.Shape, Labels: e.Labels,
+		Input: e.Input.Shape, Resize: e.Input.Resize, Labels: e.Labels,
 		Accuracy: server.Accuracy{Top1: e.Accuracy.Top1, Top5: e.Accuracy.Top5, Source: e.Accuracy.Source, Provenance: e.Accuracy.Provenance},
 	}
 }

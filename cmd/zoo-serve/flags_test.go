@@ -28,7 +28,8 @@ func TestFlagsEnvFallbacks(t *testing.T) {
 	env := map[string]string{
 		"ZOO_ADDR": "0.0.0.0:9000", "ZOO_STORE": "s3://bucket/zoo", "ZOO_CACHE": "/tmp/c", "ZOO_TOKEN": "tok",
 		"ZOO_MODELS": "a, b,", "ZOO_MAX_BATCH": "8", "ZOO_BATCH_DELAY": "5ms", "ZOO_MAX_BODY": "1MiB",
-		"ZOO_OFFLINE": "1", "ZOO_SHUTDOWN_TIMEOUT": "3s",
+		"ZOO_OFFLINE": "1", "ZOO_SHUTDOWN_TIMEOUT": "3s", "ZOO_DECODE_MEMORY": "256MiB", "ZOO_MAX_JPEG_SCANS": "20",
+		"ZOO_MAX_CONNS": "64", "ZOO_READ_TIMEOUT": "7s",
 	}
 	o, err := parseFlags([]string{"--max-batch", "16"}, func(k string) string { return env[k] }, &bytes.Buffer{})
 	require.NoError(t, err)
@@ -42,6 +43,10 @@ func TestFlagsEnvFallbacks(t *testing.T) {
 	assert.Equal(t, int64(1<<20), o.cfg.MaxBody)
 	assert.True(t, o.offline)
 	assert.Equal(t, 3*time.Second, o.shutdownTimeout)
+	assert.Equal(t, int64(256<<20), o.cfg.DecodeMemory)
+	assert.Equal(t, 20, o.cfg.MaxJPEGScans)
+	assert.Equal(t, 64, o.cfg.MaxConns)
+	assert.Equal(t, 7*time.Second, o.cfg.ReadTimeout)
 }
 
 func TestFlagsErrors(t *testing.T) {
@@ -67,6 +72,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	require.ErrorIs(t, err, flag.ErrHelp)
 	for _, want := range []string{"ZOO_ADDR", "ZOO_STORE", "ZOO_CACHE", "ZOO_TOKEN", "ZOO_MANIFEST", "ZOO_MODELS",
 		"ZOO_MAX_MODELS", "ZOO_MAX_BATCH", "ZOO_BATCH_DELAY", "ZOO_MAX_BODY", "ZOO_MAX_PIXELS", "ZOO_SHUTDOWN_TIMEOUT",
+		"ZOO_DECODE_MEMORY", "ZOO_MAX_DECODES", "ZOO_MAX_JPEG_SCANS", "ZOO_MAX_CONNS", "ZOO_READ_TIMEOUT",
 		"-addr", "-max-batch", "-batch-delay", "-shutdown-timeout", "127.0.0.1:8080"} {
 		assert.Contains(t, out.String(), want)
 	}

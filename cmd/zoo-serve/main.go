@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,6 +120,14 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*opti
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest image, width×height, checked before decoding; larger ones get 413 (env ZOO_MAX_PIXELS)")
 	env["max-pixels"] = "ZOO_MAX_PIXELS"
 	intf(&c.MaxImages, "max-images", "ZOO_MAX_IMAGES", 256, "most images in one request")
+	c.DecodeMemory = 512 << 20
+	fs.Var(byteSize{&c.DecodeMemory}, "decode-memory", "memory for request bodies and the images decoded from them, all requests together, charged before decoding "+
+		"(pixels × bytes per pixel, planes, tensors); a request waits up to 5s for room, then gets 503 with Retry-After; an image needing more alone gets 413 (env ZOO_DECODE_MEMORY)")
+	env["decode-memory"] = "ZOO_DECODE_MEMORY"
+	intf(&c.MaxDecodes, "max-decodes", "ZOO_MAX_DECODES", runtime.GOMAXPROCS(0), "images decoded at the same time")
+	intf(&c.MaxJPEGScans, "max-jpeg-scans", "ZOO_MAX_JPEG_SCANS", 100, "most scans in a JPEG, counted before decoding (a progressive JPEG's decoding time grows with scans × pixels)")
+	intf(&c.MaxConns, "max-conns", "ZOO_MAX_CONNS", 1024, "connections served at once; more wait to be accepted")
+	dur(&c.ReadTimeout, "read-timeout", "ZOO_READ_TIMEOUT", 30*time.Second, "bound on reading one request, headers and body")
 	dur(&c.RequestTimeout, "request-timeout", "ZOO_REQUEST_TIMEOUT", 60*time.Second, "bound on one request's work, model loading included")
 	dur(&c.LoadTimeout, "load-timeout", "ZOO_LOAD_TIMEOUT", 10*time.Minute, "bound on loading and warming up one model")
 	dur(&o.shutdownTimeout, "shutdown-timeout", "ZOO_SHUTDOWN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long in-flight requests may take to finish")
