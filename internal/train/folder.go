@@ -5,10 +5,13 @@ import (
 	"image"
 	_ "image/jpeg" // JPEG decoding for image folders
 	_ "image/png"  // PNG decoding for image folders
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fmixzoo/zoo/internal/vision"
 )
 
 // folderDataset is an ImageNet-style tree: one subfolder per class (sorted
@@ -68,29 +71,35 @@ func (d *folderDataset) Example(i int) (Example, error) {
 		return Example{}, fmt.Errorf("train: open image %s: %w: %w", d.paths[i], ErrDataset, err)
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return Example{}, fmt.Errorf("train: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > vision.MaxPixels {
+		return Example{}, fmt.Errorf("train: decode %s: %d×%d pixels (want 1 to %d): %w", d.paths[i], cfg.Width, cfg.Height, vision.MaxPixels, ErrDataset)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Example{}, fmt.Errorf("train: read %s: %w: %w", d.paths[i], ErrDataset, err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return Example{}, fmt.Errorf("train: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
 	}
-	ex := ImageToExample(img)
+	ex, err := ImageToExample(img)
+	if err != nil {
+		return Example{}, fmt.Errorf("train: %s: %w: %w", d.paths[i], ErrDataset, err)
+	}
 	ex.Label = d.labels[i]
 	return ex, nil
 }
 
-// ImageToExample converts an image to 8-bit RGB planes.
-func ImageToExample(img image.Image) Example {
-	b := img.Bounds()
-	h, w := b.Dy(), b.Dx()
-	ex := Example{Pix: make([]uint8, 3*h*w), C: 3, H: h, W: w}
-	plane := h * w
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			o := y*w + x
-			ex.Pix[o] = uint8(r >> 8)
-			ex.Pix[plane+o] = uint8(g >> 8)
-			ex.Pix[2*plane+o] = uint8(bl >> 8)
-		}
+// ImageToExample converts an image to 8-bit RGB planes as PIL's
+// convert("RGB") would (a decoded colour JPEG as libjpeg upsamples and
+// converts it): internal/vision.Convert.
+func ImageToExample(img image.Image) (Example, error) {
+	p, err := vision.Convert(img, 3)
+	if err != nil {
+		return Example{}, fmt.Errorf("train: %w", err)
 	}
-	return ex
+	return Example{Pix: p.Pix, C: 3, H: p.H, W: p.W}, nil
 }

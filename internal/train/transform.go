@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/fmixzoo/zoo/internal/vision"
 )
 
 // Transform turns an Example into the network's input: float32 C×H×W.
@@ -54,7 +56,7 @@ func (n Norm) check(c int) error {
 }
 
 // channels adapts ex to c channels: grey is replicated to RGB; RGB becomes
-// grey with the ITU-R 601 luma weights PIL's convert("L") uses.
+// grey as PIL's convert("L") makes it (vision.Luma).
 func channels(ex Example, c int) (Example, error) {
 	if ex.C == c {
 		return ex, nil
@@ -67,10 +69,7 @@ func channels(ex Example, c int) (Example, error) {
 			copy(out.Pix[k*plane:], ex.Pix[:plane])
 		}
 	case ex.C == 3 && c == 1:
-		for i := 0; i < plane; i++ {
-			y := (299*int(ex.Pix[i]) + 587*int(ex.Pix[plane+i]) + 114*int(ex.Pix[2*plane+i]) + 500) / 1000
-			out.Pix[i] = uint8(y)
-		}
+		out.Pix = vision.Luma(vision.Planes{Pix: ex.Pix, C: 3, H: ex.H, W: ex.W}).Pix
 	default:
 		return Example{}, fmt.Errorf("train: cannot turn a %d-channel image into %d channels", ex.C, c)
 	}
@@ -136,9 +135,11 @@ func (t CropFlip) Apply(ex Example, rng *rand.Rand, dst []float32) error {
 	return nil
 }
 
-// Eval is the test transform of an entry's preprocessing: resize so the
-// shorter side is Resize (bilinear; skipped when it already is), centre crop
-// Crop×Crop, then Norm.
+// Eval is the test transform of an entry's preprocessing, torchvision's
+// Resize(Resize), CenterCrop(Crop), ToTensor(), Normalize(Norm): it runs
+// internal/vision's implementation, the one hub's (*Model).Preprocess runs,
+// so accuracy measured while training is measured on the inputs a served
+// model sees.
 type Eval struct {
 	C, Resize, Crop int
 	Norm            Norm
@@ -147,31 +148,36 @@ type Eval struct {
 // OutShape implements Transform.
 func (t Eval) OutShape() [3]int { return [3]int{t.C, t.Crop, t.Crop} }
 
+// Vision is t as internal/vision's transform.
+func (t Eval) Vision() vision.Eval {
+	v := vision.Eval{C: t.C, H: t.Crop, W: t.Crop, Resize: t.Resize, Scale: 255,
+		Mean: make([]float64, len(t.Norm.Mean)), Std: make([]float64, len(t.Norm.Std))}
+	for i, m := range t.Norm.Mean {
+		v.Mean[i] = float64(m)
+	}
+	for i, s := range t.Norm.Std {
+		v.Std[i] = float64(s)
+	}
+	return v
+}
+
 // Apply implements Transform; rng is unused.
 func (t Eval) Apply(ex Example, _ *rand.Rand, dst []float32) error {
 	if err := t.Norm.check(t.C); err != nil {
 		return err
 	}
-	ex, err := channels(ex, t.C)
-	if err != nil {
-		return err
+	if len(dst) != t.C*t.Crop*t.Crop {
+		return fmt.Errorf("train: eval output has %d elements, want %d", len(dst), t.C*t.Crop*t.Crop)
 	}
-	h, w := ex.H, ex.W
-	if t.Resize > 0 && min(h, w) != t.Resize {
-		if h < w {
-			h, w = t.Resize, int(math.Round(float64(w)*float64(t.Resize)/float64(h)))
-		} else {
-			h, w = int(math.Round(float64(h)*float64(t.Resize)/float64(w))), t.Resize
-		}
+	if t.Resize == 0 && (ex.H < t.Crop || ex.W < t.Crop) {
+		return fmt.Errorf("train: %d×%d image is smaller than the %d crop", ex.W, ex.H, t.Crop)
 	}
-	if h < t.Crop || w < t.Crop {
-		return fmt.Errorf("train: %d×%d image is smaller than the %d crop", w, h, t.Crop)
+	if t.Resize > 0 && t.Resize < t.Crop {
+		return fmt.Errorf("train: resize %d is smaller than the %d crop", t.Resize, t.Crop)
 	}
-	// Crop window in resized coordinates, mapped back to the source.
-	top, left := (h-t.Crop+1)/2, (w-t.Crop+1)/2
-	sy := float64(ex.H) / float64(h)
-	sx := float64(ex.W) / float64(w)
-	resample(ex, float64(left)*sx, float64(top)*sy, float64(t.Crop)*sx, float64(t.Crop)*sy, t.Crop, t.Crop, false, t.Norm, dst)
+	if _, err := t.Vision().ApplyPlanes(vision.Planes{Pix: ex.Pix, C: ex.C, H: ex.H, W: ex.W}, dst); err != nil {
+		return fmt.Errorf("train: eval transform: %w", err)
+	}
 	return nil
 }
 

@@ -2,7 +2,14 @@ package train
 
 import (
 	"context"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -173,4 +180,45 @@ func TestSchedule(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 	assert.Error(t, Schedule{Base: 0.1, Kind: "step", Epochs: 1}.Validate())
+}
+
+// TestEvalMatchesTorchvision runs the trainer's test transform on a real
+// photograph and compares with torchvision's Resize(256), CenterCrop(224)
+// output (testdata/torch/gen_preprocess.py): the trainer evaluates on the
+// very inputs hub serves.
+func TestEvalMatchesTorchvision(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "torch", "preprocess")
+	open := func(p string) image.Image {
+		f, err := os.Open(filepath.Join(dir, p))
+		require.NoError(t, err)
+		defer f.Close()
+		img, _, err := image.Decode(f)
+		require.NoError(t, err)
+		return img
+	}
+	for _, tt := range []struct {
+		in, ref string
+		tf      Eval
+	}{
+		{"inputs/dogtall.png", "ref/dogtall.png.imagenet.png", Eval{C: 3, Resize: 256, Crop: 224, Norm: ImageNetNorm}},
+		{"inputs/dog420.jpg", "ref/dog420.jpg.fashion_mnist.png", Eval{C: 1, Resize: 28, Crop: 28, Norm: Norm{Mean: []float32{0}, Std: []float32{1}}}},
+	} {
+		ex, err := ImageToExample(open(tt.in))
+		require.NoError(t, err)
+		got := make([]float32, OutLen(tt.tf))
+		require.NoError(t, tt.tf.Apply(ex, nil, got))
+		ref, err := ImageToExample(open(tt.ref))
+		require.NoError(t, err)
+		plane := tt.tf.Crop * tt.tf.Crop
+		var sum float64
+		for i, v := range got {
+			c := i / plane
+			want := (float32(ref.Pix[i])/255 - tt.tf.Norm.Mean[c]) / tt.tf.Norm.Std[c]
+			sum += math.Abs(float64(v - want))
+			if strings.HasSuffix(tt.in, ".png") {
+				require.Equal(t, want, v, "%s value %d", tt.in, i)
+			}
+		}
+		assert.Less(t, sum/float64(len(got)), 0.02, tt.in)
+	}
 }

@@ -99,6 +99,14 @@ func toRGB(img image.Image) Planes {
 			case *image.NRGBA:
 				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
 				r[i], g[i], bl[i] = s[0], s[1], s[2]
+			case *image.RGBA:
+				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
+				if s[3] == 255 {
+					r[i], g[i], bl[i] = s[0], s[1], s[2]
+					continue
+				}
+				c := color.NRGBAModel.Convert(color.RGBA{s[0], s[1], s[2], s[3]}).(color.NRGBA)
+				r[i], g[i], bl[i] = c.R, c.G, c.B
 			case *image.RGBA64:
 				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
 				r[i], g[i], bl[i] = s[0], s[2], s[4]
