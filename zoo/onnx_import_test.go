@@ -1,0 +1,65 @@
+package zoo
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ReadONNX gives back the exported Net: same architecture, arguments,
+// parameters and BatchNorm statistics, hence the same logits.
+func TestReadONNXRoundTrip(t *testing.T) {
+	for _, tc := range smallNets {
+		t.Run(tc.arch, func(t *testing.T) {
+			n, err := Build(tc.arch, tc.args)
+			require.NoError(t, err)
+			n.Init(42)
+			randomizeBN(n, rand.New(rand.NewPCG(4, 2)))
+			var buf bytes.Buffer
+			require.NoError(t, n.ExportONNX(&buf, map[string]string{"name": "x"}))
+			back, err := ReadONNX(buf.Bytes())
+			require.NoError(t, err)
+			assert.Equal(t, n.Arch(), back.Arch())
+			assert.Equal(t, n.Args(), back.Args())
+			for _, p := range append(n.Params(), n.Buffers()...) {
+				if isBufferName(p.Name) && p.Shape != nil && len(p.Shape) == 0 {
+					continue // num_batches_tracked is not exported
+				}
+				q, ok := back.Param(p.Name)
+				require.True(t, ok, p.Name)
+				assert.Equal(t, p.Value, q.Value, p.Name)
+			}
+		})
+	}
+}
+
+func TestReadONNXRefuses(t *testing.T) {
+	torchONNX, err := os.ReadFile(filepath.Join(fixtures, "lenet.onnx"))
+	require.NoError(t, err)
+	_, err = ReadONNX(torchONNX)
+	require.ErrorIs(t, err, ErrNotZooONNX, "torch.onnx.export's file has no arch metadata")
+
+	n, err := Build("lenet", Args{Width: 2})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, n.ExportONNX(&buf, nil))
+	good := buf.Bytes()
+
+	// Metadata claiming another width: every parameter's shape is wrong.
+	var wide bytes.Buffer
+	require.NoError(t, n.ExportONNX(&wide, map[string]string{MetaArgs: `{"num_classes":10,"nc":1,"width":3}`}))
+	_, err = ReadONNX(wide.Bytes())
+	var sde *StateDictError
+	require.ErrorAs(t, err, &sde)
+	assert.NotEmpty(t, sde.Mismatched)
+
+	_, err = ReadONNX(good[:len(good)/2])
+	require.Error(t, err, "truncated file")
+	_, err = ReadONNX([]byte("not protobuf at all"))
+	require.Error(t, err)
+}
