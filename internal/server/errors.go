@@ -37,8 +37,12 @@ func writeError(w http.ResponseWriter, err error) {
 	if ae.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
-	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+	// A safety net: the messages clip what they echo of the request.
+	writeJSON(w, ae.status, map[string]string{"error": clipTo(ae.msg, maxMessage)})
 }
+
+// maxMessage is the longest error message sent.
+const maxMessage = 1024
 
 // maxEcho is the most bytes of client input an error message or log line
 // repeats.
@@ -46,11 +50,15 @@ const maxEcho = 64
 
 // clip returns s cut to maxEcho bytes (on a rune boundary), marked with an
 // ellipsis when cut, for echoing client input in errors and logs.
-func clip(s string) string {
-	if len(s) <= maxEcho {
+func clip(s string) string { return clipTo(s, maxEcho) }
+
+// clipTo returns s cut to n bytes on a rune boundary, marked with an
+// ellipsis when cut.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	i := maxEcho
+	i := n
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -43,8 +42,9 @@ func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// v2ModelReady answers 200 when the model is loaded; otherwise it starts
-// loading it and answers 503, so that polling it brings the model up.
+// v2ModelReady answers 200 when the model is loaded and 503 otherwise. It
+// starts nothing: a readiness probe must not set off a download; the
+// model loads on its first inference request (or --models at start-up).
 func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
 	if _, err := s.reg.info(name); err != nil {
@@ -56,9 +56,8 @@ func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"name": name, "ready": true})
 		return
 	}
-	go func() { _, _ = s.reg.get(context.Background(), name) }()
-	w.Header().Set("Retry-After", "1")
-	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"name": name, "ready": false})
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"name": name, "ready": false,
+		"reason": "not loaded: it loads on its first inference request"})
 }
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +71,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 	headerLen := -1
 	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
 		if headerLen, err = strconv.Atoi(h); err != nil || headerLen < 0 {
-			s.fail(w, r, errorf(http.StatusBadRequest, "Inference-Header-Content-Length %q: want a non-negative integer", h))
+			s.fail(w, r, errorf(http.StatusBadRequest, "Inference-Header-Content-Length %q: want a non-negative integer", clip(h)))
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +37,8 @@ func inferJSON(t *testing.T, shape []int, data any, outputs string) []byte {
 }
 
 func TestV2Metadata(t *testing.T) {
-	_, ts := newTestServer(t, newFakeCatalog("m"), Config{})
+	cat := newFakeCatalog("m")
+	_, ts := newTestServer(t, cat, Config{})
 	r := do(t, "GET", ts.URL+"/v2", nil)
 	require.Equal(t, 200, r.status)
 	assert.Equal(t, "zoo-serve", r.json(t)["name"])
@@ -49,9 +51,15 @@ func TestV2Metadata(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"name": "logits", "datatype": "FP32", "shape": []any{-1.0, 3.0}}}, m["outputs"])
 	assert.Equal(t, 404, do(t, "GET", ts.URL+"/v2/models/nope", nil).status)
 
-	// Model readiness: 503 while it loads on demand, then 200.
-	assert.Equal(t, 503, do(t, "GET", ts.URL+"/v2/models/m/ready", nil).status)
-	require.Eventually(t, func() bool { return do(t, "GET", ts.URL+"/v2/models/m/ready", nil).status == 200 }, 5e9, 1e7)
+	// Model readiness: 503 until loaded, and polling it loads nothing
+	// (a probe must not set off a download); 200 once a request loaded it.
+	for range 3 {
+		assert.Equal(t, 503, do(t, "GET", ts.URL+"/v2/models/m/ready", nil).status)
+	}
+	time.Sleep(20 * time.Millisecond)
+	assert.Zero(t, cat.loadCount("m"), "a readiness probe loads nothing")
+	require.Equal(t, 200, do(t, "POST", ts.URL+"/v2/models/m/infer", inferJSON(t, []int{1, 1, 4, 4}, flatInput(0.5), "")).status)
+	assert.Equal(t, 200, do(t, "GET", ts.URL+"/v2/models/m/ready", nil).status)
 	assert.Equal(t, 404, do(t, "GET", ts.URL+"/v2/models/nope/ready", nil).status)
 }
 

@@ -82,36 +82,36 @@ func decodeInfer(body []byte, headerLen int, info ModelInfo, maxBatch int) (*inf
 	}
 	in := req.Inputs[0]
 	if in.Name != info.inputName() {
-		return nil, errorf(http.StatusBadRequest, "input %q: model has one input %q, FP32 of shape %v", in.Name, info.inputName(), want)
+		return nil, errorf(http.StatusBadRequest, "input %q: model has one input %q, FP32 of shape %v", clip(in.Name), info.inputName(), want)
 	}
 	if in.Datatype != "FP32" {
-		return nil, errorf(http.StatusBadRequest, "input %q: datatype %q, want FP32 of shape %v", in.Name, in.Datatype, want)
+		return nil, errorf(http.StatusBadRequest, "input %q: datatype %q, want FP32 of shape %v", clip(in.Name), clip(in.Datatype), want)
 	}
 	if len(in.Shape) != len(want) || in.Shape[0] < 1 {
-		return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %v", in.Name, in.Shape, want)
+		return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %v", clip(in.Name), clip(fmt.Sprint(in.Shape)), want)
 	}
 	for i, d := range in.Shape[1:] {
 		if d != int64(want[i+1]) {
-			return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %v", in.Name, in.Shape, want)
+			return nil, errorf(http.StatusBadRequest, "input %q: shape %v, want %v", clip(in.Name), clip(fmt.Sprint(in.Shape)), want)
 		}
 	}
 	if in.Shape[0] > int64(maxBatch) {
-		return nil, errorf(http.StatusBadRequest, "input %q: batch of %d exceeds the limit of %d", in.Name, in.Shape[0], maxBatch)
+		return nil, errorf(http.StatusBadRequest, "input %q: batch of %d exceeds the limit of %d", clip(in.Name), in.Shape[0], maxBatch)
 	}
 	call := &inferCall{id: req.ID, n: int(in.Shape[0])}
 	count := call.n * info.inputSize()
 
 	size, hasSize, err := intParam(in.Parameters, "binary_data_size")
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "input %q: %v", in.Name, err)
+		return nil, errorf(http.StatusBadRequest, "input %q: %v", clip(in.Name), err)
 	}
 	switch {
 	case hasSize:
 		if size != 4*count {
-			return nil, errorf(http.StatusBadRequest, "input %q: binary_data_size %d, want %d (FP32 of shape %v)", in.Name, size, 4*count, in.Shape)
+			return nil, errorf(http.StatusBadRequest, "input %q: binary_data_size %d, want %d (FP32 of shape %v)", clip(in.Name), size, 4*count, clip(fmt.Sprint(in.Shape)))
 		}
 		if size > len(bin) {
-			return nil, errorf(http.StatusBadRequest, "input %q: binary_data_size %d but only %d binary bytes follow the JSON header", in.Name, size, len(bin))
+			return nil, errorf(http.StatusBadRequest, "input %q: binary_data_size %d but only %d binary bytes follow the JSON header", clip(in.Name), size, len(bin))
 		}
 		call.x = make([]float32, count)
 		for i := range call.x {
@@ -119,10 +119,10 @@ func decodeInfer(body []byte, headerLen int, info ModelInfo, maxBatch int) (*inf
 		}
 		bin = bin[size:]
 	case len(in.Data) == 0:
-		return nil, errorf(http.StatusBadRequest, "input %q: no data and no binary_data_size", in.Name)
+		return nil, errorf(http.StatusBadRequest, "input %q: no data and no binary_data_size", clip(in.Name))
 	default:
 		if call.x, err = parseFP32(in.Data, count); err != nil {
-			return nil, errorf(http.StatusBadRequest, "input %q: %v (want FP32 of shape %v)", in.Name, err, in.Shape)
+			return nil, errorf(http.StatusBadRequest, "input %q: %v (want FP32 of shape %v)", clip(in.Name), err, clip(fmt.Sprint(in.Shape)))
 		}
 	}
 	if len(bin) != 0 {
@@ -130,7 +130,7 @@ func decodeInfer(body []byte, headerLen int, info ModelInfo, maxBatch int) (*inf
 	}
 	for _, v := range call.x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, errorf(http.StatusBadRequest, "input %q: non-finite value", in.Name)
+			return nil, errorf(http.StatusBadRequest, "input %q: non-finite value", clip(in.Name))
 		}
 	}
 
@@ -142,16 +142,16 @@ func decodeInfer(body []byte, headerLen int, info ModelInfo, maxBatch int) (*inf
 	}
 	for _, o := range req.Outputs {
 		if o.Name != info.outputName() {
-			return nil, errorf(http.StatusBadRequest, "output %q: model has one output %q", o.Name, info.outputName())
+			return nil, errorf(http.StatusBadRequest, "output %q: model has one output %q", clip(o.Name), info.outputName())
 		}
 		if b, ok, err := boolParam(o.Parameters, "binary_data"); err != nil {
-			return nil, errorf(http.StatusBadRequest, "output %q: %v", o.Name, err)
+			return nil, errorf(http.StatusBadRequest, "output %q: %v", clip(o.Name), err)
 		} else if ok {
 			call.binary = b
 		}
 		k, ok, err := intParam(o.Parameters, "classification")
 		if err != nil || (ok && k < 1) {
-			return nil, errorf(http.StatusBadRequest, "output %q: classification: want a positive integer", o.Name)
+			return nil, errorf(http.StatusBadRequest, "output %q: classification: want a positive integer", clip(o.Name))
 		}
 		call.classes = k
 	}
@@ -165,7 +165,7 @@ func intParam(p map[string]json.RawMessage, key string) (int, bool, error) {
 	}
 	var v int
 	if err := json.Unmarshal(raw, &v); err != nil || v < 0 {
-		return 0, true, fmt.Errorf("parameter %s: want a non-negative integer, got %s", key, raw)
+		return 0, true, fmt.Errorf("parameter %s: want a non-negative integer, got %s", key, clip(string(raw)))
 	}
 	return v, true, nil
 }
@@ -177,7 +177,7 @@ func boolParam(p map[string]json.RawMessage, key string) (bool, bool, error) {
 	}
 	var v bool
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return false, true, fmt.Errorf("parameter %s: want true or false, got %s", key, raw)
+		return false, true, fmt.Errorf("parameter %s: want true or false, got %s", key, clip(string(raw)))
 	}
 	return v, true, nil
 }
@@ -211,7 +211,7 @@ func parseFP32(data []byte, want int) ([]float32, error) {
 		}
 		v, err := strconv.ParseFloat(string(data[i:j]), 32)
 		if err != nil {
-			return nil, fmt.Errorf("data value %s: out of FP32 range", data[i:j])
+			return nil, fmt.Errorf("data value %s: out of FP32 range", clip(string(data[i:j])))
 		}
 		out = append(out, float32(v))
 		i = j
