@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/fmixzoo/zoo/engine"
+	"github.com/fmixzoo/zoo/zoo"
 )
 
 // Tensor is a dense float32 tensor: Shape and row-major Data.
@@ -29,7 +30,9 @@ type Model struct {
 
 // ReadONNX builds a Model from ONNX bytes that did not come through the
 // manifest. Its Info comes from the model's MetadataEntryKey when present;
-// otherwise it is derived from the graph: the input's C, H and W, no
+// otherwise it is derived from the graph: the input's C, H and W (a
+// dynamic H×W from the zoo arguments' input_size in the "args" metadata that
+// zoo's ExportONNX writes), no
 // normalisation (mean 0, std 1, pixels scaled to [0, 1]), labels from
 // MetadataLabelsKey or none.
 func ReadONNX(data []byte) (*Model, error) {
@@ -121,6 +124,14 @@ func entryFromGraph(net *engine.Model) (Entry, error) {
 		return Entry{}, fmt.Errorf("want one N×C×H×W input, graph has %d inputs", len(ins))
 	}
 	c, h, w := ins[0].Shape[1], ins[0].Shape[2], ins[0].Shape[3]
+	if h < 0 && w < 0 {
+		// A zoo network that pools globally exports a dynamic H×W; its
+		// arguments (metadata "args", zoo.MetaArgs) say what it was built for.
+		var a zoo.Args
+		if js, ok := md[zoo.MetaArgs]; ok && json.Unmarshal([]byte(js), &a) == nil && a.InputSize > 0 {
+			h, w = a.InputSize, a.InputSize
+		}
+	}
 	if (c != 1 && c != 3) || h <= 0 || w <= 0 {
 		return Entry{}, fmt.Errorf("input %q shape %v: want 1 or 3 channels and a fixed H×W", ins[0].Name, ins[0].Shape)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "Reads a PyTorch checkpoint (zip or legacy format; plain state dict or one under")
 		fmt.Fprintln(stderr, "'state_dict'/'model', 'module.' prefixes allowed) without Python, checks every key and")
 		fmt.Fprintln(stderr, "shape against the architecture like load_state_dict(strict=True), and writes ONNX")
-		fmt.Fprintln(stderr, "(opset 13, dynamic batch, input \"input\", output \"logits\").")
+		fmt.Fprintln(stderr, "(opset 13, dynamic batch, input \"input\", output \"logits\") that carries its hub entry")
+		fmt.Fprintln(stderr, "(input shape, and --dataset's normalisation when given), so hub.ReadONNX and zoo-serve")
+		fmt.Fprintln(stderr, "open it on its own.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -51,6 +54,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&a.Widen, "widen", 0, "WRN widening factor")
 	fs.IntVar(&a.Growth, "growth", 0, "DenseNet growth rate")
 	fs.IntVar(&a.Width, "width", 0, "base width (preact_resnet18, resnet*, lenet)")
+	fs.IntVar(&a.InputSize, "input-size", 0, "input height and width the network is exported for (0: the architecture's default: 32 for CIFAR networks, 224 for ResNets, 28 for LeNet)")
 	in := fs.String("in", "", "PyTorch checkpoint to read")
 	out := fs.String("out", "", "ONNX file to write")
 	push := fs.Bool("push", false, "also write the ONNX into the store and its entry into the manifest file")
@@ -79,9 +83,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := net.ExportONNX(&buf, map[string]string{"source": filepath.Base(*in)}); err != nil {
+	if *name == "" {
+		*name = trimExt(filepath.Base(*out))
+	}
+	e, err := importEntry(*name, *arch, net, *dataset, filepath.Base(*in))
+	if err != nil {
 		return err
+	}
+	meta, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := net.ExportONNX(&buf, map[string]string{hub.MetadataEntryKey: string(meta), "name": *name, "source": filepath.Base(*in)}); err != nil {
+		return err
+	}
+	if _, err := hub.ReadONNX(buf.Bytes()); err != nil {
+		return fmt.Errorf("import: the exported ONNX does not open: %w", err)
 	}
 	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 		return err
@@ -92,22 +110,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !*push {
 		return nil
 	}
-	if *name == "" {
-		*name = trimExt(filepath.Base(*out))
-	}
 	store, err := hub.OpenStore(*storeURI, hub.StoreOptions{})
 	if err != nil {
 		return err
 	}
-	c, h := net.InputShape()[0], net.InputShape()[1]
-	e := hub.Entry{
-		Name: *name, Arch: *arch, Args: hub.Args(net.Args()), Dataset: *dataset, MSDA: "unknown",
-		Input:    hub.Input{Shape: net.InputShape(), Mean: repeat(0, c), Std: repeat(1, c), Crop: h, Interpolation: "bilinear", Scale: 255},
-		Labels:   classLabels(net.Args().NumClasses),
-		Accuracy: hub.Accuracy{Source: "none"},
-		Weights:  hub.Weights{Key: *name + ".onnx", Format: "onnx", SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len())},
-		Notes:    "imported with zoo-train import from " + filepath.Base(*in) + "; set input mean/std and labels for the training data",
-	}
+	e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(buf.Len())
 	if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
 		return err
 	}
@@ -198,6 +205,36 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(data), e.Weights.SHA256, time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// importEntry is the hub entry of an imported network: its input shape,
+// the normalisation of dataset's test transform when dataset is given and
+// fits the shape (else mean 0, std 1), class indices as labels.
+func importEntry(name, arch string, net *zoo.Net, dataset, source string) (hub.Entry, error) {
+	shape := net.InputShape()
+	c, h := shape[0], shape[1]
+	in := hub.Input{Shape: shape, Mean: repeat(0, c), Std: repeat(1, c), Crop: h, Interpolation: "bilinear", Scale: 255}
+	notes := "imported with zoo-train import from " + source + "; set input mean/std and labels for the training data"
+	if dataset != "" {
+		canon, err := train.CanonicalName(dataset)
+		if err != nil {
+			return hub.Entry{}, err
+		}
+		dataset = canon
+		if tf, err := train.TestTransform(canon); err == nil && tf.C == c && tf.Crop == h && shape[2] == h {
+			v := tf.Vision()
+			in.Mean, in.Std, in.Resize = v.Mean, v.Std, tf.Resize
+			notes = "imported with zoo-train import from " + source + "; normalised as the " + canon + " test transform; set labels for the training data"
+		}
+	}
+	return hub.Entry{
+		Name: name, Arch: arch, Args: hub.Args(net.Args()), Dataset: dataset, MSDA: "unknown",
+		Input:    in,
+		Labels:   classLabels(net.Args().NumClasses),
+		Accuracy: hub.Accuracy{Source: "none"},
+		Weights:  hub.Weights{Key: name + ".onnx", Format: "onnx"},
+		Notes:    notes,
+	}, nil
 }
 
 func currentManifest(ctx context.Context) (*hub.Manifest, error) {

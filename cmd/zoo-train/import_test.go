@@ -41,13 +41,14 @@ func f32s(t *testing.T, name string) []float32 {
 // pyramidnet and resnet101-layout fixtures, from both serialisations.
 func TestImportCLIReproducesPyTorch(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		flags []string
-		shape []int
+		name     string
+		flags    []string
+		shape    []int
+		hubShape []int
 	}{
-		{"preact_resnet18", []string{"--arch", "preact_resnet18", "--width", "8"}, []int{3, 3, 32, 32}},
-		{"pyramidnet", []string{"--arch", "pyramidnet", "--depth", "20", "--alpha", "20"}, []int{3, 3, 32, 32}},
-		{"resnet101", []string{"--arch", "resnet101", "--width", "4", "--num-classes", "10"}, []int{3, 3, 64, 64}},
+		{"preact_resnet18", []string{"--arch", "preact_resnet18", "--width", "8"}, []int{3, 3, 32, 32}, []int{3, 32, 32}},
+		{"pyramidnet", []string{"--arch", "pyramidnet", "--depth", "20", "--alpha", "20"}, []int{3, 3, 32, 32}, []int{3, 32, 32}},
+		{"resnet101", []string{"--arch", "resnet101", "--width", "4", "--num-classes", "10", "--input-size", "64"}, []int{3, 3, 64, 64}, []int{3, 64, 64}},
 	} {
 		for _, file := range []string{tc.name + ".pt", tc.name + ".legacy.pt"} {
 			out := filepath.Join(t.TempDir(), "m.onnx")
@@ -57,6 +58,9 @@ func TestImportCLIReproducesPyTorch(t *testing.T) {
 			require.Equal(t, 0, run(args, &stdout, &stderr), stderr.String())
 			data, err := os.ReadFile(out)
 			require.NoError(t, err)
+			hm, err := hub.ReadONNX(data) // the file opens on its own
+			require.NoError(t, err)
+			assert.Equal(t, tc.hubShape, hm.Info().Input.Shape, file)
 			m, err := engine.Read(data)
 			require.NoError(t, err)
 			got, err := m.Run(context.Background(), engine.Tensor{Shape: tc.shape, Data: f32s(t, tc.name+".input.f32")})
@@ -71,6 +75,56 @@ func TestImportCLIReproducesPyTorch(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 1, run([]string{"import", "--arch", "lenet", "--in", filepath.Join(torchDir, "fault_missing_key.pt"), "--out", filepath.Join(t.TempDir(), "x.onnx")}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "missing keys")
+}
+
+// Every ONNX zoo-train import writes opens with hub.ReadONNX, with and
+// without --push: a fixed H×W (the architecture's default input size or
+// --input-size) and, with --dataset, that dataset's normalisation.
+func TestImportWritesONNXHubOpens(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	require.NoError(t, os.MkdirAll(store, 0o755))
+	manifest := filepath.Join(dir, "weights.json")
+	src, err := os.ReadFile("../../weights.json")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(manifest, src, 0o644))
+	out := filepath.Join(dir, "p.onnx")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"import", "--arch", "preact_resnet18", "--width", "8", "--in", filepath.Join(torchDir, "preact_resnet18.pt"),
+		"--out", out, "--push", "--name", "preact_test", "--store", store, "--manifest", manifest, "--dataset", "cifar-10"}, &stdout, &stderr), stderr.String())
+	for _, path := range []string{out, filepath.Join(store, "preact_test.onnx")} {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		m, err := hub.ReadONNX(data)
+		require.NoError(t, err, path)
+		in := m.Info().Input
+		assert.Equal(t, []int{3, 32, 32}, in.Shape)
+		assert.Equal(t, []float64{0.4914, 0.4822, 0.4465}, roundAll(in.Mean), "CIFAR-10 normalisation")
+		assert.Equal(t, "preact_test", m.Info().Name)
+	}
+	mf, err := hub.ReadManifest(context.Background(), manifest, nil)
+	require.NoError(t, err)
+	model, err := hub.Load("preact_test", hub.WithManifest(mf), hub.WithStoreURI("file://"+store), hub.WithCache(t.TempDir()), hub.WithProgress(nil))
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 32, 32}, model.Info().Input.Shape)
+
+	// --input-size sets the exported H×W; no --dataset: no normalisation.
+	require.Equal(t, 0, run([]string{"import", "--arch", "preact_resnet18", "--width", "8", "--input-size", "48",
+		"--in", filepath.Join(torchDir, "preact_resnet18.pt"), "--out", out}, &stdout, &stderr), stderr.String())
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	m, err := hub.ReadONNX(data)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 48, 48}, m.Info().Input.Shape)
+	assert.Equal(t, []float64{0, 0, 0}, m.Info().Input.Mean, "no --dataset: no normalisation")
+}
+
+func roundAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Round(x*1e4) / 1e4
+	}
+	return out
 }
 
 // zoo-train pull fills a store and a manifest from which ZOO_OFFLINE
@@ -114,6 +168,11 @@ func TestPullFillsStoreForOfflineUse(t *testing.T) {
 	e, err := m.Lookup("preact_resnet18_cifar10_fmix")
 	require.NoError(t, err)
 	require.NotEmpty(t, e.Weights.SHA256)
+	pulledONNX, err := os.ReadFile(filepath.Join(store, e.Weights.Key))
+	require.NoError(t, err)
+	opened, err := hub.ReadONNX(pulledONNX) // opens without the manifest too
+	require.NoError(t, err)
+	assert.Equal(t, e.Input.Shape, opened.Info().Input.Shape)
 	srv.Close() // air-gapped from here on
 	model, err := hub.Load("preact_resnet18_cifar10_fmix", hub.WithManifest(m), hub.WithStoreURI("file://"+store),
 		hub.WithCache(t.TempDir()), hub.WithOffline(true))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -24,6 +25,15 @@ type registry struct {
 	models map[string]*slot
 	lru    *list.List // of *slot, most recently used first; loaded models only
 	closed bool
+	// failed holds each model's last failed load, until one succeeds:
+	// /readyz and /v1/models report it.
+	failed map[string]loadFailure
+}
+
+// loadFailure is why a model's last load failed, and when.
+type loadFailure struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // slot is one model, loading or loaded.
@@ -37,7 +47,8 @@ type slot struct {
 }
 
 func newRegistry(cat Catalog, cfg Config, mt *metrics, log *slog.Logger) *registry {
-	return &registry{cat: cat, cfg: cfg, metrics: mt, log: log, models: map[string]*slot{}, lru: list.New()}
+	return &registry{cat: cat, cfg: cfg, metrics: mt, log: log, models: map[string]*slot{}, lru: list.New(),
+		failed: map[string]loadFailure{}}
 }
 
 // info describes a model, mapping an unknown name to a 404 error.
@@ -53,6 +64,26 @@ func (r *registry) info(name string) (ModelInfo, error) {
 		return ModelInfo{}, fmt.Errorf("describe model %q: input shape %v is not [C, H, W]", name, info.Input)
 	}
 	return info, nil
+}
+
+// failure returns why name's last load failed, if it did and no load has
+// succeeded since.
+func (r *registry) failure(name string) (loadFailure, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.failed[name]
+	return f, ok
+}
+
+// failures returns every model's last failed load (see failure).
+func (r *registry) failures() map[string]loadFailure {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]loadFailure, len(r.failed))
+	for k, v := range r.failed {
+		out[k] = v
+	}
+	return out
 }
 
 // loaded reports whether name is loaded and warmed up.
@@ -110,13 +141,14 @@ func (r *registry) load(s *slot) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.LoadTimeout)
 	defer cancel()
 	start := time.Now()
-	b, err := r.loadAndWarm(ctx, s)
+	b, err := r.loadAndWarmSafe(ctx, s)
 	r.mu.Lock()
 	if err != nil {
 		s.err = err
 		if errors.Is(err, ErrModelUnavailable) {
 			s.err = &apiError{status: http.StatusServiceUnavailable, msg: err.Error()}
 		}
+		r.failed[s.name] = loadFailure{Reason: err.Error(), At: time.Now().UTC()}
 		delete(r.models, s.name) // the next request tries again
 		r.metrics.loads.WithLabelValues(s.name, "error").Inc()
 		r.log.Error("load model", "model", s.name, "err", err)
@@ -125,6 +157,7 @@ func (r *registry) load(s *slot) {
 		s.err = errorf(http.StatusServiceUnavailable, "server shutting down")
 		delete(r.models, s.name)
 	} else {
+		delete(r.failed, s.name)
 		s.b = b
 		s.elem = r.lru.PushFront(s)
 		r.metrics.loads.WithLabelValues(s.name, "ok").Inc()
@@ -139,6 +172,19 @@ func (r *registry) load(s *slot) {
 	}
 	close(s.ready)
 	r.mu.Unlock()
+}
+
+// loadAndWarmSafe is loadAndWarm run in the load's own goroutine, where a
+// panic (a model or weights that break the decoder or the engine) would
+// end the process: it becomes this model's load error.
+func (r *registry) loadAndWarmSafe(ctx context.Context, s *slot) (b *batcher, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("load model %q: internal error: %v", s.name, p)
+			r.log.Error("load model panicked", "model", s.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	return r.loadAndWarm(ctx, s)
 }
 
 // loadAndWarm loads a model and runs one input of zeros through it, so that

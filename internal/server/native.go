@@ -25,6 +25,16 @@ type modelSummary struct {
 	// it came from ("measured" for models trained and measured here).
 	Top1   *float64 `json:"top1,omitempty"`
 	Source string   `json:"accuracy_source,omitempty"`
+	// LoadError is why the model's last load failed, until one succeeds.
+	LoadError *loadFailure `json:"load_error,omitempty"`
+}
+
+// loadError is name's last load failure for a JSON body, or nil.
+func (s *Server) loadError(name string) *loadFailure {
+	if f, ok := s.reg.failure(name); ok {
+		return &f
+	}
+	return nil
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +51,8 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out = append(out, modelSummary{Name: name, Arch: info.Arch, Dataset: info.Dataset, MSDA: info.MSDA,
-			Input: info.Input, Loaded: s.reg.loaded(name), Top1: info.Accuracy.Top1, Source: info.Accuracy.Source})
+			Input: info.Input, Loaded: s.reg.loaded(name), Top1: info.Accuracy.Top1, Source: info.Accuracy.Source,
+			LoadError: s.loadError(name)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": out})
 }
@@ -56,8 +67,9 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	note(r).model = name
 	writeJSON(w, http.StatusOK, struct {
 		ModelInfo
-		Loaded bool `json:"loaded"`
-	}{info, s.reg.loaded(name)})
+		Loaded    bool         `json:"loaded"`
+		LoadError *loadFailure `json:"load_error,omitempty"`
+	}{info, s.reg.loaded(name), s.loadError(name)})
 }
 
 // classifyResponse is the body of a successful classify request.

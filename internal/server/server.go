@@ -277,12 +277,21 @@ func (s *Server) live(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"live": true})
 }
 
+// readyz reports readiness, the loaded models and, under "failed", each
+// model whose last load failed (name → reason and time): a model that
+// cannot load makes its own requests fail, not the server.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	body := map[string]any{"ready": s.Ready()}
+	if f := s.reg.failures(); len(f) > 0 {
+		body["failed"] = f
+	}
 	if !s.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": s.notReadyReason()})
+		body["reason"] = s.notReadyReason()
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "loaded": s.reg.names()})
+	body["loaded"] = s.reg.names()
+	writeJSON(w, http.StatusOK, body)
 }
 
 // requestNote is filled by handlers for the request's log line and metrics.

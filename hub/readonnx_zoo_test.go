@@ -1,0 +1,45 @@
+package hub
+
+import (
+	"bytes"
+	"image"
+	"testing"
+
+	"github.com/fmixzoo/zoo/zoo"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A zoo network that pools globally is exported with a dynamic H×W; without
+// an entry in its metadata ReadONNX takes H×W from the zoo arguments'
+// input_size, so every ONNX the project writes opens on its own.
+func TestReadONNXTakesSizeFromZooArgs(t *testing.T) {
+	for _, tc := range []struct {
+		arch string
+		args zoo.Args
+		want []int
+	}{
+		{"preact_resnet18", zoo.Args{Width: 4, InputSize: 16}, []int{3, 16, 16}},
+		{"preact_resnet18", zoo.Args{Width: 4, NC: 1, InputSize: 28}, []int{1, 28, 28}},
+		{"lenet", zoo.Args{}, []int{1, 28, 28}},
+	} {
+		net, err := zoo.Build(tc.arch, tc.args)
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, net.ExportONNX(&buf, nil))
+		m, err := ReadONNX(buf.Bytes())
+		require.NoError(t, err, tc.arch)
+		assert.Equal(t, tc.want, m.Info().Input.Shape, tc.arch)
+		x, err := m.Preprocess(flatImage(40, 30))
+		require.NoError(t, err)
+		assert.Len(t, x, tc.want[0]*tc.want[1]*tc.want[2])
+	}
+}
+
+func flatImage(w, h int) image.Image {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	return img
+}
