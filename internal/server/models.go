@@ -55,7 +55,7 @@ func newRegistry(cat Catalog, cfg Config, mt *metrics, log *slog.Logger) *regist
 func (r *registry) info(name string) (ModelInfo, error) {
 	info, err := r.cat.Info(name)
 	if errors.Is(err, ErrUnknownModel) {
-		return ModelInfo{}, errorf(http.StatusNotFound, "unknown model %q", name)
+		return ModelInfo{}, errorf(http.StatusNotFound, "unknown model %q", clip(name))
 	}
 	if err != nil {
 		return ModelInfo{}, fmt.Errorf("describe model %q: %w", name, err)

@@ -216,6 +216,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout tim
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -245,10 +246,10 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.observe, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		writeError(w, errorf(http.StatusNotFound, "no such endpoint: %s %s", clip(r.Method), clip(r.URL.Path)))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path))
+		writeError(w, errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", clip(r.Method), clip(r.URL.Path)))
 	})
 
 	// Open to all: health checks and the demo page's static files.
@@ -265,6 +266,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/v1/models", s.listModels)
 		r.Get("/v1/models/{name}", s.getModel)
 		r.Post("/v1/models/{name}/classify", s.classify)
+		r.Post("/v1/models/{name}/explain", s.explain)
 		r.Get("/v2", s.v2Server)
 		r.Get("/v2/models/{name}", s.v2Model)
 		r.Get("/v2/models/{name}/ready", s.v2ModelReady)
@@ -328,7 +330,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.metrics.latency.WithLabelValues(n.model).Observe(d.Seconds())
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", clip(r.URL.Path)),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.Float64("ms", float64(d.Microseconds())/1000),
@@ -350,7 +352,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.log.Error("panic serving request", "path", clip(r.URL.Path), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			writeError(w, errorf(http.StatusInternalServerError, "internal error"))
 		}()
 		next.ServeHTTP(w, r)
@@ -400,7 +402,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		err = &apiError{status: 499, msg: "client closed the request"}
 	default:
-		s.log.Error("request failed", "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "path", clip(r.URL.Path), "err", err)
 	}
 	writeError(w, err)
 }
