@@ -1,0 +1,57 @@
+package hub
+
+import (
+	"context"
+	"testing"
+
+	"github.com/fmixzoo/zoo/engine"
+	"github.com/fmixzoo/zoo/internal/onnxpb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hostileClassifier is an image classifier x [N,1,2,2] → y [N,4] whose
+// graph is crafted: opset, initializers and nodes as given, then
+// y = Flatten(x) + c where the nodes compute c.
+func hostileClassifier(opset int64, inits []onnxpb.Tensor, nodes ...onnxpb.Node) []byte {
+	nodes = append([]onnxpb.Node{{OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"f"}}}, nodes...)
+	nodes = append(nodes, onnxpb.Node{OpType: "Add", Inputs: []string{"f", "c"}, Outputs: []string{"y"}})
+	m := &onnxpb.Model{
+		Opsets: map[string]int64{"": opset},
+		Graph: onnxpb.Graph{
+			Nodes: nodes, Initializers: inits,
+			Inputs:  []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float, Dims: []int64{-1, 1, 2, 2}, Params: []string{"N", "", "", ""}}},
+			Outputs: []onnxpb.ValueInfo{{Name: "y", ElemType: onnxpb.Float, Dims: []int64{-1, 4}, Params: []string{"N", ""}}},
+		},
+	}
+	return m.Marshal()
+}
+
+// TestReadONNXHostile: crafted models through hub.ReadONNX and a first
+// Run are errors (typed where callers branch on them), never a crash.
+func TestReadONNXHostile(t *testing.T) {
+	shape := func(name string, v ...int64) onnxpb.Tensor {
+		return onnxpb.Tensor{Name: name, Dims: []int64{int64(len(v))}, DataType: onnxpb.Int64, Int64s: v}
+	}
+	// c = mean(ConstantOfShape([2^15,1]) + ConstantOfShape([1,2^15])):
+	// the sum would be 2^30 floats (4 GiB, a fatal out-of-memory).
+	bomb := hostileClassifier(13, []onnxpb.Tensor{shape("s1", 1<<15, 1), shape("s2", 1, 1<<15)},
+		onnxpb.Node{OpType: "ConstantOfShape", Inputs: []string{"s1"}, Outputs: []string{"a"}},
+		onnxpb.Node{OpType: "ConstantOfShape", Inputs: []string{"s2"}, Outputs: []string{"b"}},
+		onnxpb.Node{OpType: "Add", Inputs: []string{"a", "b"}, Outputs: []string{"ab"}},
+		onnxpb.Node{OpType: "ReduceMean", Inputs: []string{"ab"}, Outputs: []string{"c"}, Attrs: []onnxpb.Attr{onnxpb.IntAttr("keepdims", 0)}})
+	m, err := ReadONNX(bomb)
+	require.NoError(t, err, "the bomb is only found when planned")
+	_, err = m.Run(context.Background(), Tensor{Shape: []int{1, 1, 2, 2}, Data: make([]float32, 4)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "holds more than 268435456 values")
+
+	_, err = ReadONNX(hostileClassifier(99, []onnxpb.Tensor{{Name: "c", Dims: []int64{4}, DataType: onnxpb.Float, Floats: make([]float32, 4)}}))
+	var u *engine.UnsupportedOpError
+	require.ErrorAs(t, err, &u)
+	assert.Equal(t, int64(99), u.Opset)
+
+	_, err = ReadONNX(hostileClassifier(13, []onnxpb.Tensor{{Name: "c", Dims: []int64{1 << 20, 1 << 20}, DataType: onnxpb.Float, Floats: make([]float32, 4)}}))
+	require.ErrorIs(t, err, engine.ErrMalformed)
+	assert.Contains(t, err.Error(), "hub: read onnx")
+}
