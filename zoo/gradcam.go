@@ -43,7 +43,7 @@ func (n *Net) GradCAM(x []float32, batch int, o CAMOptions) ([]CAM, error) {
 		return nil, fmt.Errorf("zoo: grad-cam: %w", err)
 	}
 	if len(g.ActShape) != 4 {
-		return nil, fmt.Errorf("zoo: grad-cam: layer %q has shape %v, not N×C×H×W", layer, g.ActShape)
+		return nil, fmt.Errorf("%w: grad-cam: layer %q has shape %v, not N×C×H×W", ErrInput, layer, g.ActShape)
 	}
 	k, h, w := g.ActShape[1], g.ActShape[2], g.ActShape[3]
 	H, W := n.input[1], n.input[2]

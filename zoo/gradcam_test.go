@@ -113,7 +113,7 @@ func TestGradCAMTop1(t *testing.T) {
 	_, err = n.GradCAM(x, 2, CAMOptions{Layer: "layer9"})
 	require.ErrorIs(t, err, ErrUnknownLayer)
 	_, err = n.GradCAM(x, 2, CAMOptions{Layer: "linear"})
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrInput, "a 2-D layer has no map")
 }
 
 func TestUpsample(t *testing.T) {

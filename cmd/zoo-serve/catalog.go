@@ -54,7 +54,7 @@ func (c *hubCatalog) Info(name string) (server.ModelInfo, error) {
 func modelInfo(e hub.Entry) server.ModelInfo {
 	return server.ModelInfo{
 		Name: e.Name, Description: e.Description, Arch: e.Arch, Dataset: e.Dataset, MSDA: e.MSDA,
-		Input: e.Input.Shape, Resize: e.Input.Resize, Labels: e.Labels,
+		Input: e.Input.Shape, Resize: e.Input.Resize, Labels: e.Labels, Mean: e.Input.Mean, Std: e.Input.Std,
 		Accuracy: server.Accuracy{Top1: e.Accuracy.Top1, Top5: e.Accuracy.Top5, Source: e.Accuracy.Source, Provenance: e.Accuracy.Provenance},
 	}
 }
@@ -67,15 +67,18 @@ func (c *hubCatalog) Load(ctx context.Context, name string) (server.Model, error
 	if err != nil {
 		return nil, err
 	}
-	return hubModel{m}, nil
+	return &hubModel{m: m, explainer: newExplainer(name, c.opts)}, nil
 }
 
-// hubModel adapts *hub.Model to server.Model.
-type hubModel struct{ m *hub.Model }
+// hubModel adapts *hub.Model to server.Model and server.Explainer.
+type hubModel struct {
+	m *hub.Model
+	*explainer
+}
 
-func (h hubModel) Preprocess(img image.Image) ([]float32, error) { return h.m.Preprocess(img) }
+func (h *hubModel) Preprocess(img image.Image) ([]float32, error) { return h.m.Preprocess(img) }
 
-func (h hubModel) Run(ctx context.Context, x []float32, n int) ([]float32, error) {
+func (h *hubModel) Run(ctx context.Context, x []float32, n int) ([]float32, error) {
 	shape := append([]int{n}, h.m.Info().Input.Shape...)
 	out, err := h.m.Run(ctx, hub.Tensor{Shape: shape, Data: x})
 	if err != nil {

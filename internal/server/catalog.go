@@ -58,6 +58,12 @@ type ModelInfo struct {
 	// crop to H×W; 0: straight to H×W. The server bounds preprocessing's
 	// memory with it.
 	Resize int `json:"-"`
+	// Mean and Std are the per-channel normalisation the model's
+	// preprocessing applies to pixels scaled to [0, 1]; the explain
+	// endpoint inverts them to draw its overlays (nil: each channel is
+	// stretched to its range instead).
+	Mean []float64 `json:"-"`
+	Std  []float64 `json:"-"`
 }
 
 // Accuracy is a model's reported accuracy, in percent, and its source.
