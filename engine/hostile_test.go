@@ -98,6 +98,15 @@ func TestHostileModels(t *testing.T) {
 			runErr: "holds more than",
 		},
 		{
+			// 2^33 multiply-adds at compile time, holding the model's lock.
+			name: "constant matmul",
+			model: graphModel(13, []onnxpb.Tensor{i64s("s", 1<<11, 1<<11)},
+				node("ConstantOfShape", []string{"s"}, []string{"a"}),
+				node("MatMul", []string{"a", "a"}, []string{"c"}),
+				node("Add", []string{"x", "c"}, []string{"y"})),
+			runErr: "folding this operation on constants takes 8.59e+09 multiply-adds",
+		},
+		{
 			name:    "opset 99",
 			model:   graphModel(99, nil, node("Relu", []string{"x"}, []string{"y"})),
 			readErr: "unsupported operator set ai.onnx version 99",
@@ -235,4 +244,49 @@ func TestInputShapeOverflow(t *testing.T) {
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, ErrInput), "%v", err)
 	}
+}
+
+// TestRunStopsAtDeadline: a run checks its context before every step, so
+// a slow graph stops near its deadline instead of running to the end.
+func TestRunStopsAtDeadline(t *testing.T) {
+	const d, steps = 256, 100
+	w := make([]float32, d*d)
+	for i := range w {
+		w[i] = 1.0 / d
+	}
+	nodes := make([]onnxpb.Node, steps)
+	for i := range nodes {
+		in, out := fmt.Sprintf("v%d", i), fmt.Sprintf("v%d", i+1)
+		if i == 0 {
+			in = "x"
+		}
+		if i == steps-1 {
+			out = "y"
+		}
+		nodes[i] = node("MatMul", []string{in, "w"}, []string{out})
+	}
+	m := &onnxpb.Model{Opsets: map[string]int64{"": 13}, Graph: onnxpb.Graph{
+		Nodes:        nodes,
+		Initializers: []onnxpb.Tensor{{Name: "w", Dims: []int64{d, d}, DataType: onnxpb.Float, Floats: w}},
+		Inputs:       []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float, Dims: []int64{d, d}}},
+		Outputs:      []onnxpb.ValueInfo{{Name: "y", ElemType: onnxpb.Float}},
+	}}
+	model, err := Read(m.Marshal())
+	require.NoError(t, err)
+	x := Tensor{Shape: []int{d, d}, Data: make([]float32, d*d)}
+	_, err = model.Run(context.Background(), x) // compiles
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = model.Run(context.Background(), x)
+	require.NoError(t, err)
+	full := time.Since(start)
+
+	ctx, cancel := context.WithTimeout(context.Background(), full/10)
+	defer cancel()
+	start = time.Now()
+	_, err = model.Run(ctx, x)
+	took := time.Since(start)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, took, full/2, "a full run takes %v", full)
+	t.Logf("full run %v; with a deadline of %v: stopped after %v", full, full/10, took)
 }

@@ -28,6 +28,9 @@ const (
 	maxRank = 64
 	// maxWindow bounds kernel sizes, strides, dilations and pads.
 	maxWindow = 1 << 24
+	// maxFoldWork bounds the multiply-adds of one operation folded at
+	// compile time (all its inputs constant): about a second of work.
+	maxFoldWork = 1 << 32
 )
 
 // errTooLarge is wrapped by every size refusal.
@@ -66,4 +69,22 @@ func mulDims(a, b int) (int, error) {
 		return 0, fmt.Errorf("%w: %d×%d overflows", errTooLarge, a, b)
 	}
 	return a * b, nil
+}
+
+// checkFold refuses to fold an operation on constants that would take
+// more than maxFoldWork multiply-adds (work, estimated in float64 so that
+// it cannot overflow): compilation holds the model's lock and checks its
+// context only between nodes. Operations with a runtime input are not
+// limited here: their cost is paid per Run, which checks its context
+// between steps.
+func (c *opCtx) checkFold(in []*value, work float64) error {
+	for _, v := range in {
+		if v != nil && !v.konst {
+			return nil
+		}
+	}
+	if work > maxFoldWork {
+		return fmt.Errorf("%w: folding this operation on constants takes %.3g multiply-adds (at most %d)", errTooLarge, work, maxFoldWork)
+	}
+	return nil
 }

@@ -216,6 +216,9 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if _, err := checkedSize([]int{krows, ohw}); err != nil {
 		return nil, fmt.Errorf("convolution patch matrix: %w", err)
 	}
+	if err := c.checkFold(in, float64(n)*float64(m)*float64(krows)*float64(ohw)); err != nil {
+		return nil, err
+	}
 	colPool := sync.Pool{New: func() any { s := make([]float32, krows*ohw); return &s }}
 	relu := c.node.relu
 	fn := func(d [][]float32, y []float32) {
@@ -412,6 +415,9 @@ func pool(isMax bool) opFunc {
 		}
 		n, ch := x.shape[0], x.shape[1]
 		out := g.outShape(n, ch, len(x.shape)-2)
+		if err := c.checkFold(in[:1], float64(n*ch)*float64(g.oh*g.ow)*float64(g.kh*g.kw)); err != nil {
+			return nil, err
+		}
 		name := "AveragePool"
 		if isMax {
 			name = "MaxPool"
@@ -522,6 +528,9 @@ func gemm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, fmt.Errorf("inner dimensions differ: %v and %v (transA %v, transB %v)", x.shape, w.shape, ta, tb)
 	}
 	args := []*value{x, w}
+	if err := c.checkFold(in, float64(m)*float64(n)*float64(k)); err != nil {
+		return nil, err
+	}
 	var cs []int
 	if len(in) > 2 && in[2] != nil {
 		out, err := broadcast(in[2].shape, []int{m, n})
@@ -597,6 +606,9 @@ func matmul(c *opCtx, _ attrs, in []*value) ([]*value, error) {
 		final = append(final, n)
 	}
 	_ = out
+	if err := c.checkFold(in[:2], float64(shapeSize(batch))*float64(m)*float64(n)*float64(k)); err != nil {
+		return nil, err
+	}
 	return []*value{c.emit("MatMul", in[:2], final, func(d [][]float32, y []float32) {
 		forBroadcast(batch, sa, sb, func(o, ia, ib int) {
 			nn.GemmNN(m, n, k, d[0][ia*m*k:(ia+1)*m*k], d[1][ib*k*n:(ib+1)*k*n], y[o*m*n:(o+1)*m*n], false)
@@ -724,6 +736,12 @@ func (c *opCtx) poolND(a attrs, x *value, kernel []int, isMax, includePad bool) 
 	nd := len(kernel)
 	out := append([]int{x.shape[0], x.shape[1]}, w.out...)
 	inSize, outSize, kSize := shapeSize(w.in), shapeSize(w.out), shapeSize(kernel)
+	if _, err := checkedSize(kernel); err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	if err := c.checkFold([]*value{x}, float64(x.shape[0]*x.shape[1])*float64(outSize)*float64(kSize)); err != nil {
+		return nil, err
+	}
 	inStrides := make([]int, nd)
 	s := 1
 	for i := nd - 1; i >= 0; i-- {

@@ -67,6 +67,9 @@ type instance struct {
 	outputs []*G.Node // nil where the output is a constant or an input
 	vm      G.VM
 	arena   *arena.Arena // the steps' output buffers, recycled between and within runs
+	// ctx is the current Run's context, checked before each step so that
+	// a run stops within one step of its deadline.
+	ctx context.Context
 }
 
 // compile plans the graph for concrete input shapes: it infers every
@@ -226,6 +229,9 @@ func (p *plan) newInstance() (*instance, error) {
 			Name: s.name, ID: id + 1, InDims: dims, OutDim: len(s.out.shape),
 			Out: func([]tensor.Shape) (tensor.Shape, error) { return outShape.Clone(), nil },
 			Fn: func(in [][]float32, _ []tensor.Shape, out []float32) error {
+				if err := inst.ctx.Err(); err != nil {
+					return err
+				}
 				data := make([][]float32, len(s.in))
 				for j, v := range s.in {
 					switch {
@@ -269,6 +275,7 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	if inst.vm != nil {
+		inst.ctx = ctx // kept until the next run sets its own: the pool hands the instance on
 		inst.arena.Reset()
 		for i, n := range inst.inputs {
 			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
@@ -280,8 +287,8 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 			}
 		}
 		err := inst.vm.RunAll()
-		if err == nil {
-			err = ctx.Err()
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr // the steps stop at the first check after it ends
 		}
 		if err != nil {
 			inst.vm.Reset()
