@@ -1,5 +1,7 @@
 // zoo-serve demo page: list the models, send the chosen image to
-// /v1/models/{name}/classify, draw the top-5 as bars.
+// /v1/models/{name}/classify, draw the top-5 as bars; with "Why?" ticked,
+// also ask /v1/models/{name}/explain for the top class's Grad-CAM overlay
+// (Accept: image/png) and show it beside the bars.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -61,8 +63,11 @@ async function showInfo() {
   }
 }
 
+let lastFile = null;
+
 async function classify(file) {
   if (!file || !modelSel.value) return;
+  lastFile = file;
   const preview = $("preview");
   preview.src = URL.createObjectURL(file);
   preview.hidden = false;
@@ -91,13 +96,47 @@ async function classify(file) {
     $("predictions").replaceChildren(...items);
     setStatus(r.model + " · " + r.elapsed_ms.toFixed(1) + " ms");
     $("result").dataset.top1 = r.predictions[0][0].label;
+    if ($("why").checked) await explain(file, r.predictions[0][0].label);
   } catch (e) {
     setStatus("Classification failed: " + e.message, true);
   }
 }
 
+let overlayURL = null;
+
+// explain shows the Grad-CAM overlay of the image's top class.
+async function explain(file, label) {
+  const fig = $("explanation"), img = $("overlay");
+  delete img.dataset.loaded;
+  fig.hidden = false;
+  $("overlay-caption").className = "muted";
+  $("overlay-caption").textContent = "Explaining…";
+  try {
+    const resp = await fetch("/v1/models/" + encodeURIComponent(modelSel.value) + "/explain",
+      { method: "POST", body: file, headers: Object.assign({ Accept: "image/png" }, headers()) });
+    if (!resp.ok) {
+      let msg = resp.status + " " + resp.statusText;
+      try { msg = (await resp.json()).error || msg; } catch (e) { /* not JSON */ }
+      throw new Error(msg);
+    }
+    if (overlayURL) URL.revokeObjectURL(overlayURL);
+    overlayURL = URL.createObjectURL(await resp.blob());
+    img.onload = () => { img.dataset.loaded = "true"; };
+    img.src = overlayURL;
+    $("overlay-caption").textContent = "Where the model looked for “" + label + "”";
+  } catch (e) {
+    $("overlay-caption").textContent = "No explanation: " + e.message;
+    $("overlay-caption").className = "error";
+  }
+}
+
 fileIn.addEventListener("change", () => classify(fileIn.files[0]));
 modelSel.addEventListener("change", () => { showInfo(); if (fileIn.files[0]) classify(fileIn.files[0]); });
+$("why").addEventListener("change", () => {
+  if (!$("why").checked) { $("explanation").hidden = true; return; }
+  const top1 = $("result").dataset.top1;
+  if (lastFile && top1) explain(lastFile, top1);
+});
 ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add("over"); }));
 ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
 drop.addEventListener("drop", (e) => { e.preventDefault(); classify(e.dataTransfer.files[0]); });
