@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/zoo"
@@ -15,6 +19,9 @@ type EvalResult struct {
 	// Top1 and Top5 are percentages; Loss the mean cross-entropy.
 	Top1, Top5, Loss float64
 	Images           int
+	// Seconds is the wall time EvaluateModel took (decoding, preprocessing
+	// and the model), for images per second.
+	Seconds float64
 }
 
 // tally accumulates top-k hits and loss from batches of logits.
@@ -94,53 +101,71 @@ const EvalBatch = 100
 // preprocessing every image with the model's entry (hub's Preprocess), so
 // the number is what a user of the hub gets.
 func EvaluateModel(ctx context.Context, m *hub.Model, ds Dataset) (EvalResult, error) {
+	return evaluateModel(ctx, m, ds, nil)
+}
+
+// evaluateModel runs EvaluateModel's batches, decoding and preprocessing the
+// images of a batch on all cores (in a fixed order, so results do not depend
+// on scheduling), and reports after each batch to meter when it is not nil.
+func evaluateModel(ctx context.Context, m *hub.Model, ds Dataset, meter *evalMeter) (EvalResult, error) {
+	start := time.Now()
 	in := m.Info().Input
 	per := in.Shape[0] * in.Shape[1] * in.Shape[2]
 	var t tally
-	x := make([]float32, 0, EvalBatch*per)
-	labels := make([]int, 0, EvalBatch)
-	flush := func() error {
-		if len(labels) == 0 {
-			return nil
-		}
-		shape := append([]int{len(labels)}, in.Shape...)
-		out, err := m.Run(ctx, hub.Tensor{Shape: shape, Data: x})
-		if err != nil {
-			return fmt.Errorf("train: evaluate %s: %w", m.Info().Name, err)
-		}
-		if len(out) == 0 || len(out[0].Shape) != 2 || out[0].Shape[0] != len(labels) {
-			return fmt.Errorf("train: evaluate %s: output shape is not batch × classes", m.Info().Name)
-		}
-		if err := t.add(out[0].Data, labels, out[0].Shape[1]); err != nil {
-			return err
-		}
-		x, labels = x[:0], labels[:0]
-		return nil
-	}
-	for i := 0; i < ds.Len(); i++ {
+	x := make([]float32, EvalBatch*per)
+	labels := make([]int, EvalBatch)
+	errs := make([]error, EvalBatch)
+	workers := max(1, min(runtime.GOMAXPROCS(0), EvalBatch))
+	for lo := 0; lo < ds.Len(); lo += EvalBatch {
 		if err := ctx.Err(); err != nil {
 			return EvalResult{}, err
 		}
-		ex, err := ds.Example(i)
-		if err != nil {
-			return EvalResult{}, err
+		n := min(EvalBatch, ds.Len()-lo)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(workers, n) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
+					errs[j] = nil
+					ex, err := ds.Example(lo + j)
+					if err != nil {
+						errs[j] = err
+						continue
+					}
+					v, err := m.Preprocess(ExampleImage(ex))
+					if err != nil {
+						errs[j] = fmt.Errorf("train: evaluate: example %d: %w", lo+j, err)
+						continue
+					}
+					copy(x[j*per:(j+1)*per], v)
+					labels[j] = ex.Label
+				}
+			}()
 		}
-		v, err := m.Preprocess(ExampleImage(ex))
-		if err != nil {
-			return EvalResult{}, fmt.Errorf("train: evaluate: example %d: %w", i, err)
-		}
-		x = append(x, v...)
-		labels = append(labels, ex.Label)
-		if len(labels) == EvalBatch {
-			if err := flush(); err != nil {
+		wg.Wait()
+		for _, err := range errs[:n] {
+			if err != nil {
 				return EvalResult{}, err
 			}
 		}
+		shape := append([]int{n}, in.Shape...)
+		out, err := m.Run(ctx, hub.Tensor{Shape: shape, Data: x[:n*per]})
+		if err != nil {
+			return EvalResult{}, fmt.Errorf("train: evaluate %s: %w", m.Info().Name, err)
+		}
+		if len(out) == 0 || len(out[0].Shape) != 2 || out[0].Shape[0] != n {
+			return EvalResult{}, fmt.Errorf("train: evaluate %s: output shape is not batch × classes", m.Info().Name)
+		}
+		if err := t.add(out[0].Data, labels[:n], out[0].Shape[1]); err != nil {
+			return EvalResult{}, err
+		}
+		meter.update(t.n, ds.Len(), t.hit1, t.hit5)
 	}
-	if err := flush(); err != nil {
-		return EvalResult{}, err
-	}
-	return t.result(), nil
+	r := t.result()
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
 }
 
 // ExampleImage wraps an example as an image.Image (grey or RGBA), the form

@@ -47,6 +47,13 @@ type VerifyOptions struct {
 	// Limit evaluates only the first N test images (0: all); rows then
 	// compare against nothing and say so.
 	Limit int
+	// Synsets is the ImageNet synset list (see ReadSynsets) that maps
+	// DataDir's folder-per-synset validation images to class indices; ""
+	// looks for one of SynsetFileNames beside the images.
+	Synsets string
+	// Progress, when not nil, gets a progress bar per model (a line every
+	// 30 s when it is not a terminal).
+	Progress io.Writer
 }
 
 // VerifyRow is one entry's outcome.
@@ -59,6 +66,7 @@ type VerifyRow struct {
 	Delta           float64 // Top1 - Reported
 	Verdict, Reason string
 	Images          int
+	ImagesPerSec    float64
 	ParamCount      int
 	ImgSize         int
 	CropPct         float64
@@ -130,7 +138,7 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 	if o.Dataset != "" {
 		dsName = o.Dataset
 	}
-	ds, err := testSet(dsName, o.DataDir, sets, setErrs)
+	ds, err := testSet(dsName, o.DataDir, o.Synsets, sets, setErrs)
 	if err != nil {
 		row.Verdict, row.Reason = VerdictSkipped, "dataset not present: "+err.Error()
 		return row
@@ -150,12 +158,15 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 		}
 		return row
 	}
-	ev, err := EvaluateModel(ctx, model, ds)
+	ev, err := evaluateModel(ctx, model, ds, newEvalMeter(o.Progress, e.Name))
 	if err != nil {
 		row.Verdict, row.Reason = VerdictFail, err.Error()
 		return row
 	}
 	row.Top1, row.Top5, row.Images = ev.Top1, ev.Top5, ev.Images
+	if ev.Seconds > 0 {
+		row.ImagesPerSec = float64(ev.Images) / ev.Seconds
+	}
 	if net, err := zoo.Build(e.Arch, zoo.Args(e.Args)); err == nil {
 		for _, p := range net.Params() {
 			row.ParamCount += len(p.Value)
@@ -182,7 +193,7 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 	return row
 }
 
-func testSet(name, dir string, sets map[string]Dataset, errs map[string]error) (Dataset, error) {
+func testSet(name, dir, synsets string, sets map[string]Dataset, errs map[string]error) (Dataset, error) {
 	canon, err := CanonicalName(name)
 	if err != nil {
 		return nil, err
@@ -193,7 +204,14 @@ func testSet(name, dir string, sets map[string]Dataset, errs map[string]error) (
 	if err, ok := errs[canon]; ok {
 		return nil, err
 	}
-	ds, err := Open(canon, dir, TestSplit)
+	var ds Dataset
+	if canon == ImageNet {
+		// Folder per synset, labels by the synset list (torchvision's
+		// order), never by the folders present.
+		ds, err = OpenImageNetVal(dir, synsets)
+	} else {
+		ds, err = Open(canon, dir, TestSplit)
+	}
 	if err != nil {
 		errs[canon] = err
 		return nil, err
@@ -205,11 +223,12 @@ func testSet(name, dir string, sets map[string]Dataset, errs map[string]error) (
 // WriteVerifyTable prints rows as an aligned table.
 func WriteVerifyTable(w io.Writer, rows []VerifyRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "name\ttop-1\ttop-5\treported\tdelta\tverdict")
+	fmt.Fprintln(tw, "name\ttop-1\ttop-5\treported\tdelta\timages\timg/s\tverdict")
 	for _, r := range rows {
-		top1, top5, rep, delta := "-", "-", "-", "-"
+		top1, top5, rep, delta, imgs, rate := "-", "-", "-", "-", "-", "-"
 		if r.Images > 0 {
 			top1, top5 = fmt.Sprintf("%.2f", r.Top1), fmt.Sprintf("%.2f", r.Top5)
+			imgs, rate = fmt.Sprint(r.Images), fmt.Sprintf("%.0f", r.ImagesPerSec)
 		}
 		if r.Reported != nil {
 			rep = fmt.Sprintf("%.2f (%s)", *r.Reported, r.Source)
@@ -221,7 +240,7 @@ func WriteVerifyTable(w io.Writer, rows []VerifyRow) error {
 		if r.Reason != "" {
 			verdict += ": " + r.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, top1, top5, rep, delta, verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, top1, top5, rep, delta, imgs, rate, verdict)
 	}
 	return tw.Flush()
 }

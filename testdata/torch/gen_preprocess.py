@@ -33,6 +33,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -147,5 +148,85 @@ def main():
         f.write("\n")
 
 
+# The tiny ImageNet validation tree for zoo-train verify's end-to-end test:
+# folder per synset, mapped to class indices by a synset list, never by the
+# folders present. The list is synthetic apart from the ILSVRC-2012 synsets
+# it places at their real indices (0-4: tench, goldfish, great white shark,
+# tiger shark, hammerhead; 999: toilet tissue); the tree uses indices 1, 2,
+# 500 and 999, so a mapping by the folders present (0, 1, 2, 3) would fail.
+REAL_SYNSETS = {0: "n01440764", 1: "n01443537", 2: "n01484850", 3: "n01491361", 4: "n01494475", 999: "n15075141"}
+TREE = {  # class index: JPEG inputs in its folder
+    1: ["dog416.jpg", "dog420.jpg", "dogsmall.jpg"],
+    2: ["dogtall.jpg"],  # the model has no such class: a top-1 miss, a top-5 hit
+    500: ["goturnstwo.jpg", "greyjpeg.jpg"],
+    999: ["mascot.jpg", "gofpdf.jpg", "dog422.jpg"],
+}
+
+
+def synset_list():
+    out = []
+    for i in range(1000):
+        out.append(REAL_SYNSETS.get(i) or "n%08d" % (1500000 + i * 10000))
+    assert out == sorted(out) and len(set(out)) == 1000
+    return out
+
+
+def imagenet_tree():
+    """A random-weight ResNet-18 (width 8, 1000 classes) whose classifier is
+    set to the nearest centroid of its features on the tree's images for
+    classes 1, 500 and 999, and a fixed descending bias elsewhere; stored in
+    float16 (the logits are computed from those float16 weights)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import models  # noqa: E402
+
+    torch.manual_seed(15)
+    net = models.tv_resnet("resnet18", num_classes=1000, width=8).eval()
+    net = net.half().float()
+    mean, std = KINDS["imagenet"][3], KINDS["imagenet"][4]
+    tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(mean, std)])
+    inp = os.path.join(HERE, "inputs")
+    items = [(k, f) for k, files in TREE.items() for f in files]
+    x = torch.stack([tf(Image.open(os.path.join(inp, f)).convert("RGB")) for _, f in items])
+    fc = net.fc
+    net.fc = torch.nn.Identity()
+    with torch.no_grad():
+        feats = net(x)
+    net.fc = fc
+    centre = feats.mean(0)
+    with torch.no_grad():
+        fc.weight.zero_()
+        fc.bias.copy_(-5 - 0.01 * torch.arange(1000, dtype=torch.float32))
+        spread = (feats - centre).norm(dim=1).mean()
+        for k in (1, 500, 999):
+            c = feats[[i for i, (kk, _) in enumerate(items) if kk == k]].mean(0) - centre
+            fc.weight[k] = 20 * c / c.norm() / spread
+            fc.bias[k] = 5 - fc.weight[k] @ centre
+    net = net.half().float()
+    with torch.no_grad():
+        logits = net(x)
+    top5 = logits.topk(5, dim=1).indices.tolist()
+    hit1 = sum(t[0] == k for t, (k, _) in zip(top5, items))
+    hit5 = sum(k in t for t, (k, _) in zip(top5, items))
+    torch.save(net.half().state_dict(), os.path.join(HERE, "imagenet_resnet18_w8.pt"))
+    syn = synset_list()
+    with open(os.path.join(HERE, "imagenet_synsets.txt"), "w") as f:
+        for i, s in enumerate(syn):
+            f.write(f"{s} class {i}\n")
+    doc = {
+        "arch": "resnet18", "args": {"num_classes": 1000, "nc": 3, "width": 8}, "pt": "imagenet_resnet18_w8.pt",
+        "synsets": "imagenet_synsets.txt",
+        "tree": {syn[k]: files for k, files in TREE.items()},
+        "images": [{"file": f, "class": k, "synset": syn[k], "top5": t} for (k, f), t in zip(items, top5)],
+        "top1": 100 * hit1 / len(items), "top5": 100 * hit5 / len(items),
+    }
+    with open(os.path.join(HERE, "imagenet_tree.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("imagenet tree: top-1 %.2f top-5 %.2f" % (doc["top1"], doc["top5"]))
+    for im in doc["images"]:
+        print(" ", im["file"], im["class"], im["top5"])
+
+
 if __name__ == "__main__":
     main()
+    imagenet_tree()

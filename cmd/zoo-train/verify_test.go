@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// zoo-train import --push, then zoo-train verify NAME --data DIR --synsets
+// FILE (flags after the name, as users type them) on a folder-per-synset
+// tree of real JPEGs: the top-1 and top-5 PyTorch computed
+// (testdata/torch/gen_preprocess.py).
+func TestVerifyImageNetFolderCLI(t *testing.T) {
+	pre := filepath.Join(torchDir, "preprocess")
+	var tree struct {
+		PT      string              `json:"pt"`
+		Synsets string              `json:"synsets"`
+		Tree    map[string][]string `json:"tree"`
+		Top1    float64             `json:"top1"`
+		Top5    float64             `json:"top5"`
+	}
+	data, err := os.ReadFile(filepath.Join(pre, "imagenet_tree.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &tree))
+	dir := t.TempDir()
+	for syn, files := range tree.Tree {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "val", syn), 0o755))
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(pre, "inputs", f))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "val", syn, strings.TrimSuffix(f, ".jpg")+".JPEG"), b, 0o644))
+		}
+	}
+	store := filepath.Join(dir, "store")
+	require.NoError(t, os.MkdirAll(store, 0o755))
+	manifest := filepath.Join(dir, "weights.json")
+	src, err := os.ReadFile("../../weights.json")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(manifest, src, 0o644))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"import", "--arch", "resnet18", "--width", "8", "--num-classes", "1000", "--in", filepath.Join(pre, tree.PT),
+		"--out", filepath.Join(dir, "r18.onnx"), "--push", "--name", "r18_test", "--store", store, "--manifest", manifest, "--dataset", "imagenet"},
+		&stdout, &stderr), stderr.String())
+
+	t.Setenv("ZOO_STORE", "file://"+store)
+	t.Setenv("ZOO_CACHE", filepath.Join(dir, "cache"))
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, run([]string{"verify", "r18_test", "--manifest", manifest, "--data", dir,
+		"--synsets", filepath.Join(pre, tree.Synsets), "--csv", "", "--quiet"}, &stdout, &stderr), stderr.String())
+	var row []string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(line, "r18_test ") {
+			row = strings.Fields(line)
+		}
+	}
+	require.GreaterOrEqual(t, len(row), 3, stdout.String())
+	assert.Equal(t, fmt.Sprintf("%.2f", tree.Top1), row[1], "top-1")
+	assert.Equal(t, fmt.Sprintf("%.2f", tree.Top5), row[2], "top-5")
+	t.Log("\n" + stdout.String())
+
+	// Without a synset list the error says what to pass.
+	stderr.Reset()
+	assert.Equal(t, 0, run([]string{"verify", "--manifest", manifest, "r18_test", "--data", dir, "--csv", "", "--quiet"}, &stdout, &stderr))
+	assert.Contains(t, stdout.String(), "pass --synsets FILE")
+}
