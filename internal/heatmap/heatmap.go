@@ -10,6 +10,10 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // Input turns one preprocessed input (C × H × W, C = 1 or 3) back into an
@@ -153,4 +157,17 @@ func to8(v float64) uint8 {
 		return 255
 	}
 	return uint8(v)
+}
+
+// Label draws text in black on a white w×h box, vertically centred, in
+// the 7×13 bitmap face (ASCII; other runes show as boxes).
+func Label(text string, w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13,
+		Dot: fixed.P(4, (h+basicfont.Face7x13.Ascent-basicfont.Face7x13.Descent)/2)}
+	d.DrawString(text)
+	return img
 }
