@@ -3,6 +3,7 @@ package vision
 import (
 	"image"
 	"image/color"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -96,4 +97,19 @@ func TestEvalPadsSmallImages(t *testing.T) {
 	p, err := Eval{C: 1, H: 3, W: 3, Resize: 1, Mean: []float64{0}, Std: []float64{1}}.ApplyPlanes(Planes{Pix: []uint8{255, 255}, C: 1, H: 1, W: 2}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []float32{0, 0, 0, 1, 1, 0, 0, 0, 0}, p)
+}
+
+// zoo-serve budgets Preprocess at 4·C bytes a source pixel plus the resized
+// planes (internal/server preprocessBytes); a colour JPEG for a grey model
+// (the worst case: RGB then luma) must stay inside it.
+func TestConvertMemoryWithinServerBudget(t *testing.T) {
+	const w, h = 1000, 800
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Convert(img, 1)
+	require.NoError(t, err)
+	runtime.ReadMemStats(&after)
+	assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(4*w*h+64<<10))
 }
