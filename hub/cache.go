@@ -111,21 +111,78 @@ func (c *Cache) Dir() string { return c.dir }
 // Path is where the cache keeps the file of digest d.
 func (c *Cache) Path(d Digest) string { return filepath.Join(c.dir, d.SHA256+".onnx") }
 
-// Read returns the cached file of d after checking its size and sha256.
-// A missing file gives an error matching fs.ErrNotExist; a file that fails
-// the check is removed and a *ChecksumError returned.
-func (c *Cache) Read(d Digest) ([]byte, error) {
+// Read is ReadContext with context.Background().
+func (c *Cache) Read(d Digest) ([]byte, error) { return c.ReadContext(context.Background(), d) }
+
+// errBadEntry marks a cache entry that is not a regular file (a symlink, a
+// FIFO, a device): it is removed, never read, and fetched again like a
+// corrupt one.
+var errBadEntry = errors.New("bad cache entry")
+
+// ReadContext returns the cached file of d after checking its size and
+// sha256. It opens the file without following a symlink or blocking on a
+// FIFO, reads only a regular file of exactly d.Size bytes, and stops when
+// ctx ends. A missing file gives an error matching fs.ErrNotExist; a file
+// that fails a check is removed and a *ChecksumError (or, for what is not a
+// regular file, an error matching errBadEntry) returned.
+func (c *Cache) ReadContext(ctx context.Context, d Digest) ([]byte, error) {
 	if !hexRE.MatchString(d.SHA256) {
 		return nil, fmt.Errorf("hub: cache: bad sha256 %q", d.SHA256)
 	}
+	if d.Size < 0 {
+		return nil, fmt.Errorf("hub: cache: negative size %d", d.Size)
+	}
 	p := c.Path(d)
-	data, err := os.ReadFile(p)
+	data, err := readEntry(ctx, p, d)
+	if errors.Is(err, errBadEntry) || errors.Is(err, ErrChecksum) {
+		os.Remove(p)
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
 	if err := verify(p, data, d); err != nil {
 		os.Remove(p)
 		return nil, err
+	}
+	return data, nil
+}
+
+// readEntry reads the regular file at p, which must hold d.Size bytes, in
+// chunks, checking ctx between them.
+func readEntry(ctx context.Context, p string, d Digest) ([]byte, error) {
+	size := d.Size
+	f, err := openNoFollow(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errBadEntry, p, err) // ELOOP: a symlink
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("hub: cache: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file (%v)", errBadEntry, p, st.Mode().Type())
+	}
+	if st.Size() != size {
+		return nil, &ChecksumError{What: p, WantSHA256: d.SHA256, WantSize: size, Size: st.Size()}
+	}
+	data := make([]byte, size)
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("hub: cache: read %s: %w", p, err)
+		}
+		n, err := f.Read(data[off:min(off+4<<20, size)])
+		off += int64(n)
+		if err == io.EOF && off < size {
+			return nil, fmt.Errorf("%w: %s shrank to %d bytes while read, want %d", errBadEntry, p, off, size)
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("hub: cache: read %s: %w", p, err)
+		}
 	}
 	return data, nil
 }
@@ -162,19 +219,21 @@ func (c *Cache) Fetch(ctx context.Context, d Digest, open Opener, o FetchOptions
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	data, err := c.Read(d)
+	data, err := c.ReadContext(ctx, d)
 	if err == nil {
 		return data, nil
 	}
 	var cerr *ChecksumError
-	if errors.As(err, &cerr) {
+	var bad error // the cached copy, removed: corrupt or not a regular file of the right size
+	if errors.As(err, &cerr) || errors.Is(err, errBadEntry) {
+		bad = err
 		o.Logger.Warn("hub: cached weights failed verification; removed", "name", o.What, "path", c.Path(d), "err", err)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read cache: %w", err)
 	}
 	if o.Offline {
-		if cerr != nil {
-			return nil, fmt.Errorf("%w: %s (the cached copy was corrupt and has been removed: %w)", ErrOffline, c.Path(d), cerr)
+		if bad != nil {
+			return nil, fmt.Errorf("%w: %s (the cached copy was corrupt and has been removed: %w)", ErrOffline, c.Path(d), bad)
 		}
 		return nil, fmt.Errorf("%w: %s is not in the cache %s; run once without ZOO_OFFLINE or copy the file there", ErrOffline, o.What, c.dir)
 	}
@@ -212,7 +271,7 @@ func (c *Cache) fetchLocked(ctx context.Context, d Digest, open Opener, o FetchO
 		return nil, fmt.Errorf("lock cache: %w", err)
 	}
 	defer unlock()
-	if data, err := c.Read(d); err == nil {
+	if data, err := c.ReadContext(ctx, d); err == nil {
 		return data, nil // another process fetched it
 	}
 	// We hold the lock: temporaries of this digest are leftovers of a crash.
