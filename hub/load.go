@@ -149,7 +149,7 @@ func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, stor
 			}
 		}
 		c.logger.Info("hub: no ONNX weights in the store; importing the upstream checkpoint",
-			"name", e.Name, "url", e.Upstream.URL("", 0))
+			"name", e.Name, "url", stripUserinfo(e.Upstream.URL("", 0)))
 		data, err := c.importer(ctx, e, ImportEnv{
 			Cache: cache, Store: store, Offline: *c.offline, Logger: c.logger, Progress: c.progress,
 			HTTPClient: c.httpClient,
@@ -168,5 +168,5 @@ func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, stor
 	return nil, fmt.Errorf("%w: %w; the authors published only PyTorch weights (%s): "+
 		"convert them with `zoo-train pull %s` (or `zoo-train import`), which writes the ONNX and "+
 		"its weights.json entry, then set ZOO_STORE and ZOO_MANIFEST to the result",
-		ErrNoWeights, cause, e.Upstream.URL("", 0), e.Name)
+		ErrNoWeights, cause, stripUserinfo(e.Upstream.URL("", 0)), e.Name)
 }

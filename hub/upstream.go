@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,7 +66,10 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 		}
 		repeat = r
 	}
-	url := e.Upstream.URL(os.Getenv(EnvUpstream), repeat)
+	// src may carry user:password (a mirror in ZOO_UPSTREAM); url, which
+	// every message, log line, record and ONNX metadata uses, does not.
+	src := e.Upstream.URL(os.Getenv(EnvUpstream), repeat)
+	url := stripUserinfo(src)
 	recPath := filepath.Join(env.Cache.Dir(), "upstream", fmt.Sprintf("%s-r%d.json", e.Name, repeat))
 	rec, haveRec := readRecord(recPath)
 	if haveRec && rec.URL == url {
@@ -77,7 +81,7 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 		return nil, fmt.Errorf("%w: %s has not been converted on this machine yet (run once online, or `zoo-train pull %s`)", ErrOffline, e.Name, e.Name)
 	}
 	start := time.Now()
-	pt, sum, err := downloadTemp(ctx, env, url, env.Cache.Dir(), e.Name)
+	pt, sum, err := downloadTemp(ctx, env, src, env.Cache.Dir(), e.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -135,26 +139,37 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 	return data, nil
 }
 
-// downloadTemp fetches url into a temporary file in dir, hashing it, and
-// checks the length against Content-Length.
-func downloadTemp(ctx context.Context, env ImportEnv, url, dir, what string) (*os.File, string, error) {
+// downloadTemp fetches src into a temporary file in dir, hashing it, and
+// checks the length against Content-Length. Its errors name src without
+// userinfo; network failures and 5xx/429 answers are transient
+// (IsTransient), 404 is ErrNotFound and 401/403 ErrAccessDenied.
+func downloadTemp(ctx context.Context, env ImportEnv, src, dir, what string) (*os.File, string, error) {
 	client := env.HTTPClient
 	if client == nil {
 		client = defaultHTTPClient()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	url := stripUserinfo(src)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("upstream %s: %w", url, err)
+		return nil, "", fmt.Errorf("upstream %s: %w", url, unwrapURLError(err))
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("download %s: %w", url, err)
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("download %s: %w", url, ctx.Err())
+		}
+		return nil, "", &transientError{fmt.Errorf("download %s: upstream unreachable: %w", url, unwrapURLError(err))}
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code == http.StatusNotFound:
 		return nil, "", fmt.Errorf("download %s: %w (HTTP 404)", url, ErrNotFound)
-	}
-	if resp.StatusCode != http.StatusOK {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return nil, "", fmt.Errorf("download %s: HTTP %s: %w", url, resp.Status, ErrAccessDenied)
+	case code >= 500 || code == http.StatusTooManyRequests:
+		return nil, "", &transientError{fmt.Errorf("download %s: upstream answered HTTP %s", url, resp.Status)}
+	default:
 		return nil, "", fmt.Errorf("download %s: HTTP %s", url, resp.Status)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -180,7 +195,7 @@ func downloadTemp(ctx context.Context, env ImportEnv, url, dir, what string) (*o
 		return fail(fmt.Errorf("download %s: truncated: got %d of %d bytes: %w", url, n, resp.ContentLength, err))
 	}
 	if err != nil {
-		return fail(fmt.Errorf("download %s: %w", url, err))
+		return fail(fmt.Errorf("download %s: %w", url, unwrapURLError(err)))
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return fail(fmt.Errorf("download %s: truncated: got %d of %d bytes", url, n, resp.ContentLength))
@@ -241,4 +256,18 @@ func writeRecord(path string, r upstreamRecord) error {
 		return err
 	}
 	return nil
+}
+
+// stripUserinfo returns s without the user:password part of its URL, for
+// everything that is logged, stored or returned.
+func stripUserinfo(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return redactURL(s)
+	}
+	if u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
 }
