@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"testing"
 
@@ -42,4 +43,28 @@ func flatImage(w, h int) image.Image {
 		img.Pix[i] = uint8(i)
 	}
 	return img
+}
+
+// The upstream converter (hub.Load of a published name, zoo-train pull)
+// writes ONNX that opens on its own, with the entry's input shape.
+func TestUpstreamConversionOpensWithReadONNX(t *testing.T) {
+	fixtures := publishedFixtures(t)
+	m := upstreamManifest(t, fixtures)
+	up := newUpstream(t)
+	t.Setenv(EnvUpstream, up.URL)
+	cache, err := OpenCache(t.TempDir())
+	require.NoError(t, err)
+	for _, fx := range fixtures {
+		up.files["/models/"+fx.Name+"_0.pt"] = fx.Name + ".pt"
+	}
+	for _, fx := range fixtures {
+		e, err := m.Lookup(fx.Name + "_published")
+		require.NoError(t, err)
+		data, err := ImportPyTorch(context.Background(), e, ImportEnv{Cache: cache})
+		require.NoError(t, err, e.Name)
+		model, err := ReadONNX(data)
+		require.NoError(t, err, e.Name)
+		assert.Equal(t, e.Input.Shape, model.Info().Input.Shape, e.Name)
+		assert.Equal(t, e.Name, model.Info().Name)
+	}
 }
