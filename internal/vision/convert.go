@@ -33,6 +33,7 @@ var ErrImage = errors.New("unusable image")
 //   - *image.NRGBA and palettes: the colour without its alpha (PIL drops
 //     alpha; it does not composite over a background);
 //   - *image.RGBA: un-premultiplied to its straight colour;
+//   - *image.CMYK (CMYK JPEGs): PIL's integer CMYK → RGB;
 //   - anything else through color.NRGBAModel.
 //
 // Grey from colour is PIL's integer ITU-R 601-2 luma.
@@ -113,6 +114,14 @@ func toRGB(img image.Image) Planes {
 			case *image.NRGBA64:
 				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
 				r[i], g[i], bl[i] = s[0], s[2], s[4]
+			case *image.CMYK: // PIL's cmyk2rgb: (255-K) - C·(255-K)/255, rounded its way
+				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
+				nk := 255 - int32(s[3])
+				mul := func(v uint8) uint8 {
+					t := int32(v)*nk + 128
+					return clamp255(nk - ((t>>8)+t)>>8)
+				}
+				r[i], g[i], bl[i] = mul(s[0]), mul(s[1]), mul(s[2])
 			case *image.Gray16:
 				s := im.Pix[im.PixOffset(b.Min.X+x, b.Min.Y+y):]
 				v := uint8(255)

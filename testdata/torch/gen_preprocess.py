@@ -96,10 +96,15 @@ def main():
             im = im.resize(size, Image.LANCZOS)
         im.save(os.path.join(inp, name + ".jpg"), quality=90, subsampling=sub)
         inputs.append((name + ".jpg", f"{DOG} crop {box} resize {size} subsampling {sub} quality 90"))
-    # The same pixels as PNG (PIL's decode), for the JPEGs small enough to keep.
-    for name in ["dog416", "goturnstwo", "mascot", "greyjpeg", "dog420", "dog422", "dogtall", "dogsmall"]:
+    # A CMYK JPEG (Adobe, inverted), as some ImageNet files are.
+    Image.open(os.path.join(inp, "dog422.jpg")).convert("CMYK").save(os.path.join(inp, "cmyk.jpg"), quality=90)
+    inputs.append(("cmyk.jpg", "dog422.jpg converted to CMYK by PIL, quality 90"))
+    # The same pixels as PNG (PIL's decode and convert("RGB")), for the JPEGs small enough to keep.
+    for name in ["dog416", "goturnstwo", "mascot", "greyjpeg", "dog420", "dog422", "dogtall", "dogsmall", "cmyk"]:
         im = Image.open(os.path.join(inp, name + ".jpg"))
         im.load()
+        if im.mode == "CMYK":
+            im = im.convert("RGB")
         im.save(os.path.join(inp, name + ".png"))
         inputs.append((name + ".png", f"{name}.jpg as PIL decodes it ({im.mode})"))
     # Palette with a transparent entry.
