@@ -11,6 +11,7 @@ import (
 // running mean 0, running variance 1; linear layers PyTorch's default
 // U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
 func (n *Net) Init(seed uint64) {
+	n.Thaw()
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	for _, l := range n.layers {
 		switch l.Kind {

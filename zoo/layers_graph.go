@@ -82,6 +82,10 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		if len(in) == 3 {
 			bias = in[2]
 		}
+		if !tg.train && tg.net.frozen {
+			tg.net.packedConv(l.Name, kp, in[1]).Conv2D(kp.N, in[0], o, kernels.ConvOpts{Bias: bias})
+			return nil
+		}
 		kernels.Conv2D(kp, in[0], in[1], bias, o, kernels.ActNone)
 		return nil
 	})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // Args are an architecture's constructor arguments. Zero values take the
@@ -55,8 +57,10 @@ type Net struct {
 	buffers []*Param
 	byName  map[string]*Param
 
-	named    map[string]int // block and stage names (module outputs) → value; see LayerNames
-	camLayer string         // Grad-CAM's default layer (the last convolutional stage)
+	named    map[string]int                 // block and stage names (module outputs) → value; see LayerNames
+	frozen   bool                           // see Freeze
+	packed   map[string]*kernels.PackedConv // a frozen network's packed convolutions, by layer name
+	camLayer string                         // Grad-CAM's default layer (the last convolutional stage)
 
 	train *trainer // lazily built Gorgonia training state; nil until TrainStep
 }

@@ -22,7 +22,9 @@ var ErrNotZooONNX = errors.New("zoo: not an ONNX model exported by zoo (no arch/
 // LoadStateDict, every parameter must be present with its shape and no
 // other tensor may appear; a *StateDictError names every problem. Served
 // models are explained this way (gradients need the training graph the
-// ONNX file does not hold): one source of truth, the exported file.
+// ONNX file does not hold): one source of truth, the exported file. The
+// Net comes back frozen (Freeze): its eval-mode passes pack the weights
+// once.
 func ReadONNX(data []byte) (*Net, error) {
 	meta, _, err := onnxpb.ReadMetadata(data)
 	if err != nil {
@@ -61,5 +63,6 @@ func ReadONNX(data []byte) (*Net, error) {
 	if err := n.LoadStateDict(sd); err != nil {
 		return nil, fmt.Errorf("zoo: read onnx: %w", err)
 	}
+	n.Freeze()
 	return n, nil
 }

@@ -33,6 +33,7 @@ func (n *Net) state() *trainer {
 // replaced wholesale. Graphs share Param.Value, so in-place updates (the
 // optimiser, LoadStateDict's copies) need no invalidation.
 func (n *Net) invalidate() {
+	n.Thaw()
 	if n.train != nil {
 		n.train.step = nil
 		n.train.eval = map[int]*tgraph{}
@@ -63,6 +64,7 @@ func (n *Net) TrainStep(x []float32, batch int, targets []float32) (float32, err
 	if len(targets) != batch*n.args.NumClasses {
 		return 0, fmt.Errorf("%w: %d targets for a batch of %d × %d classes", ErrInput, len(targets), batch, n.args.NumClasses)
 	}
+	n.Thaw() // the step changes the BatchNorm statistics and, through the optimiser, the weights
 	st := n.state()
 	if st.step == nil || st.step.batch != batch {
 		tg, err := n.newGraph(batch, true, st.steps+1, nil)
