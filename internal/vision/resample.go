@@ -21,8 +21,10 @@ func bilinearCoeffs(inSize, outSize int) coeffs {
 	filterscale := max(scale, 1)
 	support := 1.0 * filterscale
 	ss := 1 / filterscale
+	ksize := int(math.Ceil(support))*2 + 1
 	c := coeffs{start: make([]int, outSize), n: make([]int, outSize), k: make([][]int32, outSize)}
-	w := make([]float64, 0, int(math.Ceil(support))*2+1)
+	flat := make([]int32, outSize*ksize) // one allocation for every output's weights
+	w := make([]float64, 0, ksize)
 	for xx := range outSize {
 		center := (float64(xx) + 0.5) * scale
 		xmin := max(int(center-support+0.5), 0)
@@ -39,7 +41,7 @@ func bilinearCoeffs(inSize, outSize int) coeffs {
 			w = append(w, v)
 			ww += v
 		}
-		k := make([]int32, max(xmax, 0))
+		k := flat[xx*ksize : xx*ksize+max(min(xmax, ksize), 0)]
 		for x, v := range w {
 			if ww != 0 {
 				v /= ww
