@@ -89,10 +89,18 @@ func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 	}
 	d := &folderDataset{classes: slices.Clone(synsets)}
 	var folders []string
+	loose := 0
 	for _, e := range entries {
-		if e.IsDir() {
+		switch {
+		case e.IsDir():
 			folders = append(folders, e.Name())
+		case strings.EqualFold(filepath.Ext(e.Name()), ".jpeg") || strings.EqualFold(filepath.Ext(e.Name()), ".jpg"):
+			loose++
 		}
+	}
+	if len(folders) == 0 && loose > 0 {
+		return nil, fmt.Errorf("train: ImageNet folder %s holds %d images and no synset folders: sort them into one folder per synset first (Kaggle's copy: by LOC_val_solution.csv; the ILSVRC devkit: by ILSVRC2012_validation_ground_truth.txt): %w",
+			dir, loose, ErrDataset)
 	}
 	sort.Strings(folders)
 	for _, name := range folders {

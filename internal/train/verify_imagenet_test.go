@@ -98,6 +98,11 @@ func TestOpenSynsetFolderMapsByList(t *testing.T) {
 	assert.ErrorContains(t, err, "not a WordNet id")
 	_, err = OpenImageNetVal(dir, "")
 	assert.ErrorContains(t, err, "pass --synsets FILE")
+	flat := filepath.Join(dir, "flat")
+	require.NoError(t, os.MkdirAll(flat, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(flat, "ILSVRC2012_val_00000001.JPEG"), []byte("x"), 0o644))
+	_, err = OpenSynsetFolder(flat, synsets)
+	assert.ErrorContains(t, err, "sort them into one folder per synset")
 	assert.ErrorIs(t, err, ErrDataset)
 }
 
