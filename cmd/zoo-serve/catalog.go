@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
@@ -15,7 +17,33 @@ import (
 type hubCatalog struct {
 	m    *hub.Manifest
 	opts []hub.Option
+
+	// failTTL is how long a failure to fetch a model's weights (store or
+	// upstream unreachable, 5xx, missing, refused) is answered from memory
+	// instead of being retried by every request (0: 30s).
+	failTTL time.Duration
+	mu      sync.Mutex
+	failed  map[string]*fetchFailure
 }
+
+// fetchFailure is a remembered failure to fetch a model's weights.
+type fetchFailure struct {
+	err   error
+	until time.Time
+	fresh bool // the failure itself, not its memory
+}
+
+func (f *fetchFailure) Error() string {
+	if f.fresh {
+		return fmt.Sprintf("%v (the next attempt is in %v)", f.err, time.Until(f.until).Round(time.Second))
+	}
+	return fmt.Sprintf("%v (remembered; the next attempt is in %v)", f.err, time.Until(f.until).Round(time.Second))
+}
+func (f *fetchFailure) Unwrap() error { return f.err }
+
+// RetryAfter is when the next attempt will be made; the server sends it as
+// Retry-After.
+func (f *fetchFailure) RetryAfter() time.Duration { return time.Until(f.until) }
 
 func newHubCatalog(ctx context.Context, o *options, log *slog.Logger) (*hubCatalog, error) {
 	var m *hub.Manifest
@@ -59,15 +87,47 @@ func modelInfo(e hub.Entry) server.ModelInfo {
 	}
 }
 
+// Load loads a model through the hub. Weights that cannot be fetched
+// (unpublished, store or upstream unreachable or answering 5xx, missing,
+// credentials refused) are server.ErrModelUnavailable, a 503 with the
+// reason; such a failure is remembered for failTTL, so that requests in
+// the meantime get the same answer at once instead of each retrying the
+// network.
 func (c *hubCatalog) Load(ctx context.Context, name string) (server.Model, error) {
+	c.mu.Lock()
+	f := c.failed[name]
+	if f != nil && time.Now().After(f.until) {
+		delete(c.failed, name)
+		f = nil
+	}
+	c.mu.Unlock()
+	if f != nil {
+		return nil, f
+	}
 	m, err := hub.LoadContext(ctx, name, c.opts...)
-	if errors.Is(err, hub.ErrNoWeights) {
+	switch {
+	case err == nil:
+		return &hubModel{m: m, explainer: newExplainer(name, c.opts)}, nil
+	case errors.Is(err, hub.ErrNoWeights):
 		return nil, fmt.Errorf("%w: %w", server.ErrModelUnavailable, err)
-	}
-	if err != nil {
+	case ctx.Err() != nil:
 		return nil, err
+	case hub.IsTransient(err) || errors.Is(err, hub.ErrNotFound) || errors.Is(err, hub.ErrAccessDenied):
+		ttl := c.failTTL
+		if ttl <= 0 {
+			ttl = 30 * time.Second
+		}
+		f := &fetchFailure{err: fmt.Errorf("%w: the weights of %s cannot be fetched: %w", server.ErrModelUnavailable, name, err),
+			until: time.Now().Add(ttl)}
+		c.mu.Lock()
+		if c.failed == nil {
+			c.failed = map[string]*fetchFailure{}
+		}
+		c.failed[name] = f
+		c.mu.Unlock()
+		return nil, &fetchFailure{err: f.err, until: f.until, fresh: true}
 	}
-	return &hubModel{m: m, explainer: newExplainer(name, c.opts)}, nil
+	return nil, err
 }
 
 // hubModel adapts *hub.Model to server.Model and server.Explainer.

@@ -12,7 +12,9 @@ var ErrUnknownModel = errors.New("unknown model")
 
 // ErrModelUnavailable is what a Catalog's Load returns (wrapped) when a
 // known model cannot be loaded now, for instance because its weights are not
-// published; the server answers 503 with the error's message.
+// published or their store is unreachable; the server answers 503 with the
+// error's message, and with Retry-After when an error in the chain has a
+// RetryAfter() time.Duration method.
 var ErrModelUnavailable = errors.New("model unavailable")
 
 // Model is what the server needs of a loaded model.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,6 +22,17 @@ func (e *apiError) Error() string { return e.msg }
 
 func errorf(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// retryAfterSeconds is the Retry-After, in whole seconds (at least 1), of
+// an error that says when to retry (a RetryAfter() time.Duration method
+// anywhere in its chain, as a Catalog's Load error may have), else 0.
+func retryAfterSeconds(err error) int {
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) {
+		return 0
+	}
+	return max(1, int((ra.RetryAfter()+time.Second-1)/time.Second))
 }
 
 // errQueueFull is returned when a model's batching queue is full.
