@@ -16,11 +16,20 @@ loadtest:
 	$(GO) build -o $(LOADTEST_BIN) ./cmd/zoo-serve
 	$(GO) run ./cmd/zoo-serve/loadtest -server $(LOADTEST_BIN)
 
+## scaletest: three zoo-serve replicas over one S3 store (versitygw) behind nginx, 100 clients for
+## about a minute while a replica is SIGKILLed, each is restarted in turn and the store is stopped:
+## requests, failures, wrong answers, p50/p95/p99, per-replica share, peak RSS (make test runs a
+## short form)
+.PHONY: scaletest
+scaletest: test-deps
+	$(GO) test -count=1 -v -timeout 15m -run TestFleet ./internal/scaletest -args -long
+
 ## test: install what the tests need, then run every test, then the concurrency tests under
 ## the race detector
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
+	cd deploy/check && $(GO) test -mod=mod -timeout 15m ./...
 	CGO_ENABLED=1 $(GO) test -race -timeout 10m -run 'Concurren|RunWorkers|WorkerPanic' ./engine ./kernels ./hub
 	$(GO) test -tags purego -timeout 10m ./kernels
 	GOARCH=arm64 $(GO) vet ./kernels

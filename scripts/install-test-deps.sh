@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a machine that has only Go:
 # Debian packages (datasets, the ONNX conformance suite, Chromium for the
-# demo-page test, a C compiler for the race detector's runs) and the
-# versitygw S3 server used by the store tests.
+# demo-page test, a C compiler for the race detector's runs, nginx for the
+# multi-replica test) and the versitygw S3 server used by the store tests.
 set -euo pipefail
 
 SUDO=""
@@ -13,6 +13,7 @@ need=()
 [ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "install-test-deps: apt-get install ${need[*]}"
 	$SUDO apt-get update -qq -o DPkg::Lock::Timeout=600
