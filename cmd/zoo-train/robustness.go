@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/attack"
+	"github.com/fmixzoo/zoo/internal/train"
+)
+
+func init() {
+	register("robustness", command{
+		summary: "L∞ adversarial robustness sweep (foolbox's FGSM, PGD, BIM, uniform noise, DeepFool)",
+		run:     runRobustness,
+	})
+}
+
+// maxSweepValues bounds the test pixels a sweep holds in memory (1 GiB).
+const maxSweepValues = 1 << 28
+
+func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("robustness", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: zoo-train robustness NAME... [--data fashion_mnist|DIR] [--attacks fgsm,pgd,bim,uniform,deepfool]")
+		fmt.Fprintln(stderr, "                           [--eps LIST] [--limit N] [--out DIR] [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "The FMix seed's analysis/adversarial_linf.py: attacks each model (names or wildcards such")
+		fmt.Fprintln(stderr, "as 'lenet_fashion_*', loaded through the hub) on the test set with foolbox 3's L∞ attacks")
+		fmt.Fprintln(stderr, "and defaults, in pixel space [0, 1] with the entry's normalisation inside the model, at")
+		fmt.Fprintln(stderr, "each ε. Success is foolbox's: misclassified after the attack, over every test image")
+		fmt.Fprintln(stderr, "(images the model already gets wrong count as successes, so ε = 0 gives the error rate).")
+		fmt.Fprintln(stderr, "Writes DIR/robustness.csv (model, attack, epsilon, success_rate, success, n, seconds)")
+		fmt.Fprintln(stderr, "and DIR/robustness.png (success rate against ε, one panel per attack, one line per model).")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "--data is a dataset name (fashion_mnist, mnist, cifar10, …; Debian's / GoMNIST's install")
+		fmt.Fprintln(stderr, "for (Fashion-)MNIST) or a directory holding the entry's dataset; default: each entry's")
+		fmt.Fprintln(stderr, "dataset at its default location. Images go through the entry's preprocessing.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	data := fs.String("data", os.Getenv("ZOO_DATA"), "dataset name or directory (env ZOO_DATA)")
+	attacks := fs.String("attacks", strings.Join(attack.AllAttacks, ","), "comma-separated attacks")
+	epsList := fs.String("eps", "", "comma-separated ε list (default the seed's: "+formatEps(attack.SeedEpsilons)+")")
+	limit := fs.Int("limit", 0, "attack only the first N test images (0: all)")
+	out := fs.String("out", ".", "directory for robustness.csv and robustness.png")
+	batch := fs.Int("batch", 64, "images attacked together")
+	seed := fs.Uint64("seed", 0, "seed of PGD's random starts and the uniform noise")
+	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
+	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
+	patterns, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(patterns) == 0 {
+		fs.Usage()
+		return errors.New("no model names")
+	}
+	atk, err := attack.ParseAttacks(*attacks)
+	if err != nil {
+		return err
+	}
+	eps := attack.SeedEpsilons
+	if *epsList != "" {
+		if eps, err = parseEps(*epsList); err != nil {
+			return err
+		}
+	}
+	if *limit < 0 || *batch < 1 || *batch > 4096 {
+		return fmt.Errorf("--limit %d, --batch %d: want a limit ≥ 0 and a batch in [1, 4096]", *limit, *batch)
+	}
+	m, err := hub.DefaultManifest()
+	if *manifest != "" {
+		m, err = hub.ReadManifest(ctx, *manifest, nil)
+	}
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, p := range patterns {
+		got := m.Names(p)
+		if len(got) == 0 {
+			return fmt.Errorf("no model matches %q", p)
+		}
+		names = append(names, got...)
+	}
+	opts := []hub.Option{hub.WithManifest(m)}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	var all []attack.ModelResults
+	for _, name := range names {
+		start := time.Now()
+		res, err := sweepModel(ctx, name, *data, *limit, attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}, opts, stderr, *quiet)
+		if err != nil {
+			return err
+		}
+		all = append(all, attack.ModelResults{Model: name, Results: res})
+		printSweep(stdout, name, res, eps, time.Since(start))
+	}
+	var buf bytes.Buffer
+	if err := attack.WriteCSV(&buf, all); err != nil {
+		return err
+	}
+	csvPath, pngPath := filepath.Join(*out, "robustness.csv"), filepath.Join(*out, "robustness.png")
+	if err := os.WriteFile(csvPath, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := attack.WritePNG(pngPath, all); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\n", csvPath, pngPath)
+	return nil
+}
+
+// sweepModel loads one model and its test images in pixel space and runs
+// the sweep.
+func sweepModel(ctx context.Context, name, data string, limit int, o attack.SweepOptions, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+	model, err := hub.LoadContext(ctx, name, opts...)
+	if err != nil {
+		return nil, err
+	}
+	net, err := hub.LoadNet(ctx, name, opts...)
+	if err != nil {
+		return nil, err
+	}
+	e := model.Info()
+	ds, err := openSweepData(e.Dataset, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	n := ds.Len()
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: the test set is empty", name)
+	}
+	in := e.Input
+	c, per := in.Shape[0], in.Shape[0]*in.Shape[1]*in.Shape[2]
+	if int64(n)*int64(per) > maxSweepValues {
+		return nil, fmt.Errorf("%s: %d images of %v are more than %d values in memory; pass a smaller --limit", name, n, in.Shape, maxSweepValues)
+	}
+	if len(in.Mean) != c || len(in.Std) != c {
+		return nil, fmt.Errorf("%s: entry has %d means and %d stds for %d channels", name, len(in.Mean), len(in.Std), c)
+	}
+	x := make([]float32, n*per)
+	labels := make([]int, n)
+	plane := per / c
+	for i := range n {
+		ex, err := ds.Example(i)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		v, err := model.Preprocess(train.ExampleImage(ex))
+		if err != nil {
+			return nil, fmt.Errorf("%s: preprocess example %d: %w", name, i, err)
+		}
+		// Back to pixel space: the model normalises inside.
+		for j, p := range v {
+			ch := j / plane
+			x[i*per+j] = min(max(float32(float64(p)*in.Std[ch]+in.Mean[ch]), 0), 1)
+		}
+		if ex.Label < 0 || ex.Label >= len(e.Labels) && len(e.Labels) > 0 {
+			return nil, fmt.Errorf("%s: example %d has label %d for %d classes", name, i, ex.Label, len(e.Labels))
+		}
+		labels[i] = ex.Label
+	}
+	pm, err := attack.NewNetModel(net, in.Mean, in.Std, o.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if !quiet {
+		bar := newSweepBar(stderr, fmt.Sprintf("%s (%d images)", name, n))
+		o.Progress = bar.update
+		defer bar.finish()
+	}
+	res, err := attack.Sweep(ctx, pm, x, labels, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res, nil
+}
+
+// openSweepData opens the test split: --data as a dataset name, else as a
+// directory of the entry's dataset, else the entry's dataset's default.
+func openSweepData(entryDataset, data string) (train.Dataset, error) {
+	if data == "" {
+		return train.Open(entryDataset, "", train.TestSplit)
+	}
+	if st, err := os.Stat(data); err == nil && st.IsDir() {
+		return train.Open(entryDataset, data, train.TestSplit)
+	}
+	if _, err := train.CanonicalName(data); err != nil {
+		return nil, fmt.Errorf("--data %q is neither a dataset name nor a directory: %w", data, err)
+	}
+	return train.Open(data, "", train.TestSplit)
+}
+
+func parseEps(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v < 0 || v > 1 {
+			return nil, fmt.Errorf("--eps: %q is not a number in [0, 1]", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func formatEps(eps []float64) string {
+	s := make([]string, len(eps))
+	for i, v := range eps {
+		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
+// printSweep prints one model's success rates: a row per attack, a column
+// per ε.
+func printSweep(w io.Writer, name string, res []attack.Result, eps []float64, took time.Duration) {
+	fmt.Fprintf(w, "%s (%d images, %s): success rate (%%) by ε\n", name, res[0].N, took.Round(time.Second))
+	fmt.Fprintf(w, "  %-9s", "attack")
+	for _, e := range eps {
+		fmt.Fprintf(w, " %7s", strconv.FormatFloat(e, 'g', 3, 64))
+	}
+	fmt.Fprintln(w)
+	for i, r := range res {
+		if i%len(eps) == 0 {
+			fmt.Fprintf(w, "  %-9s", r.Attack)
+		}
+		fmt.Fprintf(w, " %7.2f", 100*r.Rate())
+		if i%len(eps) == len(eps)-1 {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// sweepBar draws a sweep's progress: on a terminal a bar redrawn in place,
+// elsewhere a line every 30 seconds.
+type sweepBar struct {
+	w        io.Writer
+	name     string
+	terminal bool
+	start    time.Time
+	last     time.Time
+	drawn    bool
+}
+
+func newSweepBar(w io.Writer, name string) *sweepBar {
+	b := &sweepBar{w: w, name: name, start: time.Now()}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b.terminal = true
+	}
+	return b
+}
+
+func (b *sweepBar) update(done, total float64) {
+	now := time.Now()
+	every := 100 * time.Millisecond
+	if !b.terminal {
+		every = 30 * time.Second
+		if b.last.IsZero() {
+			b.last = now
+		}
+	}
+	if now.Sub(b.last) < every {
+		return
+	}
+	b.last = now
+	el := now.Sub(b.start)
+	frac := done / max(total, 1)
+	eta := time.Duration(0)
+	if frac > 0 {
+		eta = time.Duration(float64(el) * (1 - frac) / frac)
+	}
+	const width = 24
+	fill := min(width, int(width*frac))
+	line := fmt.Sprintf("%s [%s%s] %5.1f%% %s elapsed, ETA %s", b.name, strings.Repeat("=", fill),
+		strings.Repeat(" ", width-fill), 100*frac, el.Round(time.Second), eta.Round(time.Second))
+	if b.terminal {
+		fmt.Fprintf(b.w, "\r\033[K%s", line)
+		b.drawn = true
+		return
+	}
+	fmt.Fprintln(b.w, line)
+}
+
+func (b *sweepBar) finish() {
+	if b.terminal && b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,145 @@
+package attack
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// ModelResults are one model's sweep results.
+type ModelResults struct {
+	Model   string
+	Results []Result
+}
+
+// CSVHeader is the first row WriteCSV writes.
+var CSVHeader = []string{"model", "attack", "epsilon", "success_rate", "success", "n", "seconds"}
+
+// WriteCSV writes one row per model, attack and ε.
+func WriteCSV(w io.Writer, all []ModelResults) error {
+	cw := csv.NewWriter(w)
+	cw.Write(CSVHeader)
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, m := range all {
+		for _, r := range m.Results {
+			cw.Write([]string{m.Model, r.Attack, g(r.Epsilon), g(r.Rate()), strconv.Itoa(r.Success),
+				strconv.Itoa(r.N), strconv.FormatFloat(r.Seconds, 'f', 3, 64)})
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("attack: write csv: %w", err)
+	}
+	return nil
+}
+
+// zeroTicks labels a log axis whose ε = 0 points sit at zero (half the
+// smallest positive ε): "0" there, then the powers of ten.
+type zeroTicks struct{ zero float64 }
+
+func (z zeroTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := []plot.Tick{{Value: z.zero, Label: "0"}}
+	for _, t := range (plot.LogTicks{Prec: -1}).Ticks(lo, hi) {
+		if t.Value > z.zero*1.5 {
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// WritePNG plots the success rate against ε: one panel per attack, one line
+// per model. ε is on a log axis when the positive ε span more than a
+// decade, with ε = 0 drawn at half the smallest positive ε and labelled 0.
+func WritePNG(path string, all []ModelResults) error {
+	var attacks []string
+	var eps []float64
+	for _, m := range all {
+		for _, r := range m.Results {
+			if !slices.Contains(attacks, r.Attack) {
+				attacks = append(attacks, r.Attack)
+			}
+			if r.Epsilon > 0 {
+				eps = append(eps, r.Epsilon)
+			}
+		}
+	}
+	if len(attacks) == 0 {
+		return fmt.Errorf("attack: plot: no results")
+	}
+	logX := len(eps) > 0 && slices.Max(eps) > 10*slices.Min(eps)
+	zero := 0.0
+	if logX {
+		zero = slices.Min(eps) / 2
+	}
+	cols := min(3, len(attacks))
+	rows := (len(attacks) + cols - 1) / cols
+	img := vgimg.New(vg.Length(cols)*4.5*vg.Inch, vg.Length(rows)*3.6*vg.Inch)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Cols: cols, Rows: rows, PadX: vg.Centimeter, PadY: vg.Centimeter,
+		PadTop: vg.Millimeter * 4, PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
+	for i, a := range attacks {
+		p := plot.New()
+		p.Title.Text = a
+		p.X.Label.Text = "ε (L∞, pixels in [0, 1])"
+		p.Y.Label.Text = "success rate"
+		p.Y.Min, p.Y.Max = 0, 1
+		if logX {
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = zeroTicks{zero: zero}
+		}
+		p.Legend.Top, p.Legend.Left = true, true // low ε, low rates: the empty corner
+		var lines []any
+		for _, m := range all {
+			var pts plotter.XYs
+			for _, r := range m.Results {
+				if r.Attack != a {
+					continue
+				}
+				x := r.Epsilon
+				if logX && x == 0 {
+					x = zero
+				}
+				pts = append(pts, plotter.XY{X: x, Y: r.Rate()})
+			}
+			slices.SortFunc(pts, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
+			lines = append(lines, m.Model, pts)
+		}
+		if err := plotutil.AddLinePoints(p, lines...); err != nil {
+			return fmt.Errorf("attack: plot %s: %w", a, err)
+		}
+		p.Draw(tiles.At(dc, i%cols, i/cols))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("attack: plot: %w", err)
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("attack: plot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("attack: plot %s: %w", path, err)
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b || math.IsNaN(a):
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

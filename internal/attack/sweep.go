@@ -1,0 +1,204 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Names of the attacks a sweep runs, in the seed's order.
+const (
+	NameFGSM     = "fgsm"
+	NamePGD      = "pgd"
+	NameBIM      = "bim"
+	NameUniform  = "uniform"
+	NameDeepFool = "deepfool"
+)
+
+// AllAttacks lists every attack name in the seed's order.
+var AllAttacks = []string{NameFGSM, NamePGD, NameBIM, NameUniform, NameDeepFool}
+
+// SeedEpsilons is the seed's ε list (analysis/adversarial_linf.py).
+var SeedEpsilons = []float64{0, 5e-4, 1e-3, 1.5e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.1, 0.3, 0.5, 1.0}
+
+// ParseAttacks checks a comma-separated attack list ("" or "all" for every
+// attack).
+func ParseAttacks(s string) ([]string, error) {
+	if s == "" || s == "all" {
+		return slices.Clone(AllAttacks), nil
+	}
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if !slices.Contains(AllAttacks, a) {
+			return nil, fmt.Errorf("%w: unknown attack %q (want %s)", ErrInput, a, strings.Join(AllAttacks, ", "))
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Result is the success of one attack at one ε over a sweep's samples.
+type Result struct {
+	Attack  string
+	Epsilon float64
+	// Success counts the samples misclassified after the attack (already
+	// misclassified ones included) out of N.
+	Success int
+	N       int
+	// Seconds is the time the attack spent at this ε (DeepFool, run once
+	// for every ε, has its time shared equally among them).
+	Seconds float64
+}
+
+// Rate is Success / N.
+func (r Result) Rate() float64 { return float64(r.Success) / float64(max(r.N, 1)) }
+
+// SweepOptions configure Sweep.
+type SweepOptions struct {
+	Attacks  []string  // default AllAttacks
+	Epsilons []float64 // default SeedEpsilons
+	// Batch is how many samples are attacked together (default 64).
+	Batch int
+	// Seed makes PGD's random starts and the uniform noise reproducible:
+	// each (attack, ε, batch) draws from its own stream.
+	Seed uint64
+	// Progress, when not nil, is called after each piece of work with the
+	// work done and the total, in gradient evaluations per sample.
+	Progress func(done, total float64)
+}
+
+// cost is an attack's work per sample and ε, in gradient evaluations (a
+// forward pass counts as one); DeepFool's is a guess (it stops early).
+func cost(attack string) float64 {
+	switch attack {
+	case NameFGSM:
+		return 2
+	case NamePGD:
+		return float64(PGD.Steps + 1)
+	case NameBIM:
+		return float64(BIM.Steps + 1)
+	case NameDeepFool:
+		return 3
+	}
+	return 1
+}
+
+// Sweep attacks the samples x (n × Size pixels in [0, 1]) with labels by
+// every attack at every ε and returns one Result per (attack, ε), in order.
+// ε = 0 leaves every attack's input unchanged (FGSM, BIM and PGD step by
+// 0·ε, the noise is scaled to 0), so its success is the clean error rate,
+// measured once.
+func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptions) ([]Result, error) {
+	n, err := checkBatch(m, x, labels)
+	if err != nil {
+		return nil, err
+	}
+	if o.Attacks == nil {
+		o.Attacks = AllAttacks
+	}
+	if o.Epsilons == nil {
+		o.Epsilons = SeedEpsilons
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	for _, e := range o.Epsilons {
+		if err := checkEpsilon(float32(e)); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range o.Attacks {
+		if !slices.Contains(AllAttacks, a) {
+			return nil, fmt.Errorf("%w: unknown attack %q", ErrInput, a)
+		}
+	}
+	per := m.Size()
+	var total, done float64
+	for _, a := range o.Attacks {
+		total += cost(a) * float64(len(o.Epsilons)) * float64(n)
+	}
+	report := func(work float64) {
+		done += work
+		if o.Progress != nil {
+			o.Progress(done, total)
+		}
+	}
+	res := make([]Result, 0, len(o.Attacks)*len(o.Epsilons))
+	for _, a := range o.Attacks {
+		for _, e := range o.Epsilons {
+			res = append(res, Result{Attack: a, Epsilon: e, N: n})
+		}
+	}
+	// The clean misclassification of each batch, for ε = 0.
+	clean := make([]bool, 0, n)
+	for lo := 0; lo < n; lo += o.Batch {
+		hi := min(lo+o.Batch, n)
+		mis, err := Misclassified(m, x[lo*per:hi*per], labels[lo:hi])
+		if err != nil {
+			return nil, err
+		}
+		clean = append(clean, mis...)
+	}
+	for ai, a := range o.Attacks {
+		for lo, bi := 0, 0; lo < n; lo, bi = lo+o.Batch, bi+1 {
+			hi := min(lo+o.Batch, n)
+			x0, lab := x[lo*per:hi*per], labels[lo:hi]
+			var df []float32
+			var dfSeconds float64
+			if a == NameDeepFool {
+				start := time.Now()
+				if df, _, err = DefaultDeepFool.Run(m, x0, lab); err != nil {
+					return nil, fmt.Errorf("attack: %s: %w", a, err)
+				}
+				dfSeconds = time.Since(start).Seconds() / float64(len(o.Epsilons))
+			}
+			for ei, e := range o.Epsilons {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				r := &res[ai*len(o.Epsilons)+ei]
+				start := time.Now()
+				var mis []bool
+				if e == 0 {
+					mis = clean[lo:hi]
+				} else {
+					eps := float32(e)
+					rng := rand.New(rand.NewPCG(o.Seed, uint64(ai)<<48|uint64(ei)<<32|uint64(bi)))
+					var xp []float32
+					switch a {
+					case NameFGSM:
+						xp, err = FGSM.Run(m, x0, lab, eps, nil)
+					case NamePGD:
+						xp, err = PGD.Run(m, x0, lab, eps, UniformStart(rng, len(x0), eps))
+					case NameBIM:
+						xp, err = BIM.Run(m, x0, lab, eps, nil)
+					case NameUniform:
+						xp, err = UniformNoise(rng, x0, hi-lo, eps)
+					case NameDeepFool:
+						xp = df
+					}
+					if err != nil {
+						return nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+					}
+					if mis, err = Misclassified(m, ClipPerturbation(x0, xp, eps), lab); err != nil {
+						return nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+					}
+				}
+				for _, v := range mis {
+					if v {
+						r.Success++
+					}
+				}
+				r.Seconds += time.Since(start).Seconds() + dfSeconds
+				report(cost(a) * float64(hi-lo))
+			}
+		}
+	}
+	return res, nil
+}
