@@ -92,6 +92,26 @@ func UniformStart(rng *rand.Rand, n int, eps float32) []float32 {
 // start perturbation (len(x0) values in [−ε, ε], see UniformStart); it is
 // required when d.RandomStart and ignored otherwise.
 func (d Descent) Run(m Model, x0 []float32, labels []int, eps float32, start []float32) ([]float32, error) {
+	return d.run(m, x0, labels, eps, start, nil)
+}
+
+// InputGradient is the loss gradient at x0 that FGSM's step and BIM's first
+// step take, the same at every ε: a sweep computes it once and passes it to
+// run.
+func InputGradient(m Model, x0 []float32, labels []int) ([]float32, error) {
+	if _, err := checkBatch(m, x0, labels); err != nil {
+		return nil, err
+	}
+	_, g, err := m.Gradient(x0, len(labels), Objective{Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("attack: gradient: %w", err)
+	}
+	return g, nil
+}
+
+// run is Run with g0, when not nil and there is no random start, the
+// gradient at x0 (InputGradient) for the first step.
+func (d Descent) run(m Model, x0 []float32, labels []int, eps float32, start, g0 []float32) ([]float32, error) {
 	if _, err := checkBatch(m, x0, labels); err != nil {
 		return nil, err
 	}
@@ -108,10 +128,13 @@ func (d Descent) Run(m Model, x0 []float32, labels []int, eps float32, start []f
 		}
 	}
 	step := d.RelStepsize * eps
-	for range d.Steps {
-		_, g, err := m.Gradient(x, len(labels), Objective{Labels: labels})
-		if err != nil {
-			return nil, fmt.Errorf("attack: gradient: %w", err)
+	for i := range d.Steps {
+		g := g0
+		if i > 0 || d.RandomStart || len(g0) != len(x0) {
+			var err error
+			if _, g, err = m.Gradient(x, len(labels), Objective{Labels: labels}); err != nil {
+				return nil, fmt.Errorf("attack: gradient: %w", err)
+			}
 		}
 		for i := range x {
 			v := x[i] + step*sign(g[i])

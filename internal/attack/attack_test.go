@@ -1,9 +1,12 @@
 package attack
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -128,4 +131,109 @@ func TestAttacksMatchPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A sweep gives the success counts of the attacks run one by one (the
+// fixtures' flags): FGSM's and BIM's shared first gradient, DeepFool's one
+// run clipped to each ε and the batching (3 + 1 rows) change nothing; ε = 0
+// is the clean error (0: the labels are the model's predictions).
+func TestSweepMatchesSingleAttacks(t *testing.T) {
+	fx := loadFixtures(t)[0]
+	require.Equal(t, "lenet", fx.Name)
+	m := fixtureModel(t, fx, 3)
+	x0 := readF32(t, fx.X)
+	var calls int
+	var last float64
+	res, err := Sweep(context.Background(), m, x0, fx.Labels, SweepOptions{
+		Attacks:  []string{NameFGSM, NameBIM, NameDeepFool},
+		Epsilons: []float64{0, 0.01, 0.03},
+		Batch:    3,
+		Progress: func(done, total float64) {
+			calls++
+			assert.Greater(t, done, last)
+			assert.LessOrEqual(t, done, total+1e-9)
+			last = done
+		},
+	})
+	require.NoError(t, err)
+	require.Len(t, res, 9)
+	assert.Positive(t, calls)
+	want := map[string]int{}
+	for _, c := range fx.Cases {
+		for _, a := range c.Adversarial {
+			if a {
+				want[fmt.Sprintf("%s %g", c.Attack, c.Epsilon)]++
+			}
+		}
+	}
+	for _, r := range res {
+		assert.Equal(t, len(fx.Labels), r.N)
+		assert.Equal(t, want[fmt.Sprintf("%s %g", r.Attack, r.Epsilon)], r.Success, "%s ε=%g", r.Attack, r.Epsilon)
+	}
+}
+
+// Bad inputs are errors, never panics.
+func TestAttackErrors(t *testing.T) {
+	fx := loadFixtures(t)[0]
+	m := fixtureModel(t, fx, 4)
+	x0 := readF32(t, fx.X)
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"short input", func() error { _, err := FGSM.Run(m, x0[:10], fx.Labels, 0.1, nil); return err }, "values for 4 labels"},
+		{"label out of range", func() error { _, err := BIM.Run(m, x0, []int{0, 1, 2, 10}, 0.1, nil); return err }, "label 10 of row 3"},
+		{"NaN ε", func() error { _, err := FGSM.Run(m, x0, fx.Labels, nan, nil); return err }, "not a finite non-negative"},
+		{"negative ε", func() error { _, err := FGSM.Run(m, x0, fx.Labels, -1, nil); return err }, "not a finite non-negative"},
+		{"PGD without start", func() error { _, err := PGD.Run(m, x0, fx.Labels, 0.1, nil); return err }, "random start has 0 values"},
+		{"DeepFool 1 candidate", func() error { _, _, err := DeepFool{Steps: 5, Candidates: 1}.Run(m, x0, fx.Labels); return err }, "candidates 1"},
+		{"noise batch", func() error { _, err := UniformNoise(rand.New(rand.NewPCG(1, 1)), x0, 5, 0.1); return err }, "batch of 5"},
+		{"unknown attack", func() error { _, err := ParseAttacks("fgsm,cw"); return err }, `unknown attack "cw"`},
+		{"sweep ε", func() error {
+			_, err := Sweep(context.Background(), m, x0, fx.Labels, SweepOptions{Epsilons: []float64{math.Inf(1)}})
+			return err
+		}, "not a finite"},
+		{"cancelled", func() error {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_, err := Sweep(ctx, m, x0, fx.Labels, SweepOptions{Attacks: []string{NameFGSM}, Epsilons: []float64{0.1}})
+			return err
+		}, "context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// Uniform noise is foolbox's: scaled so that its largest value is ε (the
+// perturbation's maximum is ε before bound clipping), different per image
+// and per stream, and reproducible from the seed.
+func TestUniformNoise(t *testing.T) {
+	const batch, per, eps = 3, 500, float32(0.05)
+	x0 := make([]float32, batch*per)
+	for i := range x0 {
+		x0[i] = 0.5
+	}
+	a, err := UniformNoise(rand.New(rand.NewPCG(7, 1)), x0, batch, eps)
+	require.NoError(t, err)
+	b, err := UniformNoise(rand.New(rand.NewPCG(7, 1)), x0, batch, eps)
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	for r := range batch {
+		hi, lo := float32(-1), float32(1)
+		for i := r * per; i < (r+1)*per; i++ {
+			d := a[i] - 0.5
+			hi, lo = max(hi, d), min(lo, d)
+		}
+		assert.InDelta(t, eps, hi, 1e-6, "row %d: max perturbation", r)
+		assert.Less(t, lo, -0.9*eps, "row %d: min perturbation", r)
+	}
+	assert.NotEqual(t, a[:per], a[per:2*per])
+	c := ClipPerturbation(x0, a, eps/2)
+	assert.LessOrEqual(t, maxAbsDiff(x0, c), float64(eps/2)+1e-7)
 }
