@@ -3,7 +3,7 @@ GO      ?= go
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: serve test test-deps test-published bench lint fmt loadtest
+.PHONY: serve test test-deps test-published bench lint fmt loadtest fuzz fuzz-short
 
 ## serve: run zoo-serve on the embedded default store (the models the repo ships)
 serve:
@@ -25,7 +25,7 @@ scaletest: test-deps
 	$(GO) test -count=1 -v -timeout 15m -run TestFleet ./internal/scaletest -args -long
 
 ## test: install what the tests need, then run every test, then the concurrency tests under
-## the race detector
+## the race detector, then each fuzz target for 10 s (fuzz-short)
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
@@ -33,6 +33,19 @@ test: test-deps
 	CGO_ENABLED=1 $(GO) test -race -timeout 10m -run 'Concurren|RunWorkers|WorkerPanic' ./engine ./kernels ./hub
 	$(GO) test -tags purego -timeout 10m ./kernels
 	GOARCH=arm64 $(GO) vet ./kernels
+	$(MAKE) fuzz-short
+
+## fuzz: each fuzz target for FUZZTIME (default 5m); fuzz-short, part of test, runs each for
+## 10 s. One `go test -fuzz` line per target (a package's targets need a line each); inputs
+## that fail land in that package's testdata/fuzz/, which every plain `go test` then runs.
+FUZZTIME ?= 5m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzPickle$$' -fuzztime $(FUZZTIME) ./internal/torchpt
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/torchpt
+	$(GO) test -run '^$$' -fuzz '^FuzzShapes$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./engine
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=10s
 
 test-deps:
 	./scripts/install-test-deps.sh
