@@ -46,19 +46,18 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 			// dx = dy·γ/√(var+ε), masked by the fused ReLU's output.
 			b := tg.op("BatchNormEvalGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
 				y, dy, gamma := in[0], in[1], in[2]
-				for ch := 0; ch < c; ch++ {
-					scale := gamma[ch] / sqrt32(rv[ch]+bnEps)
-					for b := 0; b < n; b++ {
-						off := (b*c + ch) * hw
-						for i := off; i < off+hw; i++ {
-							if relu && y[i] <= 0 {
-								o[i] = 0
-								continue
-							}
-							o[i] = dy[i] * scale
+				kernels.ParallelRange(n*c, len(dy), func(lo, hi int) {
+					for bc := lo; bc < hi; bc++ {
+						ch, off := bc%c, bc*hw
+						scale := gamma[ch] / sqrt32(rv[ch]+bnEps)
+						if relu {
+							// o = scale·dy where y > 0 (z is unused: b = 0).
+							kernels.Affine2MaskRow(o[off:off+hw], dy[off:off+hw], dy[off:off+hw], y[off:off+hw], scale, 0, 0)
+							continue
 						}
+						kernels.AffineRow(o[off:off+hw], dy[off:off+hw], scale, 0, kernels.ActNone)
 					}
-				}
+				})
 				return nil
 			})
 			d, err := apply(b, output, grad, inputs[1])
