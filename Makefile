@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/torchpt
 	$(GO) test -run '^$$' -fuzz '^FuzzShapes$$' -fuzztime $(FUZZTIME) ./engine
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzMultipartBatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/server
+	$(GO) test -run '^$$' -fuzz '^FuzzProgressiveJPEG$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/server
 fuzz-short:
 	$(MAKE) fuzz FUZZTIME=10s
 
