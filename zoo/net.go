@@ -58,6 +58,7 @@ type Net struct {
 	byName  map[string]*Param
 
 	named    map[string]int                 // block and stage names (module outputs) → value; see LayerNames
+	dry      bool                           // shapes only, no values (build)
 	frozen   bool                           // see Freeze
 	packed   map[string]*kernels.PackedConv // a frozen network's packed convolutions, by layer name
 	camLayer string                         // Grad-CAM's default layer (the last convolutional stage)
@@ -115,11 +116,18 @@ func (n *Net) addParam(name string, shape []int, buffer bool) *Param {
 	if _, dup := n.byName[name]; dup {
 		panic("zoo: duplicate parameter " + name) // a bug in an architecture definition
 	}
-	p := &Param{Name: name, Shape: shape, Value: make([]float32, shapeSize(shape))}
+	p := &Param{Name: name, Shape: shape}
+	if n.dry {
+		p.Value = nil // sized by Shape only (see paramFloats)
+	} else {
+		p.Value = make([]float32, shapeSize(shape))
+	}
 	if buffer {
 		n.buffers = append(n.buffers, p)
 	} else {
-		p.Grad = make([]float32, len(p.Value))
+		if !n.dry {
+			p.Grad = make([]float32, len(p.Value))
+		}
 		n.params = append(n.params, p)
 	}
 	n.byName[name] = p
@@ -145,6 +153,12 @@ const maxInputSize = 4096
 // Architectures: lenet, preact_resnet18, pyramidnet, wrn, densenet_bc,
 // resnet18, resnet34, resnet50, resnet101, resnet152.
 func Build(arch string, args Args) (*Net, error) {
+	return build(arch, args, false)
+}
+
+// build is Build; dry builds the layer graph and the parameters' shapes
+// without allocating their values (to size a network before building it).
+func build(arch string, args Args, dry bool) (*Net, error) {
 	def, ok := archs[arch]
 	if !ok {
 		return nil, fmt.Errorf("zoo: unknown architecture %q (known: %s)", arch, strings.Join(Archs(), ", "))
@@ -156,12 +170,14 @@ func Build(arch string, args Args) (*Net, error) {
 	if args.InputSize < 1 || args.InputSize > maxInputSize {
 		return nil, fmt.Errorf("zoo: %s: input_size must be in [1, %d], got %d", arch, maxInputSize, args.InputSize)
 	}
-	n := &Net{arch: arch, args: args, byName: map[string]*Param{}, named: map[string]int{}}
+	n := &Net{arch: arch, args: args, byName: map[string]*Param{}, named: map[string]int{}, dry: dry}
 	b := &builder{n: n}
 	if err := def.build(b, args); err != nil {
 		return nil, fmt.Errorf("zoo: %s: %w", arch, err)
 	}
-	n.Init(1)
+	if !dry {
+		n.Init(1)
+	}
 	return n, nil
 }
 

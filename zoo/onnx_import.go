@@ -38,6 +38,15 @@ func ReadONNX(data []byte) (*Net, error) {
 	if err := json.Unmarshal([]byte(argsJSON), &args); err != nil {
 		return nil, fmt.Errorf("zoo: read onnx: metadata %q: %w", MetaArgs, err)
 	}
+	// The metadata comes from the file: the network it describes must fit
+	// in it before any parameter is allocated.
+	floats, err := paramFloats(arch, args)
+	if err != nil {
+		return nil, fmt.Errorf("zoo: read onnx: %w", err)
+	}
+	if floats > int64(len(data))/4 {
+		return nil, fmt.Errorf("zoo: read onnx: metadata describes a %s of %d parameters, more than the %d bytes of the file hold", arch, floats, len(data))
+	}
 	n, err := Build(arch, args)
 	if err != nil {
 		return nil, fmt.Errorf("zoo: read onnx: %w", err)
@@ -65,4 +74,37 @@ func ReadONNX(data []byte) (*Net, error) {
 	}
 	n.Freeze()
 	return n, nil
+}
+
+// maxArg bounds the size arguments a file may claim (the published networks
+// use at most depth 272, width 64, widen 10, growth 40 and 1000 classes).
+const maxArg = 1 << 16
+
+// paramFloats counts the float parameters and buffers of arch with args,
+// without allocating them.
+func paramFloats(arch string, a Args) (int64, error) {
+	for _, v := range []int{a.NumClasses, a.NC, a.Depth, a.Width, a.Widen, a.Growth} {
+		if v > maxArg {
+			return 0, fmt.Errorf("%s args %+v: a size beyond %d", arch, a, maxArg)
+		}
+	}
+	if a.Alpha > maxArg {
+		return 0, fmt.Errorf("%s args %+v: alpha beyond %d", arch, a, maxArg)
+	}
+	n, err := build(arch, a, true)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, p := range append(n.Params(), n.Buffers()...) {
+		size := int64(1)
+		for _, d := range p.Shape {
+			size *= int64(d)
+			if size > 1<<40 {
+				return 0, fmt.Errorf("%s args %+v: parameter %s of shape %v is too large", arch, a, p.Name, p.Shape)
+			}
+		}
+		total += size
+	}
+	return total, nil
 }

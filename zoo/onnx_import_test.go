@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,13 +51,31 @@ func TestReadONNXRefuses(t *testing.T) {
 	require.NoError(t, n.ExportONNX(&buf, nil))
 	good := buf.Bytes()
 
-	// Metadata claiming another width: every parameter's shape is wrong.
+	// Metadata claiming a narrower width: every parameter's shape is wrong.
 	var wide bytes.Buffer
-	require.NoError(t, n.ExportONNX(&wide, map[string]string{MetaArgs: `{"num_classes":10,"nc":1,"width":3}`}))
+	require.NoError(t, n.ExportONNX(&wide, map[string]string{MetaArgs: `{"num_classes":10,"nc":1,"width":1}`}))
 	_, err = ReadONNX(wide.Bytes())
 	var sde *StateDictError
 	require.ErrorAs(t, err, &sde)
 	assert.NotEmpty(t, sde.Mismatched)
+
+	// Metadata claiming a network larger than the file, or absurd sizes:
+	// refused before anything is allocated.
+	for _, args := range []string{
+		`{"num_classes":10,"nc":1,"width":60000}`,
+		`{"num_classes":10,"nc":1,"width":1000000000}`,
+		`{"num_classes":10,"nc":3,"depth":1000000001}`,
+	} {
+		var huge bytes.Buffer
+		arch := "lenet"
+		if strings.Contains(args, "depth") {
+			arch = "densenet_bc"
+		}
+		require.NoError(t, n.ExportONNX(&huge, map[string]string{MetaArch: arch, MetaArgs: args}))
+		_, err = ReadONNX(huge.Bytes())
+		require.Error(t, err, args)
+		assert.Regexp(t, "more than the .* bytes|beyond", err.Error())
+	}
 
 	_, err = ReadONNX(good[:len(good)/2])
 	require.Error(t, err, "truncated file")
