@@ -60,6 +60,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 0, "seed of PGD's random starts and the uniform noise")
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
+	appendOld := fs.Bool("append", false, "keep the other models of an existing DIR/robustness.csv (a long sweep can run one model at a time)")
 	patterns, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -100,29 +101,63 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	csvPath, pngPath := filepath.Join(*out, "robustness.csv"), filepath.Join(*out, "robustness.png")
 	var all []attack.ModelResults
+	if *appendOld {
+		if all, err = readSweepCSV(csvPath); err != nil {
+			return err
+		}
+	}
 	for _, name := range names {
 		start := time.Now()
 		res, err := sweepModel(ctx, name, *data, *limit, attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}, opts, stderr, *quiet)
 		if err != nil {
 			return err
 		}
-		all = append(all, attack.ModelResults{Model: name, Results: res})
 		printSweep(stdout, name, res, eps, time.Since(start))
+		// Written after every model: an interrupted sweep keeps what it
+		// finished (and --append goes on from there).
+		all = attack.Merge(all, []attack.ModelResults{{Model: name, Results: res}})
+		if err := writeSweep(csvPath, pngPath, all); err != nil {
+			return err
+		}
 	}
+	fmt.Fprintf(stdout, "wrote %s and %s\n", csvPath, pngPath)
+	return nil
+}
+
+// readSweepCSV reads an earlier sweep's CSV; a missing file is no results.
+func readSweepCSV(path string) ([]attack.ModelResults, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	all, err := attack.ReadCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("--append: %s: %w", path, err)
+	}
+	return all, nil
+}
+
+// writeSweep writes the CSV (through a temporary file, renamed into place)
+// and the plot.
+func writeSweep(csvPath, pngPath string, all []attack.ModelResults) error {
 	var buf bytes.Buffer
 	if err := attack.WriteCSV(&buf, all); err != nil {
 		return err
 	}
-	csvPath, pngPath := filepath.Join(*out, "robustness.csv"), filepath.Join(*out, "robustness.png")
-	if err := os.WriteFile(csvPath, buf.Bytes(), 0o644); err != nil {
+	tmp := csvPath + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if err := attack.WritePNG(pngPath, all); err != nil {
+	if err := os.Rename(tmp, csvPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", csvPath, pngPath)
-	return nil
+	return attack.WritePNG(pngPath, all)
 }
 
 // sweepModel loads one model and its test images in pixel space and runs

@@ -101,6 +101,23 @@ func TestRobustnessCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, img.Bounds().Dx(), 1000)
 
+	// --append keeps the baseline's rows and adds another model's.
+	stdout.Reset()
+	err = runRobustness(context.Background(), []string{"lenet_fashion_mixup", "--limit", "8", "--attacks", "fgsm",
+		"--eps", "0.1", "--out", out, "--append", "--quiet"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	f, err = os.Open(filepath.Join(out, "robustness.csv"))
+	require.NoError(t, err)
+	merged, err := attack.ReadCSV(f)
+	f.Close()
+	require.NoError(t, err)
+	require.Len(t, merged, 2)
+	assert.Equal(t, "lenet_fashion_baseline", merged[0].Model)
+	assert.Len(t, merged[0].Results, 15)
+	assert.Equal(t, "lenet_fashion_mixup", merged[1].Model)
+	require.Len(t, merged[1].Results, 1)
+	assert.Equal(t, 8, merged[1].Results[0].N)
+
 	for _, tc := range []struct {
 		name string
 		args []string

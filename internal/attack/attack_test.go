@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -236,4 +238,43 @@ func TestUniformNoise(t *testing.T) {
 	assert.NotEqual(t, a[:per], a[per:2*per])
 	c := ClipPerturbation(x0, a, eps/2)
 	assert.LessOrEqual(t, maxAbsDiff(x0, c), float64(eps/2)+1e-7)
+}
+
+// ReadCSV reads back what WriteCSV wrote and refuses malformed files;
+// Merge replaces a model's rows or appends them.
+func TestCSVRoundTrip(t *testing.T) {
+	all := []ModelResults{
+		{Model: "a", Results: []Result{{Attack: NameFGSM, Epsilon: 0, Success: 3, N: 10, Seconds: 1.5}, {Attack: NamePGD, Epsilon: 0.03, Success: 7, N: 10}}},
+		{Model: "b", Results: []Result{{Attack: NameDeepFool, Epsilon: 1, Success: 10, N: 10, Seconds: 2}}},
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteCSV(&buf, all))
+	assert.True(t, strings.HasPrefix(buf.String(), "model,attack,epsilon,success_rate,success,n,seconds\na,fgsm,0,0.3,3,10,1.500\n"), buf.String())
+	got, err := ReadCSV(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, all, got)
+
+	merged := Merge(all, []ModelResults{{Model: "b", Results: nil}, {Model: "c"}})
+	require.Len(t, merged, 3)
+	assert.Nil(t, merged[1].Results)
+	assert.Equal(t, "c", merged[2].Model)
+	assert.Len(t, all[1].Results, 1, "Merge leaves its input alone")
+
+	head := strings.Join(CSVHeader, ",") + "\n"
+	for _, tc := range []struct{ name, csv, want string }{
+		{"empty", "", "EOF"},
+		{"header", "model,attack\n", "wrong number of fields"},
+		{"other header", "a,b,c,d,e,f,g\n", "header"},
+		{"attack", head + "m,cw,0.1,0.5,1,2,0\n", "line 2"},
+		{"success > n", head + "m,fgsm,0.1,1,3,2,0\n", "line 2"},
+		{"n", head + "m,fgsm,0.1,0,0,0,0\n", "line 2"},
+		{"eps", head + "m,fgsm,NaN,0,0,1,0\n", "line 2"},
+		{"fields", head + "m,fgsm,0.1\n", "wrong number of fields"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadCSV(strings.NewReader(tc.csv))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
 }

@@ -1,6 +1,8 @@
 package attack
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -54,6 +56,40 @@ func BenchmarkGradient(b *testing.B) {
 				require.NoError(b, err)
 			}
 			b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// The whole sweep (every attack at the seed's 14 ε) on one batch of 64
+// random images, per image: the basis of a full test-set time estimate
+// (× 10,000 images × models). Random weights make DeepFool's step count
+// differ from a trained model's; the other attacks' work is fixed.
+func BenchmarkSweep(b *testing.B) {
+	for _, tc := range []struct {
+		arch  string
+		width int
+	}{{"lenet", 8}, {"preact_resnet18", 16}} {
+		m, x, labels := benchModel(b, tc.arch, tc.width, 64)
+		b.Run(tc.arch, func(b *testing.B) {
+			for b.Loop() {
+				_, err := Sweep(context.Background(), m, x, labels, SweepOptions{Batch: 64})
+				require.NoError(b, err)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(64*b.N), "s/img")
+		})
+	}
+}
+
+// Gradient throughput by batch size (the sweep's --batch).
+func BenchmarkGradientBatch(b *testing.B) {
+	for _, batch := range []int{32, 64, 128} {
+		m, x, labels := benchModel(b, "preact_resnet18", 16, batch)
+		b.Run(fmt.Sprint(batch), func(b *testing.B) {
+			for b.Loop() {
+				_, _, err := m.Gradient(x, batch, Objective{Labels: labels})
+				require.NoError(b, err)
+			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 		})
 	}
 }

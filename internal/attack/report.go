@@ -2,6 +2,7 @@ package attack
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -142,4 +143,65 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// maxCSVRows bounds what ReadCSV accepts.
+const maxCSVRows = 1 << 20
+
+// ReadCSV reads what WriteCSV wrote, one ModelResults per model in the order
+// they first appear. Malformed rows are errors naming the line.
+func ReadCSV(r io.Reader) ([]ModelResults, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(CSVHeader)
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("attack: read csv: %w", err)
+	}
+	if !slices.Equal(head, CSVHeader) {
+		return nil, fmt.Errorf("attack: read csv: header %q, want %q", head, CSVHeader)
+	}
+	var out []ModelResults
+	index := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("attack: read csv: %w", err)
+		}
+		if line > maxCSVRows {
+			return nil, fmt.Errorf("attack: read csv: more than %d rows", maxCSVRows)
+		}
+		eps, e1 := strconv.ParseFloat(rec[2], 64)
+		succ, e2 := strconv.Atoi(rec[4])
+		n, e3 := strconv.Atoi(rec[5])
+		sec, e4 := strconv.ParseFloat(rec[6], 64)
+		if err := errors.Join(e1, e2, e3, e4); err != nil || rec[0] == "" || !slices.Contains(AllAttacks, rec[1]) ||
+			n < 1 || succ < 0 || succ > n || !(eps >= 0) {
+			return nil, fmt.Errorf("attack: read csv: line %d (%q) is not model, known attack, ε ≥ 0, rate, 0 ≤ success ≤ n, n ≥ 1, seconds", line, rec)
+		}
+		i, ok := index[rec[0]]
+		if !ok {
+			i = len(out)
+			index[rec[0]] = i
+			out = append(out, ModelResults{Model: rec[0]})
+		}
+		out[i].Results = append(out[i].Results, Result{Attack: rec[1], Epsilon: eps, Success: succ, N: n, Seconds: sec})
+	}
+}
+
+// Merge returns old with each model of add replacing the one of the same
+// name, or appended after them.
+func Merge(old, add []ModelResults) []ModelResults {
+	out := slices.Clone(old)
+	for _, a := range add {
+		i := slices.IndexFunc(out, func(m ModelResults) bool { return m.Model == a.Model })
+		if i < 0 {
+			out = append(out, a)
+		} else {
+			out[i] = a
+		}
+	}
+	return out
 }
