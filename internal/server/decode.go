@@ -137,6 +137,17 @@ func (s *Server) decodeInSlot(ctx context.Context, data []byte, h imageHeader) (
 	return decodePixels(ctx, data, h)
 }
 
+// hold charges n bytes to the budget until the request ends (observe
+// releases them): memory the handler keeps after decoding, such as the
+// input tensor.
+func (s *Server) hold(r *http.Request, n int64, what string) error {
+	if err := s.budget.acquire(r.Context(), n, what); err != nil {
+		return err
+	}
+	note(r).held += n
+	return nil
+}
+
 // readCharged reads r to the end, charging every buffer it allocates to c
 // (a grown buffer is charged in full: the old one is garbage, not yet
 // collected). what names the body in errors.

@@ -15,9 +15,12 @@ import (
 	"image/png"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -318,4 +321,98 @@ func TestHostileImages(t *testing.T) {
 			assert.Zero(t, s.budget.inUse(), "every charge released")
 		})
 	}
+}
+
+// TestConcurrentHostileRequests: 50 hostile requests at once (pixel and
+// resize bombs, WebP bombs, 16-bit PNGs that fit the budget, progressive
+// JPEG scan floods, 16 MiB v2 bodies, huge values) while four clients send
+// good requests: the process's heap stays under 1 GiB, every hostile
+// request gets its answer, and no good request fails.
+func TestConcurrentHostileRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	s, ts := newTestServer(t, newFakeCatalog("m"), Config{RequestTimeout: 20 * time.Second})
+	webp := readFixture(t, "bomb_6320.webp")
+	rgba16 := zeroPNG(t, 2000, 2000, 6, 16) // 64 MB decoded: fits, a few at a time
+	huge := make([]float32, 16)
+	for i := range huge {
+		huge[i] = 3e38
+	}
+	bigJSON := []byte(`{"inputs":[{"name":"input","shape":[1,1,4,4],"datatype":"FP32","data":[` +
+		strings.Repeat("0,", 8<<20) + `0]}]}`) // 16 MiB of numbers: a 400 after parsing
+	type hostile struct {
+		path, ct string
+		body     []byte
+	}
+	webps, ctWebps := imageParts(t, webp, webp)
+	kinds := []hostile{
+		{"/v1/models/m/classify", "image/png", zeroPNG(t, 6320, 6320, 6, 16)},
+		{"/v1/models/m/classify", "image/png", zeroPNG(t, 1, 39_000_000, 0, 8)},
+		{"/v1/models/m/classify", ctWebps, webps},
+		{"/v1/models/m/classify", "image/png", rgba16},
+		{"/v1/models/m/classify", "image/jpeg", progressiveJPEG(6320, 6320, 1000)},
+		{"/v2/models/m/infer", "application/json", bigJSON},
+		{"/v2/models/m/infer", "application/json", inferJSON(t, []int{1, 1, 4, 4}, huge, "")},
+	}
+	stop := heapPeak()
+	start := time.Now()
+	var hostileWG, goodWG sync.WaitGroup
+	statuses := make([]int, 50)
+	for i := range statuses {
+		h := kinds[i%len(kinds)]
+		hostileWG.Go(func() {
+			r, err := http.Post(ts.URL+h.path, h.ct, bytes.NewReader(h.body))
+			if err != nil {
+				t.Errorf("hostile %d: %v", i, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			statuses[i] = r.StatusCode
+		})
+	}
+	done := make(chan struct{})
+	var good, goodFailed atomic.Int64
+	for range 4 {
+		goodWG.Go(func() {
+			png := greyPNG(8, 8, 0, 255)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				r, err := http.Post(ts.URL+"/v1/models/m/classify", "image/png", bytes.NewReader(png))
+				good.Add(1)
+				if err != nil {
+					goodFailed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+				if r.StatusCode != http.StatusOK {
+					goodFailed.Add(1)
+					t.Logf("good request: %d", r.StatusCode)
+				}
+			}
+		})
+	}
+	hostileWG.Wait()
+	close(done)
+	goodWG.Wait()
+	peak := stop()
+	counts := map[int]int{}
+	for _, st := range statuses {
+		counts[st]++
+	}
+	t.Logf("50 hostile requests in %v: statuses %v; heap growth peak %d MiB; good requests %d, failed %d",
+		time.Since(start), counts, peak>>20, good.Load(), goodFailed.Load())
+	for i, st := range statuses {
+		assert.Contains(t, []int{200, 400, 413, 422, 503}, st, "hostile request %d", i)
+	}
+	assert.Less(t, peak, int64(1<<30))
+	assert.Positive(t, good.Load())
+	assert.Zero(t, goodFailed.Load())
+	assert.Zero(t, s.budget.inUse())
 }

@@ -138,6 +138,9 @@ func (s *Server) imageInput(w http.ResponseWriter, r *http.Request, name string,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.hold(r, int64(len(blobs))*int64(info.inputSize())*4, "the request's input tensor"); err != nil {
+		return nil, err
+	}
 	var slot *slot
 	x, err := s.preprocessEach(ctx, blobs, hs, info, func() (Model, error) {
 		var err error
@@ -202,17 +205,6 @@ func (s *Server) readImages(w http.ResponseWriter, r *http.Request, c *charge) (
 		return nil, errorf(http.StatusBadRequest, "multipart body has no field named \"image\"")
 	}
 	return out, nil
-}
-
-func (s *Server) readAll(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(r)
-	if tooLarge(err) {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "body exceeds the limit of %d bytes", s.cfg.MaxBody)
-	}
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "read body: %v", err)
-	}
-	return b, nil
 }
 
 func tooLarge(err error) bool {

@@ -299,6 +299,9 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 // requestNote is filled by handlers for the request's log line and metrics.
 type requestNote struct {
 	model string // set once the model is known to exist
+	// held is what the request holds of the decoding budget until it ends
+	// (its input tensor, a v2 body); observe releases it.
+	held int64
 }
 
 type noteKey struct{}
@@ -320,6 +323,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		s.metrics.inFlight.Inc()
 		defer func() {
+			s.budget.release(n.held)
 			s.metrics.inFlight.Dec()
 			status := ww.Status()
 			if status == 0 {

@@ -79,7 +79,16 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusRequestEntityTooLarge, "body of %d bytes exceeds the limit of %d", r.ContentLength, s.cfg.MaxBody))
 		return
 	}
-	body, err := s.readAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	c := &charge{b: s.budget}
+	body, err := s.readCharged(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), c, "request body")
+	held := c.n
+	c.n = 0 // the body is held until the request ends
+	note(r).held += held
+	if err == nil {
+		// Decoding copies the JSON part and writes at most 4 bytes per 2 of
+		// body (a digit and a comma), or per 4 of binary data.
+		err = s.hold(r, 3*int64(len(body)), "decoding the request's tensor")
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
