@@ -83,6 +83,8 @@ func (n *Net) Gradients(x []float32, batch int, o GradOptions) (*Gradients, erro
 	case o.CrossEntropy && !o.Top1:
 		return nil, fmt.Errorf("%w: the cross-entropy objective needs Classes or Top1", ErrInput)
 	case o.Top1:
+	case o.Seed == nil:
+		return nil, fmt.Errorf("%w: no objective: set Classes, Top1 or Seed", ErrInput)
 	case len(o.Seed) != batch*classes:
 		return nil, fmt.Errorf("%w: seed has %d values for a batch of %d × %d classes", ErrInput, len(o.Seed), batch, classes)
 	default:

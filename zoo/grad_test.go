@@ -227,6 +227,7 @@ func TestGradientsErrors(t *testing.T) {
 		{"cross-entropy without classes", GradOptions{CrossEntropy: true, Input: true}, "needs Classes or Top1"},
 		{"short seed", GradOptions{Seed: make([]float32, 3), Input: true}, "seed"},
 		{"nothing asked", GradOptions{Classes: []int{0, 0}}, "nothing to differentiate"},
+		{"no objective", GradOptions{Input: true}, "no objective"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := n.Gradients(x, 2, tc.o)
