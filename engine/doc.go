@@ -16,6 +16,19 @@
 // input-shape signature and pooled, so concurrent callers never share a
 // VM and a new batch size costs one compilation.
 //
+// Models are untrusted input, and no model can crash the process or
+// allocate without bound: Read, compilation and Run recover panics and
+// return them as errors; Read refuses more than 32768 nodes, a
+// default-domain opset outside [MinOpset, MaxOpset] (*UnsupportedOpError
+// with Op empty), and initializers or constants whose dimensions are
+// negative, hold more than 2^28 elements or disagree with their data, all
+// before onnx-go decodes a tensor. Every shape product is formed with
+// overflow checks, and every tensor of a plan (at most 2^28 values, 1 GiB)
+// is sized before it is allocated, including constant results folded at
+// compile time; folding MatMul, Gemm, Conv or pooling on constants stops
+// at 2^32 multiply-adds. Compilation checks the context between nodes and
+// a run before each step, so a first Run stops at its deadline.
+//
 // The package knows nothing of model names, stores or HTTP: package hub
 // builds on it.
 package engine

@@ -143,6 +143,24 @@ func TestHostilePickles(t *testing.T) {
 			maxAlloc: 1 * mib,
 		},
 		{
+			// A stored data.pkl whose header claims 60 MiB: the reader
+			// sizes its buffer from the claim, so it must check it.
+			name: "data.pkl size claim",
+			file: func(t *testing.T) []byte {
+				var buf bytes.Buffer
+				zw := zip.NewWriter(&buf)
+				w, err := zw.CreateRaw(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store,
+					CompressedSize64: 2, UncompressedSize64: 60 << 20})
+				require.NoError(t, err)
+				_, err = w.Write([]byte{'N', '.'})
+				require.NoError(t, err)
+				require.NoError(t, zw.Close())
+				return buf.Bytes()
+			},
+			message:  "claims 62914560 bytes from 2 stored",
+			maxAlloc: 1 * mib,
+		},
+		{
 			// Three 1 GiB storages deflated into a 3 MB file once took
 			// 3.3 GB: each is refused before it is inflated.
 			name:     "three deflated 1 GiB storages",

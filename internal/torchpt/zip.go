@@ -96,6 +96,12 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("entry %s is %d bytes (limit %d)", f.Name, f.UncompressedSize64, limit)
 	}
+	// The buffer is sized from the header's claim: believe it only as far
+	// as the stored bytes can back it.
+	if (f.Method == zip.Store && f.UncompressedSize64 != f.CompressedSize64) ||
+		f.UncompressedSize64 > f.CompressedSize64*maxDeflateRatio {
+		return nil, fmt.Errorf("entry %s claims %d bytes from %d stored", f.Name, f.UncompressedSize64, f.CompressedSize64)
+	}
 	limit = int64(f.UncompressedSize64) // the archive's own claim, checked above
 	rc, err := f.Open()
 	if err != nil {
