@@ -3,7 +3,15 @@
 
 Run with Debian's PyTorch (apt-get install -y python3-torch); foolbox is not
 needed (nor installed): its attacks are re-implemented below in plain
-PyTorch, following foolbox 3's source line by line:
+PyTorch, following foolbox 3's source (bethgelab/foolbox, foolbox/attacks/:
+gradient_descent_base.py BaseGradientDescent.run and the Linf mixins
+get_random_start / normalize (sign) / project; fast_gradient_method.py,
+projected_gradient_descent.py and basic_iterative_method.py for the
+defaults; deepfool.py DeepFoolAttack.run, LinfDeepFoolAttack.get_distances
+and get_perturbations, the "logits" loss of _get_loss_fn; base.py
+FixedEpsilonAttack.__call__ / MinimizationAttack.__call__ and distances.py
+LpDistance.clip_perturbation for the final clipping; criteria.py
+Misclassification) step by step; each function says which lines it follows:
 
     /usr/bin/python3 testdata/torch/gen_attacks.py
 
