@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/fmixzoo/zoo/hub"
@@ -21,8 +23,8 @@ import (
 // The explain endpoint on a shipped model: the zoo network rebuilt from the
 // served ONNX file agrees with the engine's top-1, and its Grad-CAM map
 // comes back as JSON and as a PNG overlay.
-func TestExplainShippedModel(t *testing.T) {
-	const name = "lenet_fashion_fmix"
+func shippedServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	m, err := hub.DefaultManifest()
 	require.NoError(t, err)
 	cat := &hubCatalog{m: m, opts: []hub.Option{hub.WithManifest(m), hub.WithStoreURI(hub.DefaultStoreURI),
@@ -31,11 +33,14 @@ func TestExplainShippedModel(t *testing.T) {
 	require.NoError(t, err)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { ts.Close(); s.Close() })
+	return ts
+}
 
-	// A bright "trouser-like" pair of bars on black.
+// barsPNG is a bright "trouser-like" pair of bars on black, 28×28.
+func barsPNG(t *testing.T, shift int) []byte {
 	img := image.NewGray(image.Rect(0, 0, 28, 28))
 	for y := 3; y < 26; y++ {
-		for _, x0 := range []int{8, 16} {
+		for _, x0 := range []int{8 + shift, 16 + shift} {
 			for x := x0; x < x0+4; x++ {
 				img.SetGray(x, y, color.Gray{Y: 220})
 			}
@@ -43,6 +48,13 @@ func TestExplainShippedModel(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
+}
+
+func TestExplainShippedModel(t *testing.T) {
+	const name = "lenet_fashion_fmix"
+	ts := shippedServer(t)
+	buf := bytes.NewBuffer(barsPNG(t, 0))
 	post := func(path string, accept string) *http.Response {
 		req, err := http.NewRequest(http.MethodPost, ts.URL+path, bytes.NewReader(buf.Bytes()))
 		require.NoError(t, err)
@@ -100,5 +112,56 @@ func TestExplainShippedModel(t *testing.T) {
 	for _, layer := range []string{"fc1", "layer4"} {
 		resp = post("/v1/models/"+name+"/explain?layer="+layer, "")
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, layer)
+	}
+}
+
+// Concurrent explain requests share one rebuilt network, one at a time:
+// every answer is the one a lone request gets.
+func TestExplainConcurrentRequests(t *testing.T) {
+	ts := shippedServer(t)
+	url := ts.URL + "/v1/models/lenet_fashion_baseline/explain"
+	explain := func(body []byte) ([]byte, error) {
+		resp, err := http.Post(url, "image/png", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Explanations []json.RawMessage `json:"explanations"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK || len(r.Explanations) != 1 {
+			return nil, fmt.Errorf("status %d, %d explanations", resp.StatusCode, len(r.Explanations))
+		}
+		return r.Explanations[0], nil
+	}
+	imgs := [][]byte{barsPNG(t, -3), barsPNG(t, 0), barsPNG(t, 3)}
+	want := make([][]byte, len(imgs))
+	for i, b := range imgs {
+		var err error
+		want[i], err = explain(b)
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 24)
+	for g := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := explain(imgs[g%3])
+			if err == nil && !bytes.Equal(got, want[g%3]) {
+				err = fmt.Errorf("request %d: a different explanation", g)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
