@@ -235,18 +235,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// preload runs srv.Preload until it succeeds. A transient failure (the store
-// unreachable, a stalled download) is retried with backoff while /readyz
-// reports it, so a replica started during a store outage becomes ready when
-// the store returns; any other failure (an unknown model, a checksum
-// mismatch) is returned and stops the process.
+// preload runs srv.Preload until it succeeds. Weights that cannot be fetched
+// for now (server.ErrModelUnavailable: the store unreachable or answering
+// 5xx, the object missing, the credentials refused) are tried again, after
+// the catalog's Retry-After or a backoff, while /readyz reports the reason,
+// so a replica started during a store outage becomes ready when the store
+// returns; any other failure (an unknown model, a checksum mismatch) is
+// returned and stops the process.
 func preload(ctx context.Context, srv *server.Server, log *slog.Logger) error {
 	for attempt := 0; ; attempt++ {
 		err := srv.Preload(ctx)
-		if err == nil || ctx.Err() != nil || !hub.IsTransient(err) {
+		if err == nil || ctx.Err() != nil || !(errors.Is(err, server.ErrModelUnavailable) || hub.IsTransient(err)) {
 			return err
 		}
 		wait := min(time.Second<<min(attempt, 4), 10*time.Second)
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) {
+			wait = max(wait, ra.RetryAfter())
+		}
 		log.Warn("preload failed; not ready, retrying", "attempt", attempt+1, "wait", wait.String(), "err", err)
 		t := time.NewTimer(wait)
 		select {

@@ -34,7 +34,7 @@ type plan struct {
 
 var (
 	short    = plan{clients: 32, images: 500, steady: 2 * time.Second, down: time.Second, gap: 500 * time.Millisecond}
-	longPlan = plan{clients: 100, images: 2000, steady: 8 * time.Second, down: 3 * time.Second, gap: 3 * time.Second}
+	longPlan = plan{clients: 100, images: 2000, steady: 5 * time.Second, down: 2 * time.Second, gap: 2 * time.Second}
 )
 
 const bucket, prefix = "zoo", "weights"
@@ -135,6 +135,8 @@ func TestFleet(t *testing.T) {
 	ld.setPhase("store down")
 	s3.Stop()
 	event("S3 stopped")
+	cold := newReplica("cold")
+	cold.start(t)
 	time.Sleep(p.gap)
 	r = fleet[1]
 	r.signal(t, syscall.SIGTERM)
@@ -142,8 +144,6 @@ func TestFleet(t *testing.T) {
 	r.start(t)
 	event("%s restarted with its warm cache while S3 is down, ready after %v", r.name, r.waitReady(t, time.Minute).Round(time.Millisecond))
 
-	cold := newReplica("cold")
-	cold.start(t)
 	var rz readyz
 	require.Eventually(t, func() bool {
 		rz, err = cold.readyz()

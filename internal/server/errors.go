@@ -16,9 +16,14 @@ type apiError struct {
 	msg    string
 	// retryAfter, in seconds, is sent as Retry-After when positive.
 	retryAfter int
+	// cause, when set, is the error the message describes, for callers
+	// (errors.Is, errors.As); it is not sent.
+	cause error
 }
 
 func (e *apiError) Error() string { return e.msg }
+
+func (e *apiError) Unwrap() error { return e.cause }
 
 func errorf(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}

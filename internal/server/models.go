@@ -146,7 +146,7 @@ func (r *registry) load(s *slot) {
 	if err != nil {
 		s.err = err
 		if errors.Is(err, ErrModelUnavailable) {
-			s.err = &apiError{status: http.StatusServiceUnavailable, msg: err.Error(), retryAfter: retryAfterSeconds(err)}
+			s.err = &apiError{status: http.StatusServiceUnavailable, msg: err.Error(), retryAfter: retryAfterSeconds(err), cause: err}
 		}
 		r.failed[s.name] = loadFailure{Reason: err.Error(), At: time.Now().UTC()}
 		delete(r.models, s.name) // the next request tries again

@@ -156,6 +156,18 @@ func TestReadyzReason(t *testing.T) {
 	assert.NotContains(t, r.json(t), "reason")
 }
 
+// TestPreloadErrorKeepsItsCause: a model whose weights cannot be fetched
+// fails Preload with an error that is still ErrModelUnavailable (zoo-serve
+// retries the preload on it), not only its message.
+func TestPreloadErrorKeepsItsCause(t *testing.T) {
+	cat := newFakeCatalog("a")
+	cat.loadErr = fmt.Errorf("%w: the weights of a cannot be fetched: connection refused", ErrModelUnavailable)
+	s, _ := newTestServer(t, cat, Config{Models: []string{"a"}})
+	err := s.Preload(context.Background())
+	require.ErrorIs(t, err, ErrModelUnavailable)
+	assert.ErrorContains(t, err, "connection refused")
+}
+
 func TestPreloadUnknownModel(t *testing.T) {
 	s, _ := newTestServer(t, newFakeCatalog("a"), Config{Models: []string{"nope"}})
 	err := s.Preload(context.Background())
