@@ -26,8 +26,10 @@
 // overflow checks, and every tensor of a plan (at most 2^28 values, 1 GiB)
 // is sized before it is allocated, including constant results folded at
 // compile time; folding MatMul, Gemm, Conv or pooling on constants stops
-// at 2^32 multiply-adds. Compilation checks the context between nodes and
-// a run before each step, so a first Run stops at its deadline.
+// at 2^32 multiply-adds. A plan has at most 4096 runtime operations
+// (building its Gorgonia graph takes time quadratic in them). Compilation
+// checks the context between nodes and a run before each step, so a first
+// Run stops at its deadline.
 //
 // The package knows nothing of model names, stores or HTTP: package hub
 // builds on it.

@@ -205,10 +205,27 @@ func TestNodeLimit(t *testing.T) {
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
+// foldChain is v0 = w, v(i+1) = v(i) + w for n nodes, all folded at
+// compile time (w holds 2^16 floats); y = x + v(n).
+func foldChain(n int) []byte {
+	w := make([]float32, 1<<16)
+	nodes := make([]onnxpb.Node, 0, n+1)
+	for i := range n {
+		in := fmt.Sprintf("v%d", i)
+		if i == 0 {
+			in = "w"
+		}
+		nodes = append(nodes, node("Add", []string{in, "w"}, []string{fmt.Sprintf("v%d", i+1)}))
+	}
+	nodes = append(nodes, node("Add", []string{"x", fmt.Sprintf("v%d", n)}, []string{"y"}))
+	return graphModel(13, []onnxpb.Tensor{{Name: "w", Dims: []int64{1 << 14, 4}, DataType: onnxpb.Float, Floats: w}}, nodes...)
+}
+
 // TestCompileHonoursContext: the first Run of a large graph stops at its
-// deadline instead of compiling on.
+// deadline instead of compiling on (folding 32767 additions of 2^16
+// values takes seconds).
 func TestCompileHonoursContext(t *testing.T) {
-	m, err := Read(reluChain(maxNodes))
+	m, err := Read(foldChain(maxNodes - 1))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -219,6 +236,19 @@ func TestCompileHonoursContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "compile: stopped at node")
 	assert.Less(t, took, 2*time.Second)
+}
+
+// TestStepLimit: a plan of more than 4096 runtime operations is refused
+// while compiling (8192 Relus took 5.7 s to build, 32768 took 45 s,
+// outside any context).
+func TestStepLimit(t *testing.T) {
+	m, err := Read(reluChain(8192))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = m.Run(context.Background(), Tensor{Shape: []int{1, 4}, Data: []float32{1, 2, 3, 4}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than 4096 runtime operations (node 4096 of 8192)")
+	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
 // TestCompilePanicIsAnError: a panic while planning (a bug an operator

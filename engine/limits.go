@@ -24,6 +24,11 @@ const (
 	maxValueSize = 1 << 28
 	// maxNodes bounds a graph's nodes (a ResNet-152 has about 500).
 	maxNodes = 1 << 15
+	// maxSteps bounds a plan's runtime operations, what is left after
+	// folding and fusion (the test zoo's ResNet-101: 108). Building a
+	// plan's Gorgonia graph costs time quadratic in them, outside any
+	// context: 8192 steps took 5.7 s, 32768 steps 45 s on this VM.
+	maxSteps = 1 << 12
 	// maxRank bounds any tensor's rank.
 	maxRank = 64
 	// maxWindow bounds kernel sizes, strides, dilations and pads.

@@ -134,6 +134,9 @@ func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *
 		}
 		p.steps = append(p.steps, c.steps...)
 		c.steps = nil
+		if len(p.steps) > maxSteps {
+			return nil, fmt.Errorf("engine: compile: %w: more than %d runtime operations (node %d of %d)", errTooLarge, maxSteps, n, len(g.ops))
+		}
 	}
 	for _, name := range g.outputs {
 		v, ok := env[name]
