@@ -64,7 +64,7 @@ func TestRobustnessCommand(t *testing.T) {
 		}
 		rate[r[1]][eps], success[r[1]][eps] = p, s
 	}
-	assert.ElementsMatch(t, attack.AllAttacks, keys(rate))
+	assert.ElementsMatch(t, attack.AllAttacks, robustnessKeys(rate))
 
 	// The clean error through the hub's engine, on the same images.
 	model, err := hub.Load("lenet_fashion_baseline")
@@ -140,7 +140,7 @@ func TestRobustnessCommand(t *testing.T) {
 	}
 }
 
-func keys[V any](m map[string]V) []string {
+func robustnessKeys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

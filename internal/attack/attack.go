@@ -163,6 +163,9 @@ func UniformNoise(rng *rand.Rand, x0 []float32, batch int, eps float32) ([]float
 			u[i] = 2*rng.Float32() - 1
 			m = max(m, u[i])
 		}
+		if !(m > 0) {
+			m = 1 // all-negative noise (one pixel, or odds of 2^-size): keep it finite
+		}
 		s := eps / m
 		for i, v := range u {
 			x[b*per+i] = clip(x0[b*per+i]+s*v, lower, upper)

@@ -79,7 +79,7 @@ type SweepOptions struct {
 func cost(attack string) float64 {
 	switch attack {
 	case NameFGSM:
-		return 1 + 1/13.0
+		return 1
 	case NamePGD:
 		return float64(PGD.Steps + 1)
 	case NameBIM:
