@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -11,11 +12,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
+	"github.com/fmixzoo/zoo/internal/server/demotest"
+	"github.com/fmixzoo/zoo/internal/server/zootest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -164,4 +170,46 @@ func TestExplainConcurrentRequests(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// The demo page's "Why?" toggle on a shipped model and a real
+// Fashion-MNIST image: the overlay is the model's 28×28 input with a
+// heatmap over it, not a blank or uniform picture.
+func TestDemoOverlayShippedModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	for _, need := range []func() error{
+		func() error { _, err := demotest.Chromium(); return err },
+		func() error { _, err := os.Stat(zootest.FashionDir); return err },
+	} {
+		if err := need(); err != nil {
+			if os.Getenv("CI") == "" {
+				t.Skip(err)
+			}
+			t.Fatal(err)
+		}
+	}
+	imgs, _, err := zootest.FashionTest(1)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	imgPath := filepath.Join(dir, "fashion0.png")
+	require.NoError(t, os.WriteFile(imgPath, zootest.PNG(imgs[0]), 0o644))
+	ts := shippedServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	shot := filepath.Join(dir, "demo-why.png")
+	o, err := demotest.Explain(ctx, ts.URL+"/", imgPath, filepath.Join(dir, "profile"), shot)
+	require.NoError(t, err)
+	if keep := os.Getenv("ZOO_KEEP_SCREENSHOT"); keep != "" { // a copy that outlives the test
+		data, err := os.ReadFile(shot)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(keep, data, 0o644))
+	}
+	t.Logf("demo page screenshot: %s (overlay %+v)", shot, o)
+	assert.Equal(t, 28, o.Width)
+	assert.Equal(t, 28, o.Height)
+	assert.Greater(t, o.Distinct, 50, "a heatmap over a photo has many colours")
+	assert.Greater(t, o.StdDev, 10.0)
+	assert.Contains(t, o.Caption, "Where the model looked")
 }
