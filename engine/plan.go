@@ -67,6 +67,15 @@ type instance struct {
 	outputs []*G.Node // nil where the output is a constant or an input
 	vm      G.VM
 	arena   *arena.Arena // the steps' output buffers, recycled between and within runs
+	run     *runState
+}
+
+// runState is what an instance's steps read of the current Run. The steps
+// hold it, never the instance: a step referring to its instance would close
+// a cycle through Gorgonia's tape machine, which has a finalizer, and such a
+// cycle is never collected — every instance dropped from its pool or with
+// its plan stayed in memory (35 KB a request for lenet under zoo-serve).
+type runState struct {
 	// ctx is the current Run's context, checked before each step so that
 	// a run stops within one step of its deadline.
 	ctx context.Context
@@ -161,7 +170,8 @@ func outputNames(names []string) string {
 // nodes, each step a gop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
 	g := G.NewGraph()
-	inst := &instance{arena: &arena.Arena{}}
+	inst := &instance{arena: &arena.Arena{}, run: &runState{}}
+	rs := inst.run
 	nodes := map[*value]*G.Node{}
 	// Which step produces each runtime value, and how often it is read:
 	// step outputs live in the instance's arena (plan outputs to the end).
@@ -232,7 +242,7 @@ func (p *plan) newInstance() (*instance, error) {
 			Name: s.name, ID: id + 1, InDims: dims, OutDim: len(s.out.shape),
 			Out: func([]tensor.Shape) (tensor.Shape, error) { return outShape.Clone(), nil },
 			Fn: func(in [][]float32, _ []tensor.Shape, out []float32) error {
-				if err := inst.ctx.Err(); err != nil {
+				if err := rs.ctx.Err(); err != nil {
 					return err
 				}
 				data := make([][]float32, len(s.in))
@@ -278,7 +288,7 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	if inst.vm != nil {
-		inst.ctx = ctx // kept until the next run sets its own: the pool hands the instance on
+		inst.run.ctx = ctx // kept until the next run sets its own: the pool hands the instance on
 		inst.arena.Reset()
 		for i, n := range inst.inputs {
 			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
