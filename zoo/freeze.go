@@ -13,12 +13,13 @@ import "github.com/fmixzoo/zoo/kernels"
 func (n *Net) Freeze() {
 	n.frozen = true
 	n.packed = map[string]*kernels.PackedConv{}
+	n.packedT = map[string]*kernels.PackedConv{}
 }
 
 // Thaw undoes Freeze: eval-mode passes read the live weights again.
 func (n *Net) Thaw() {
 	n.frozen = false
-	n.packed = nil
+	n.packed, n.packedT = nil, nil
 }
 
 // Frozen reports whether the network is frozen (see Freeze).
@@ -32,5 +33,38 @@ func (n *Net) packedConv(name string, p kernels.ConvParams, w []float32) *kernel
 		pc = kernels.NewPackedConv(p, w)
 		n.packed[name] = pc
 	}
+	return pc
+}
+
+// packedConvData returns, for a frozen network's stride-1 convolution, the
+// convolution that computes its input gradient: dx is dy convolved with the
+// flipped, transposed filters (wt[c][k][r][s] = w[k][c][R−1−r][S−1−s]) and
+// padding R−1−pad, packed once like the forward weights. Other layers get
+// nil and take kernels.Conv2DBackwardData.
+func (n *Net) packedConvData(name string, p kernels.ConvParams, w []float32) *kernels.PackedConv {
+	if pc, ok := n.packedT[name]; ok {
+		return pc
+	}
+	var pc *kernels.PackedConv
+	if p.StrideH == 1 && p.StrideW == 1 && p.R == p.S && p.PadT < p.R && p.PadL < p.S &&
+		p.PadT == p.PadB && p.PadL == p.PadR && p.Group <= 1 && p.DilH <= 1 && p.DilW <= 1 {
+		oh, ow := p.OutHW()
+		rs := p.R * p.S
+		wt := make([]float32, p.K*p.C*rs)
+		for k := 0; k < p.K; k++ {
+			for c := 0; c < p.C; c++ {
+				src := w[(k*p.C+c)*rs : (k*p.C+c+1)*rs]
+				dst := wt[(c*p.K+k)*rs : (c*p.K+k+1)*rs]
+				for i, v := range src {
+					dst[rs-1-i] = v
+				}
+			}
+		}
+		pad := p.R - 1 - p.PadT
+		q := kernels.ConvParams{N: p.N, C: p.K, H: oh, W: ow, K: p.C, R: p.R, S: p.S,
+			StrideH: 1, StrideW: 1, PadT: pad, PadL: pad, PadB: pad, PadR: pad}
+		pc = kernels.NewPackedConv(q, wt)
+	}
+	n.packedT[name] = pc
 	return pc
 }

@@ -32,6 +32,15 @@ func TestFreeze(t *testing.T) {
 	for i := range liveCAM {
 		assert.InDeltaSlice(t, liveCAM[i].Map, frozenCAM[i].Map, 1e-5)
 	}
+	frozenGrad, err := n.Gradients(x, batch, GradOptions{Classes: []int{1, 2}, Input: true})
+	require.NoError(t, err)
+	n.Thaw()
+	liveGrad, err := n.Gradients(x, batch, GradOptions{Classes: []int{1, 2}, Input: true})
+	require.NoError(t, err)
+	assertMapsClose(t, liveGrad.Input, frozenGrad.Input, 1e-5, "input gradient, frozen (packed transposed filters) vs live")
+	n.Freeze()
+	_, err = n.Forward(x, batch) // packs (on first use)
+	require.NoError(t, err)
 
 	// A direct write is not seen until Freeze repacks.
 	w, _ := n.Param("conv1.weight")

@@ -96,6 +96,12 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 		var err error
 		if !first {
 			dx := tg.op("ConvGradData", []int{4, 4}, s, func(in [][]float32, o []float32) error {
+				if !tg.train && tg.net.frozen {
+					if pc := tg.net.packedConvData(l.Name, kp, in[1]); pc != nil {
+						pc.Conv2D(kp.N, in[0], o, kernels.ConvOpts{})
+						return nil
+					}
+				}
 				kernels.Conv2DBackwardData(kp, in[0], in[1], o)
 				return nil
 			})

@@ -61,6 +61,7 @@ type Net struct {
 	dry      bool                           // shapes only, no values (build)
 	frozen   bool                           // see Freeze
 	packed   map[string]*kernels.PackedConv // a frozen network's packed convolutions, by layer name
+	packedT  map[string]*kernels.PackedConv // and their input gradients' (packedConvData)
 	camLayer string                         // Grad-CAM's default layer (the last convolutional stage)
 
 	train *trainer // lazily built Gorgonia training state; nil until TrainStep
