@@ -182,6 +182,10 @@ func TestV2InferErrors(t *testing.T) {
 	x := flatInput(0.5)
 	good := string(inferJSON(t, []int{1, 1, 4, 4}, x, ""))
 	bin, hl := binaryRequest(t, 1, x, "")
+	nan, inf := flatInput(0.5), flatInput(0.5)
+	nan[3], inf[7] = float32(math.NaN()), float32(math.Inf(-1))
+	binNaN, hlNaN := binaryRequest(t, 1, nan, "")
+	binInf, hlInf := binaryRequest(t, 1, inf, "")
 	tests := []struct {
 		name   string
 		model  string
@@ -212,6 +216,8 @@ func TestV2InferErrors(t *testing.T) {
 		{"binary data short", "m", string(bin[:len(bin)-4]), []string{"Inference-Header-Content-Length", hl}, 400, "only 60 binary bytes"},
 		{"binary data left over", "m", string(bin) + "xxxx", []string{"Inference-Header-Content-Length", hl}, 400, "4 binary bytes after the JSON header"},
 		{"body too large", "m", strings.Repeat(" ", 1<<17), nil, 413, "exceeds the limit"},
+		{"NaN", "m", string(binNaN), []string{"Inference-Header-Content-Length", hlNaN}, 400, "non-finite value"},
+		{"-Inf", "m", string(binInf), []string{"Inference-Header-Content-Length", hlInf}, 400, "non-finite value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
