@@ -55,3 +55,21 @@ func TestReadONNXHostile(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrMalformed)
 	assert.Contains(t, err.Error(), "hub: read onnx")
 }
+
+// TestReadONNXHugeInput: an entry in a model's metadata claiming a
+// 2^30×2^30 input (zoo-serve's warm-up would allocate an image of it) is
+// refused.
+func TestReadONNXHugeInput(t *testing.T) {
+	m := &onnxpb.Model{
+		Opsets:   map[string]int64{"": 13},
+		Metadata: map[string]string{MetadataEntryKey: `{"name":"huge","arch":"x","dataset":"d","input":{"shape":[3,1073741824,1073741824],"mean":[0,0,0],"std":[1,1,1],"scale":255,"interpolation":"bilinear"},"accuracy":{"source":"none"}}`},
+		Graph: onnxpb.Graph{
+			Nodes:   []onnxpb.Node{{OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+			Inputs:  []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float, Dims: []int64{-1, 3, -1, -1}, Params: []string{"N", "", "H", "W"}}},
+			Outputs: []onnxpb.ValueInfo{{Name: "y", ElemType: onnxpb.Float, Dims: []int64{-1, -1}, Params: []string{"N", "K"}}},
+		},
+	}
+	_, err := ReadONNX(m.Marshal())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at most 4096×4096 pixels")
+}

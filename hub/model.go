@@ -73,9 +73,18 @@ func readEngine(data []byte) (m *engine.Model, err error) {
 	return engine.Read(data)
 }
 
+// maxInputSide bounds an entry's input height and width: callers allocate
+// a C×H×W buffer per image from the entry (zoo-serve at warm-up) before
+// the engine sees it, and an entry may come from a model's own metadata.
+const maxInputSide = 4096
+
 // checkGraph verifies the graph takes one N×C×H×W input and yields N×K
-// logits consistent with the entry (dynamic dimensions pass).
+// logits consistent with the entry (dynamic dimensions pass), and that the
+// entry's input is at most maxInputSide on a side.
 func checkGraph(net *engine.Model, e Entry) error {
+	if s := e.Input.Shape; len(s) == 3 && (s[1] > maxInputSide || s[2] > maxInputSide) {
+		return fmt.Errorf("input shape %v: at most %d×%d pixels are supported", s, maxInputSide, maxInputSide)
+	}
 	ins, outs := net.Inputs(), net.Outputs()
 	if len(ins) != 1 || len(outs) < 1 {
 		return fmt.Errorf("graph has %d inputs and %d outputs, want 1 image input and a logits output", len(ins), len(outs))
