@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/fmixzoo/zoo/engine"
@@ -57,12 +58,12 @@ func TestReadONNXHostile(t *testing.T) {
 }
 
 // TestReadONNXHugeInput: an entry in a model's metadata claiming a
-// 2^30×2^30 input (zoo-serve's warm-up would allocate an image of it) is
-// refused.
+// 30000×30000 input (zoo-serve's warm-up would allocate a 10.8 GB image of
+// it) is refused.
 func TestReadONNXHugeInput(t *testing.T) {
 	m := &onnxpb.Model{
 		Opsets:   map[string]int64{"": 13},
-		Metadata: map[string]string{MetadataEntryKey: `{"name":"huge","arch":"x","dataset":"d","input":{"shape":[3,1073741824,1073741824],"mean":[0,0,0],"std":[1,1,1],"scale":255,"interpolation":"bilinear"},"accuracy":{"source":"none"}}`},
+		Metadata: map[string]string{MetadataEntryKey: `{"name":"huge","arch":"x","dataset":"d","input":{"shape":[3,30000,30000],"mean":[0,0,0],"std":[1,1,1],"scale":255,"interpolation":"bilinear"},"accuracy":{"source":"none"}}`},
 		Graph: onnxpb.Graph{
 			Nodes:   []onnxpb.Node{{OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"y"}}},
 			Inputs:  []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float, Dims: []int64{-1, 3, -1, -1}, Params: []string{"N", "", "H", "W"}}},
@@ -72,4 +73,20 @@ func TestReadONNXHugeInput(t *testing.T) {
 	_, err := ReadONNX(m.Marshal())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "at most 4096×4096 pixels")
+}
+
+// panickyStore panics on Get, standing in for a bug on hostile input
+// anywhere under Load.
+type panickyStore struct{ Store }
+
+func (panickyStore) Get(context.Context, string) (io.ReadCloser, ObjectInfo, error) {
+	panic("planted: store bug")
+}
+
+// TestLoadRecovers: a panic under Load is its error, not the caller's.
+func TestLoadRecovers(t *testing.T) {
+	e := testEntry("m", "m.onnx", []byte("weights"), 1, 2, 2, []string{"a", "b"})
+	_, err := Load("m", WithManifest(manifestOf(t, e)), WithStore(panickyStore{}), WithCache(t.TempDir()), WithProgress(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `hub: load "m": internal error: planted: store bug`)
 }

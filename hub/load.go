@@ -24,7 +24,16 @@ func Load(name string, opts ...Option) (*Model, error) {
 // (manifest path or URL), ZOO_STORE (store URI, default the embedded
 // weights/), ZOO_CACHE (cache directory), ZOO_OFFLINE=1 (cache only),
 // ZOO_S3_ENDPOINT, AWS_REGION and the AWS credential variables.
-func LoadContext(ctx context.Context, name string, opts ...Option) (*Model, error) {
+//
+// The weights (and an upstream checkpoint) are untrusted input: a panic
+// while decoding or converting them is returned as an error, never
+// propagated to the caller.
+func LoadContext(ctx context.Context, name string, opts ...Option) (model *Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			model, err = nil, fmt.Errorf("hub: load %q: internal error: %v", name, r)
+		}
+	}()
 	c := newConfig(opts)
 	m := c.manifest
 	if m == nil {
@@ -41,8 +50,7 @@ func LoadContext(ctx context.Context, name string, opts ...Option) (*Model, erro
 	if err != nil {
 		return nil, fmt.Errorf("hub: load %q: %w", name, err)
 	}
-	model, err := newModel(data, e)
-	if err != nil {
+	if model, err = newModel(data, e); err != nil {
 		return nil, fmt.Errorf("hub: load %q: %w", name, err)
 	}
 	return model, nil
