@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"net/http"
 	"time"
@@ -27,22 +28,39 @@ const (
 	budgetWait = 5 * time.Second
 )
 
-// preprocessBytes bounds what Model.Preprocess allocates for a w×h image:
-// the float planes at full size, the horizontally resized planes, the
-// resized planes and the output (hub's antialiased resize; the shorter
-// side goes to info.Resize, or straight to H×W when it is 0).
-func preprocessBytes(info ModelInfo, w, h int64) int64 {
+// preprocessBytes bounds what Model.Preprocess (hub's, internal/vision)
+// allocates for the image h describes: its conversion to 8-bit planes (c
+// bytes a pixel from grey; 3 for RGB planes and 1 for luma from YCbCr,
+// RGBA, NRGBA and CMYK; up to 8 more through color.Model for other types),
+// the two passes of the antialiased resize (the shorter side goes to
+// info.Resize, or straight to H×W when it is 0) with their coefficient
+// tables, and the output. TestPreprocessBytesBoundHubAllocations holds it
+// to hub's allocations.
+func preprocessBytes(info ModelInfo, h imageHeader) int64 {
+	w, ht := int64(h.cfg.Width), int64(h.cfg.Height)
 	c, oh, ow := int64(info.Input[0]), int64(info.Input[1]), int64(info.Input[2])
 	rh, rw := oh, ow
 	if r := int64(info.Resize); r > 0 {
-		if w <= h {
-			rw, rh = r, r*h/w
+		if w <= ht {
+			rw, rh = r, r*ht/w+1
 		} else {
-			rh, rw = r, r*w/h
+			rh, rw = r, r*w/ht+1
 		}
 		rh, rw = max(rh, oh), max(rw, ow)
 	}
-	return 4 * c * (w*h + h*rw + rh*rw + oh*ow)
+	var convert int64
+	switch h.cfg.ColorModel {
+	case color.GrayModel:
+		convert = c
+	case color.YCbCrModel, color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		convert = 4
+	default:
+		convert = 12
+	}
+	// Coefficient tables: per output row or column a start, a count, a
+	// slice header and its weights (about 2 in/out + 2 of them).
+	coeffs := 64*(rw+rh) + 8*(w+ht)
+	return w*ht*convert + c*(ht*rw+rh*rw) + coeffs + 8*c*oh*ow + 64<<10
 }
 
 // inspectAll reads the header of every image of a request, so that a bad
@@ -105,7 +123,7 @@ func (s *Server) preprocessEach(ctx context.Context, blobs [][]byte, hs []imageH
 }
 
 func (s *Server) preprocessOne(ctx context.Context, data []byte, h imageHeader, info ModelInfo, model func() (Model, error)) ([]float32, error) {
-	n := h.decodeBytes() + preprocessBytes(info, int64(h.cfg.Width), int64(h.cfg.Height))
+	n := h.decodeBytes() + preprocessBytes(info, h)
 	what := fmt.Sprintf("a %dx%d %s image", h.cfg.Width, h.cfg.Height, h.format)
 	if err := s.budget.acquire(ctx, n, what); err != nil {
 		return nil, err
