@@ -460,7 +460,9 @@ func TestImage(t *testing.T) {
 		return resp.StatusCode == 200
 	}, 2*time.Minute, 50*time.Millisecond, "not ready:\n%s", logText())
 
-	for _, p := range probePaths(t) {
+	// The probes and scrape paths, and the v2 model endpoints KServe's
+	// protocolVersions: [v2] promises.
+	for _, p := range append(probePaths(t), "/v2", "/v2/models/"+model, "/v2/models/"+model+"/ready") {
 		resp, err := http.Get(url + p)
 		require.NoError(t, err)
 		resp.Body.Close()
