@@ -174,14 +174,19 @@ func TestDecodeBytesBoundAllocations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			hdr, err := inspectImage(tt.data, imageLimits{maxPixels: 1 << 30, maxScans: 100})
 			require.NoError(t, err)
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			img, err := decodePixels(context.Background(), tt.data, hdr)
-			runtime.ReadMemStats(&after)
-			require.NoError(t, err)
+			// The least of three runs: other goroutines' allocations only add.
+			allocated := int64(1 << 62)
+			var img image.Image
+			for range 3 {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				img, err = decodePixels(context.Background(), tt.data, hdr)
+				runtime.ReadMemStats(&after)
+				require.NoError(t, err)
+				allocated = min(allocated, int64(after.TotalAlloc-before.TotalAlloc))
+			}
 			require.Equal(t, image.Pt(hdr.cfg.Width, hdr.cfg.Height), img.Bounds().Size())
-			allocated := int64(after.TotalAlloc - before.TotalAlloc)
 			charged := hdr.decodeBytes()
 			t.Logf("%s %T: allocated %.2f B/px, charged %.2f B/px", tt.name, img,
 				float64(allocated)/float64(w*h), float64(charged)/float64(w*h))
