@@ -288,7 +288,7 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 		}
 	}
 	if inst.vm != nil {
-		inst.run.ctx = ctx // kept until the next run sets its own: the pool hands the instance on
+		inst.run.ctx = ctx // cleared by put
 		inst.arena.Reset()
 		for i, n := range inst.inputs {
 			var bound any = tensor.New(tensor.WithShape(inputs[i].Shape...), tensor.WithBacking(inputs[i].Data))
@@ -335,7 +335,12 @@ func (p *plan) run(ctx context.Context, inputs []Tensor) ([]Tensor, error) {
 	return out, nil
 }
 
+// put returns inst to the pool, without the context of the run that held
+// it (a request's context must not outlive the request in the pool).
 func (p *plan) put(inst *instance) {
+	if inst.run != nil {
+		inst.run.ctx = nil
+	}
 	select {
 	case p.pool <- inst:
 	default:
