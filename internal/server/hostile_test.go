@@ -210,11 +210,23 @@ func imageParts(t testing.TB, files ...[]byte) ([]byte, string) {
 	return buf.Bytes(), mw.FormDataContentType()
 }
 
+var zeroPNGs sync.Map // [4]int{w, h, ct, depth} → []byte
+
 // zeroPNG writes a w×h PNG of zero pixels (colour type ct, bit depth
 // depth) by compressing zero rows as they go, so that a large frame costs
-// the test only its compressed size.
+// the test only its compressed size. Each is made once per test binary.
 func zeroPNG(t testing.TB, w, h int, ct, depth byte) []byte {
 	t.Helper()
+	key := [4]int{w, h, int(ct), int(depth)}
+	if b, ok := zeroPNGs.Load(key); ok {
+		return b.([]byte)
+	}
+	b := makeZeroPNG(t, w, h, ct, depth)
+	zeroPNGs.Store(key, b)
+	return b
+}
+
+func makeZeroPNG(t testing.TB, w, h int, ct, depth byte) []byte {
 	var buf bytes.Buffer
 	chunk := func(typ string, data []byte) {
 		_ = binary.Write(&buf, binary.BigEndian, uint32(len(data)))
