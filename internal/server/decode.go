@@ -12,8 +12,8 @@ import (
 )
 
 // Decoding an image costs far more memory than its upload: a 300 KB PNG
-// of 16-bit RGBA pixels at the pixel limit decodes to hundreds of MiB,
-// and its float planes are larger still. So the server reads every image's
+// of 16-bit RGBA pixels at the pixel limit decodes to 320 MB, and its
+// decoder and preprocessing need as much again. So the server reads every image's
 // header first, charges what decoding and preprocessing it will allocate
 // against a process-wide budget (Config.DecodeMemory) before allocating,
 // decodes one image at a time straight into the request's input tensor,

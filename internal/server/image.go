@@ -196,7 +196,7 @@ func decodePixels(ctx context.Context, data []byte, h imageHeader) (img image.Im
 }
 
 // decodeImage inspects and decodes an uploaded image with no memory budget
-// (tests and fuzzing; the server goes through Server.decodeEach).
+// (tests and fuzzing; the server goes through Server.preprocessEach).
 func decodeImage(data []byte, maxPixels int64) (image.Image, error) {
 	h, err := inspectImage(data, imageLimits{maxPixels: maxPixels, maxScans: defaultMaxScans})
 	if err != nil {
