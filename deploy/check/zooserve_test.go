@@ -104,6 +104,14 @@ var built struct {
 	err  error
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path))
+	}
+	os.Exit(code)
+}
+
 // zooServe builds zoo-serve with the Dockerfile's go build line, as written
 // but for the output path.
 func zooServe(t *testing.T) string {
