@@ -148,6 +148,7 @@ func TestBudgetSpent(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, r.status, "%s", r.body)
 	assert.Equal(t, "1", r.header.Get("Retry-After"))
 	assert.Contains(t, r.json(t)["error"], "memory for decoding")
+	assert.Contains(t, string(do(t, "GET", ts.URL+"/metrics", nil).body), "zoo_decode_memory_bytes 6.7108864e+07")
 	s.budget.release(64 << 20)
 	r = do(t, "POST", ts.URL+"/v1/models/m/classify", greyPNG(8, 8, 0, 255))
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)

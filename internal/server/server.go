@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 )
@@ -154,6 +155,10 @@ func New(cat Catalog, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, metrics: newMetrics(), log: cfg.Logger,
 		budget: newBudget(cfg.DecodeMemory, budgetWait), decodeSlots: make(chan struct{}, cfg.MaxDecodes)}
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "zoo_decode_memory_bytes",
+		Help: "Bytes of the decoding budget (--decode-memory) charged now by requests: bodies, decoded images, input tensors.",
+	}, func() float64 { return float64(s.budget.inUse()) }))
 	s.reg = newRegistry(cat, cfg, s.metrics, s.log)
 	s.handler = s.routes()
 	if len(cfg.Models) == 0 {
