@@ -215,6 +215,10 @@ func TestEchoIsClipped(t *testing.T) {
 			assert.NotContains(t, string(r.body), strings.Repeat("x", maxEcho+1))
 		})
 	}
+	r := do(t, "POST", ts.URL+"/v1/models/m/classify", []byte("--b\r\n"+long+"\r\n\r\n"), "Content-Type", "multipart/form-data; boundary=b")
+	require.Equal(t, 400, r.status)
+	assert.Contains(t, r.json(t)["error"], "read multipart body")
+	assert.Less(t, len(r.body), 400, "%.400s", r.body)
 	for _, line := range strings.Split(logs.String(), "\n") {
 		assert.Less(t, len(line), 1024, "%.300s", line)
 	}

@@ -175,7 +175,7 @@ func (s *Server) readImages(w http.ResponseWriter, r *http.Request, c *charge) (
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "read multipart body: %v", err)
+		return nil, errorf(http.StatusBadRequest, "read multipart body: %s", clipTo(err.Error(), 160))
 	}
 	var out [][]byte
 	for {
@@ -187,7 +187,7 @@ func (s *Server) readImages(w http.ResponseWriter, r *http.Request, c *charge) (
 			if tooLarge(err) {
 				return nil, errorf(http.StatusRequestEntityTooLarge, "body exceeds the limit of %d bytes", s.cfg.MaxBody)
 			}
-			return nil, errorf(http.StatusBadRequest, "read multipart body: %v", err)
+			return nil, errorf(http.StatusBadRequest, "read multipart body: %s", clipTo(err.Error(), 160))
 		}
 		if p.FormName() != "image" {
 			continue // NextPart skips what is left of it
