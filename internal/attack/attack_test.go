@@ -77,6 +77,7 @@ func fixtureModel(t *testing.T, fx attackFixture, batch int) *NetModel {
 	args.InputSize = fx.InputShape[2]
 	net, err := zoo.ImportPT(fx.Arch, args, f, st.Size())
 	require.NoError(t, err)
+	net.Freeze() // as hub.LoadNet's networks are
 	m, err := NewNetModel(net, fx.Mean, fx.Std, batch)
 	require.NoError(t, err)
 	return m

@@ -18,6 +18,7 @@ func benchModel(b *testing.B, arch string, width, batch int) (*NetModel, []float
 	net, err := zoo.Build(arch, zoo.Args{NumClasses: 10, NC: 1, Width: width, InputSize: 28})
 	require.NoError(b, err)
 	net.Init(1)
+	net.Freeze() // as hub.LoadNet's networks are
 	m, err := NewNetModel(net, []float64{0.2860}, []float64{0.3530}, batch)
 	require.NoError(b, err)
 	rng := rand.New(rand.NewPCG(1, 2))
