@@ -73,20 +73,9 @@ func runGradCAM(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	m, err := hub.DefaultManifest()
-	if *manifest != "" {
-		m, err = hub.ReadManifest(ctx, *manifest, nil)
-	}
+	m, names, err := resolveModels(ctx, *manifest, patterns)
 	if err != nil {
 		return err
-	}
-	var names []string
-	for _, p := range patterns {
-		got := m.Names(p)
-		if len(got) == 0 {
-			return fmt.Errorf("no model matches %q", p)
-		}
-		names = append(names, got...)
 	}
 	opts := []hub.Option{hub.WithManifest(m)}
 	var rows []image.Image

@@ -244,6 +244,27 @@ func currentManifest(ctx context.Context) (*hub.Manifest, error) {
 	return hub.DefaultManifest()
 }
 
+// resolveModels opens the manifest (a path or URL; "": the embedded one) and
+// expands name patterns (path.Match wildcards) into entry names, in order.
+func resolveModels(ctx context.Context, manifest string, patterns []string) (*hub.Manifest, []string, error) {
+	m, err := hub.DefaultManifest()
+	if manifest != "" {
+		m, err = hub.ReadManifest(ctx, manifest, nil)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	for _, p := range patterns {
+		got := m.Names(p)
+		if len(got) == 0 {
+			return nil, nil, fmt.Errorf("no model matches %q", p)
+		}
+		names = append(names, got...)
+	}
+	return m, names, nil
+}
+
 // manifestSource is the weights.json file pull starts from.
 func manifestSource() string {
 	if src := os.Getenv("ZOO_MANIFEST"); src != "" {

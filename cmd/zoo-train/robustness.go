@@ -82,20 +82,9 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *limit < 0 || *batch < 1 || *batch > 4096 {
 		return fmt.Errorf("--limit %d, --batch %d: want a limit ≥ 0 and a batch in [1, 4096]", *limit, *batch)
 	}
-	m, err := hub.DefaultManifest()
-	if *manifest != "" {
-		m, err = hub.ReadManifest(ctx, *manifest, nil)
-	}
+	m, names, err := resolveModels(ctx, *manifest, patterns)
 	if err != nil {
 		return err
-	}
-	var names []string
-	for _, p := range patterns {
-		got := m.Names(p)
-		if len(got) == 0 {
-			return fmt.Errorf("no model matches %q", p)
-		}
-		names = append(names, got...)
 	}
 	opts := []hub.Option{hub.WithManifest(m)}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
