@@ -8,7 +8,6 @@ import (
 	_ "github.com/chromedp/chromedp"
 	_ "github.com/go-chi/chi/v5"
 	_ "github.com/minio/minio-go/v7"
-	_ "github.com/nlpodyssey/gopickle/pickle"
 	_ "github.com/owulveryck/onnx-go"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/stretchr/testify/require"
