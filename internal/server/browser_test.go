@@ -11,6 +11,8 @@ import (
 	"github.com/fmixzoo/zoo/internal/server/demotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // TestDemoPageInChromium drives the demo page with a real Fashion-MNIST
@@ -33,7 +35,7 @@ func TestDemoPageInChromium(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, png.Encode(f, img))
 	require.NoError(t, f.Close())
-	want := topK(fakeLogits(fakePixels(img)), fakeLabels, 1)[0].Label
+	want := topk.TopK(fakeLogits(fakePixels(img)), fakeLabels, 1)[0].Label
 
 	_, ts := newTestServer(t, newFakeCatalog("fake_fashion"), Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

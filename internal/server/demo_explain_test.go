@@ -11,6 +11,8 @@ import (
 	"github.com/fmixzoo/zoo/internal/server/demotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // TestDemoOverlayInChromium ticks the demo page's "Why?" toggle and checks
@@ -34,7 +36,7 @@ func TestDemoOverlayInChromium(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, png.Encode(f, img))
 	require.NoError(t, f.Close())
-	want := topK(fakeLogits(fakePixels(img)), fakeLabels, 1)[0].Label
+	want := topk.TopK(fakeLogits(fakePixels(img)), fakeLabels, 1)[0].Label
 
 	_, ts := newTestServer(t, newFakeCatalog("fake_fashion"), Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/fmixzoo/zoo/internal/heatmap"
 	"github.com/go-chi/chi/v5"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // Explainer is implemented by Models that can explain their predictions
@@ -134,7 +136,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := explainResponse{Model: name, Layer: exps[0].Layer, Explanations: make([]explainedImage, len(exps))}
 	for i, e := range exps {
-		all := topK(e.Logits, info.Labels, len(e.Logits))
+		all := topk.TopK(e.Logits, info.Labels, len(e.Logits))
 		ei := explainedImage{Predicted: all[0], Height: e.H, Width: e.W, Map: make([][]float32, e.H)}
 		for _, p := range all {
 			if p.Index == e.Class {

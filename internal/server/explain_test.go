@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // fakeGrads is ∂logits[class]/∂x of fakeLogits, which is linear in x.
@@ -70,7 +72,7 @@ func (m *fakeModel) Explain(ctx context.Context, x []float32, n, class int, laye
 		l := logits[i*3 : (i+1)*3]
 		c := class
 		if c < 0 {
-			c = topK(l, fakeLabels, 1)[0].Index
+			c = topk.TopK(l, fakeLabels, 1)[0].Index
 		}
 		out[i] = Explanation{Class: c, Logits: l, Layer: "pixels", H: 4, W: 4, Map: fakeMap(x[i*16:(i+1)*16], c)}
 	}
@@ -103,7 +105,7 @@ func TestExplainJSON(t *testing.T) {
 	decoded, err := png.Decode(bytes.NewReader(img))
 	require.NoError(t, err)
 	x := fakePixels(decoded)
-	top := topK(fakeLogits(x), fakeLabels, 3)
+	top := topk.TopK(fakeLogits(x), fakeLabels, 3)
 
 	for _, tc := range []struct {
 		query string
@@ -165,7 +167,7 @@ func TestExplainPNG(t *testing.T) {
 	for _, b := range [][]byte{one, two} {
 		d, err := png.Decode(bytes.NewReader(b))
 		require.NoError(t, err)
-		want = append(want, topK(fakeLogits(fakePixels(d)), fakeLabels, 1)[0].Index)
+		want = append(want, topk.TopK(fakeLogits(fakePixels(d)), fakeLabels, 1)[0].Index)
 	}
 	body, ct := multipartBody(t, "image", one, two)
 	r = do(t, http.MethodPost, ts.URL+"/v1/models/fake/explain", body, "Content-Type", ct, "Accept", "text/html, image/png;q=0.9")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // modelSummary is one model of GET /v1/models.
@@ -109,7 +111,7 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	classes := len(logits) / n
 	resp := classifyResponse{Model: name, Predictions: make([][]Prediction, n)}
 	for i := range n {
-		resp.Predictions[i] = topK(logits[i*classes:(i+1)*classes], info.Labels, k)
+		resp.Predictions[i] = topk.TopK(logits[i*classes:(i+1)*classes], info.Labels, k)
 	}
 	resp.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	writeJSON(w, http.StatusOK, resp)

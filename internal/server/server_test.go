@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/image/bmp"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // A 1×1 lossless WebP (the smallest valid VP8L file).
@@ -354,7 +356,7 @@ func TestBatching(t *testing.T) {
 			left, right := uint8(i*6), uint8(255-i*6)
 			body := greyPNG(8, 8, left, right)
 			img, _ := decodeImage(body, 1e6)
-			want := topK(fakeLogits(fakePixels(img)), fakeLabels, 3)
+			want := topk.TopK(fakeLogits(fakePixels(img)), fakeLabels, 3)
 			resp, err := http.Post(ts.URL+"/v1/models/m/classify", "image/png", bytes.NewReader(body))
 			if err != nil {
 				errs <- err.Error()

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/fmixzoo/zoo/internal/topk"
 )
 
 // Version is reported by GET /v2.
@@ -120,7 +122,7 @@ func (s *Server) writeInfer(w http.ResponseWriter, name string, info ModelInfo, 
 		elems := make([]string, 0, call.n*k)
 		for i := range call.n {
 			row := logits[i*classes : (i+1)*classes]
-			for _, p := range topK(row, info.Labels, k) {
+			for _, p := range topk.TopK(row, info.Labels, k) {
 				// Triton's classification format: "value:index:label", the
 				// value being the output's own (a logit here).
 				elems = append(elems, strconv.FormatFloat(float64(row[p.Index]), 'f', 6, 32)+":"+strconv.Itoa(p.Index)+":"+p.Label)
