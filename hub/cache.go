@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 // ErrChecksum is matched (errors.Is) by every *ChecksumError.
@@ -275,10 +277,8 @@ func (c *Cache) fetchLocked(ctx context.Context, d Digest, open Opener, o FetchO
 		return data, nil // another process fetched it
 	}
 	// We hold the lock: temporaries of this digest are leftovers of a crash.
-	if old, _ := filepath.Glob(filepath.Join(c.dir, ".tmp-"+d.SHA256[:16]+"-*")); len(old) > 0 {
-		for _, p := range old {
-			os.Remove(p)
-		}
+	for _, p := range atomicfile.Leftovers(c.Path(d)) {
+		os.Remove(p)
 	}
 
 	retries, backoff := o.Retries, o.Backoff
@@ -340,17 +340,6 @@ func (c *Cache) download(ctx context.Context, d Digest, open Opener, o FetchOpti
 		return nil, &ChecksumError{What: o.What, WantSHA256: d.SHA256, WantSize: d.Size, Size: size}
 	}
 
-	tmp, err := os.CreateTemp(c.dir, ".tmp-"+d.SHA256[:16]+"-*")
-	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-
 	buf := bytes.NewBuffer(make([]byte, 0, d.Size))
 	h := sha256.New()
 	var bar *progressBar
@@ -359,62 +348,47 @@ func (c *Cache) download(ctx context.Context, d Digest, open Opener, o FetchOpti
 	}
 	chunk := make([]byte, 256<<10)
 	var n int64
-	for {
-		k, rerr := rc.Read(chunk)
-		if k > 0 {
-			watchdog.Reset(stall)
-			if n+int64(k) > d.Size {
-				return nil, &ChecksumError{What: o.What, WantSHA256: d.SHA256, WantSize: d.Size, Size: n + int64(k)}
+	err = atomicfile.WriteFunc(c.Path(d), 0o644, func(w io.Writer) error {
+		for {
+			k, rerr := rc.Read(chunk)
+			if k > 0 {
+				watchdog.Reset(stall)
+				if n+int64(k) > d.Size {
+					return &ChecksumError{What: o.What, WantSHA256: d.SHA256, WantSize: d.Size, Size: n + int64(k)}
+				}
+				buf.Write(chunk[:k])
+				h.Write(chunk[:k])
+				if _, err := w.Write(chunk[:k]); err != nil {
+					return fmt.Errorf("cache: write %s: %w", c.Path(d), err)
+				}
+				n += int64(k)
+				bar.update(n)
 			}
-			buf.Write(chunk[:k])
-			h.Write(chunk[:k])
-			if _, err := tmp.Write(chunk[:k]); err != nil {
-				return nil, fmt.Errorf("cache: write %s: %w", tmp.Name(), err)
+			if rerr == io.EOF {
+				break
 			}
-			n += int64(k)
-			bar.update(n)
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("download %s: %w", o.What, ctx.Err())
+			if rerr != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("download %s: %w", o.What, ctx.Err())
+				}
+				return fmt.Errorf("download %s after %d bytes: %w", o.What, n, rerr)
 			}
-			return nil, fmt.Errorf("download %s after %d bytes: %w", o.What, n, rerr)
+			if err := actx.Err(); err != nil {
+				return fmt.Errorf("download %s: %w", o.What, context.Cause(actx))
+			}
 		}
-		if err := actx.Err(); err != nil {
-			return nil, fmt.Errorf("download %s: %w", o.What, context.Cause(actx))
+		bar.finish(n)
+		if n != d.Size {
+			return &ChecksumError{What: o.What, WantSHA256: d.SHA256, WantSize: d.Size, Size: n}
 		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
+			return &ChecksumError{What: o.What, WantSHA256: d.SHA256, SHA256: got, WantSize: d.Size, Size: n}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	bar.finish(n)
-	if n != d.Size {
-		return nil, &ChecksumError{What: o.What, WantSHA256: d.SHA256, WantSize: d.Size, Size: n}
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 {
-		return nil, &ChecksumError{What: o.What, WantSHA256: d.SHA256, SHA256: got, WantSize: d.Size, Size: n}
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("cache: sync: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("cache: close: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.Path(d)); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	syncDir(c.dir)
 	o.Logger.Info("hub: downloaded weights", "name", o.What, "bytes", n, "path", c.Path(d))
 	return buf.Bytes(), nil
-}
-
-// syncDir makes a rename durable; failure only weakens durability.
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		f.Sync()
-		f.Close()
-	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 // DirStore is a Store over a local directory. Put writes through a
@@ -97,24 +99,13 @@ func (s *DirStore) Put(ctx context.Context, key string, r io.Reader, size int64)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fileErr(key, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
-	if err != nil {
-		return fileErr(key, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := io.Copy(tmp, ctxReader{ctx, r})
-	if err == nil && size >= 0 && n != size {
-		err = fmt.Errorf("wrote %d bytes, want %d", n, size)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
+	err = atomicfile.WriteFunc(p, 0o644, func(w io.Writer) error {
+		n, err := io.Copy(w, ctxReader{ctx, r})
+		if err == nil && size >= 0 && n != size {
+			err = fmt.Errorf("wrote %d bytes, want %d", n, size)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/fmixzoo/zoo/zoo"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 // The published FMix checkpoints are PyTorch state dicts served over plain
@@ -236,26 +238,7 @@ func writeRecord(path string, r upstreamRecord) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".record-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // stripUserinfo returns s without the user:password part of its URL, for

@@ -17,6 +17,8 @@ import (
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/train"
 	"github.com/fmixzoo/zoo/zoo"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 func init() {
@@ -101,7 +103,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := hub.ReadONNX(buf.Bytes()); err != nil {
 		return fmt.Errorf("import: the exported ONNX does not open: %w", err)
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	sum := sha256.Sum256(buf.Bytes())
@@ -182,7 +184,7 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("start %s from the current manifest: %w", *manifestOut, err)
 		}
-		if err := writeFileAtomic(*manifestOut, src); err != nil {
+		if err := atomicfile.Write(*manifestOut, src, 0o644); err != nil {
 			return err
 		}
 	}
@@ -271,28 +273,6 @@ func manifestSource() string {
 		return src
 	}
 	return "weights.json"
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func trimExt(s string) string { return s[:len(s)-len(filepath.Ext(s))] }

@@ -18,6 +18,8 @@ import (
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/attack"
 	"github.com/fmixzoo/zoo/internal/train"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 func init() {
@@ -132,18 +134,14 @@ func readSweepCSV(path string) ([]attack.ModelResults, error) {
 	return all, nil
 }
 
-// writeSweep writes the CSV (through a temporary file, renamed into place)
+// writeSweep writes the CSV (atomically)
 // and the plot.
 func writeSweep(csvPath, pngPath string, all []attack.ModelResults) error {
 	var buf bytes.Buffer
 	if err := attack.WriteCSV(&buf, all); err != nil {
 		return err
 	}
-	tmp := csvPath + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, csvPath); err != nil {
+	if err := atomicfile.Write(csvPath, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	return attack.WritePNG(pngPath, all)

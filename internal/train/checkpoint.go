@@ -4,9 +4,12 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 // checkpointVersion changes whenever Checkpoint's layout does.
@@ -48,19 +51,8 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("train: save checkpoint: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	err := atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c) })
 	if err != nil {
-		return fmt.Errorf("train: save checkpoint: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := gob.NewEncoder(tmp).Encode(c); err != nil {
-		tmp.Close()
-		return fmt.Errorf("train: save checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("train: save checkpoint %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("train: save checkpoint %s: %w", path, err)
 	}
 	return nil

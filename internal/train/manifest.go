@@ -8,6 +8,8 @@ import (
 	"regexp"
 
 	"github.com/fmixzoo/zoo/hub"
+
+	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
 // UpsertManifestEntry adds e to the weights.json at path, or replaces the
@@ -27,12 +29,7 @@ func UpsertManifestEntry(path string, e hub.Entry, labelSet string) error {
 	if _, err := hub.ParseManifest(out); err != nil {
 		return fmt.Errorf("train: update manifest %s: the result does not parse: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return fmt.Errorf("train: update manifest: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, out, 0o644); err != nil {
 		return fmt.Errorf("train: update manifest: %w", err)
 	}
 	return nil
