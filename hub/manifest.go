@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/fmixzoo/zoo/zoo"
 )
 
 // SchemaVersion is the weights.json schema version this package reads.
@@ -42,18 +44,9 @@ type Entry struct {
 	Notes    string    `json:"notes,omitempty"`
 }
 
-// Args are an architecture's constructor arguments. The fields and JSON
-// names match zoo.Args, so zoo.Args(entry.Args) converts one to the other.
-type Args struct {
-	NumClasses int     `json:"num_classes"`
-	NC         int     `json:"nc"`
-	Depth      int     `json:"depth,omitempty"`
-	Alpha      float64 `json:"alpha,omitempty"`
-	Width      int     `json:"width,omitempty"`
-	Widen      int     `json:"widen,omitempty"`
-	Growth     int     `json:"growth,omitempty"`
-	InputSize  int     `json:"input_size,omitempty"`
-}
+// Args are an architecture's constructor arguments: zoo.Args, one type for
+// the manifest and the architectures.
+type Args = zoo.Args
 
 // Input is a model's preprocessing, applied by (*Model).Preprocess in this
 // order: convert to grey (Shape[0] == 1) or RGB (3); resize so the shorter

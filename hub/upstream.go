@@ -100,7 +100,7 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	net, err := zoo.ImportPT(e.Arch, zoo.Args(e.Args), pt, st.Size())
+	net, err := zoo.ImportPT(e.Arch, e.Args, pt, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("convert %s: %w", url, err)
 	}

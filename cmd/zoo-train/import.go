@@ -230,7 +230,7 @@ func importEntry(name, arch string, net *zoo.Net, dataset, source string) (hub.E
 		}
 	}
 	return hub.Entry{
-		Name: name, Arch: arch, Args: hub.Args(net.Args()), Dataset: dataset, MSDA: "unknown",
+		Name: name, Arch: arch, Args: net.Args(), Dataset: dataset, MSDA: "unknown",
 		Input:    in,
 		Labels:   classLabels(net.Args().NumClasses),
 		Accuracy: hub.Accuracy{Source: "none"},

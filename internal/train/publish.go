@@ -74,7 +74,7 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 		in.Std = append(in.Std, float64(tf.Norm.Std[c]))
 	}
 	e := hub.Entry{
-		Name: o.Name, Description: o.Description, Arch: cfg.Arch, Args: hub.Args(cfg.Args),
+		Name: o.Name, Description: o.Description, Arch: cfg.Arch, Args: cfg.Args,
 		Dataset: dsName, MSDA: MSDAName(cfg.MSDA.Mode), Input: in, LabelSet: o.LabelSet, Labels: o.Labels,
 		Accuracy: hub.Accuracy{Source: "none"},
 		Weights:  hub.Weights{Key: o.Key, Format: "onnx"},

@@ -167,7 +167,7 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 	if ev.Seconds > 0 {
 		row.ImagesPerSec = float64(ev.Images) / ev.Seconds
 	}
-	if net, err := zoo.Build(e.Arch, zoo.Args(e.Args)); err == nil {
+	if net, err := zoo.Build(e.Arch, e.Args); err == nil {
 		for _, p := range net.Params() {
 			row.ParamCount += len(p.Value)
 		}

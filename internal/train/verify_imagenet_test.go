@@ -136,7 +136,7 @@ func TestVerifyImageNetFolder(t *testing.T) {
 	require.NoError(t, err)
 	sum := sha256.Sum256(onnx.Bytes())
 	top1, top5 := tr.Top1, tr.Top5
-	e := hub.Entry{Name: "resnet18_w8_imagenet_test", Arch: tr.Arch, Args: hub.Args(net.Args()), Dataset: ImageNet, MSDA: "none",
+	e := hub.Entry{Name: "resnet18_w8_imagenet_test", Arch: tr.Arch, Args: net.Args(), Dataset: ImageNet, MSDA: "none",
 		Input: ref.Input, LabelSet: ImageNet, Labels: labels,
 		Accuracy: hub.Accuracy{Top1: &top1, Top5: &top5, Source: "paper"},
 		Weights:  hub.Weights{Key: "resnet18_w8_imagenet_test.onnx", Format: "onnx", SHA256: hex.EncodeToString(sum[:]), Size: int64(onnx.Len())}}
