@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/owulveryck/onnx-go"
 	"gorgonia.org/tensor"
@@ -413,7 +414,7 @@ func binaryOp(f func(a, b float32) float32, fi func(a, b int64) int64) opFunc {
 			forBroadcast(out, sa, sb, func(o, ia, ib int) { res[o] = fi(x.i[ia], y.i[ib]) })
 			return []*value{constI(out, res)}, nil
 		}
-		same := equalShape(x.shape, out) && equalShape(y.shape, out)
+		same := slices.Equal(x.shape, out) && slices.Equal(y.shape, out)
 		return []*value{c.emit(c.node.op.Name, []*value{x, y}, out, func(d [][]float32, o []float32) {
 			a, b := d[0], d[1]
 			switch {
@@ -461,16 +462,4 @@ func variadic(f func(a, b float32) float32, final func(n int) func(float32) floa
 		}
 		return []*value{acc}, nil
 	}
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -534,7 +534,7 @@ func gemm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	var cs []int
 	if len(in) > 2 && in[2] != nil {
 		out, err := broadcast(in[2].shape, []int{m, n})
-		if err != nil || !equalShape(out, []int{m, n}) {
+		if err != nil || !slices.Equal(out, []int{m, n}) {
 			return nil, fmt.Errorf("C %v does not broadcast to %v", in[2].shape, []int{m, n})
 		}
 		args = append(args, in[2])

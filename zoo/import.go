@@ -3,6 +3,7 @@ package zoo
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -67,7 +68,7 @@ func (n *Net) LoadStateDict(sd map[string]torchpt.Tensor) error {
 			}
 			continue
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !slices.Equal(t.Shape, p.Shape) {
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: file %v vs model %v", name, t.Shape, p.Shape))
 		} else if len(t.Data) != len(p.Value) {
 			e.Mismatched = append(e.Mismatched, fmt.Sprintf("%s: file holds %d values for shape %v", name, len(t.Data), t.Shape))
@@ -87,18 +88,6 @@ func (n *Net) LoadStateDict(sd map[string]torchpt.Tensor) error {
 	}
 	n.invalidate()
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ImportPT reads a PyTorch checkpoint (zip or legacy format; a plain state
