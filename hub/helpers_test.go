@@ -6,106 +6,41 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/s3test"
 )
 
 const (
-	testAccessKey = "hubtestaccess"
-	testSecretKey = "hubtest-Secret-9f3a7c2e"
+	testAccessKey = s3test.AccessKey
+	testSecretKey = s3test.SecretKey
 	testBucket    = "weights"
 )
 
-// versity is a versitygw S3 server on loopback with a temporary root.
+// versity is a versitygw S3 server on loopback (internal/s3test) holding
+// testBucket.
 type versity struct {
 	endpoint string
-	cmd      *exec.Cmd
-	done     chan struct{}
-}
-
-// versitygwPath finds the versitygw binary that scripts/install-test-deps.sh
-// installs. Outside CI a missing binary skips the test; under CI it fails.
-func versitygwPath(tb testing.TB) string {
-	tb.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	gopath, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		p := filepath.Join(string(bytes.TrimSpace(gopath)), "bin", "versitygw")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "versitygw not installed: run scripts/install-test-deps.sh (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)"
-	if os.Getenv("CI") != "" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
+	srv      *s3test.Server
 }
 
 // startVersity starts a fresh server and creates testBucket; it is stopped
 // when the test ends.
 func startVersity(tb testing.TB) *versity {
 	tb.Helper()
-	bin := versitygwPath(tb)
-	root := tb.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	addr := l.Addr().String()
-	l.Close()
-
-	cmd := exec.Command(bin, "--port", addr, "posix", root)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+testAccessKey, "ROOT_SECRET_KEY="+testSecretKey)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(tb, cmd.Start())
-	v := &versity{endpoint: "http://" + addr, cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(v.done) }()
-	tb.Cleanup(v.stop)
-
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-v.done:
-			tb.Fatalf("versitygw exited: %s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("versitygw did not listen on %s: %s", addr, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(tb, v.store(tb, "").Client().MakeBucket(ctx, testBucket, minio.MakeBucketOptions{}))
-	return v
+	srv := s3test.Start(tb)
+	srv.MakeBucket(tb, testBucket)
+	return &versity{endpoint: srv.Endpoint, srv: srv}
 }
 
-func (v *versity) stop() {
-	select {
-	case <-v.done:
-		return
-	default:
-	}
-	v.cmd.Process.Kill()
-	<-v.done
-}
+func (v *versity) stop() { v.srv.Stop() }
 
 // store returns an S3Store on testBucket with the root credentials.
 func (v *versity) store(tb testing.TB, prefix string) *S3Store {

@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmixzoo/zoo/internal/s3test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/s3test"
 )
 
 // TestNoSecretInLogsOrFiles runs zoo-serve (run, in process, debug logs)
@@ -31,7 +33,10 @@ import (
 func TestNoSecretInLogsOrFiles(t *testing.T) {
 	const token, user, pass = "tok-Secret-31c4a9", "mirror-user-5e2f", "mirror-pa55-d00d"
 	s3 := s3test.Start(t)
-	store := s3.Bucket(t, "zoo", "w")
+	s3.MakeBucket(t, "zoo")
+	store, err := hub.NewS3Store(hub.S3Config{Endpoint: s3.Endpoint, Region: s3test.Region, Bucket: "zoo", Prefix: "w",
+		AccessKeyID: s3test.AccessKey, SecretAccessKey: s3test.SecretKey})
+	require.NoError(t, err)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
 			http.Error(w, "who are you", http.StatusUnauthorized)

@@ -199,7 +199,7 @@ func TestPullToS3ThenServe(t *testing.T) {
 	}))
 	defer srv.Close()
 	s3 := s3test.Start(t)
-	s3.Bucket(t, "zoo", "")
+	s3.MakeBucket(t, "zoo")
 	dir := t.TempDir()
 	src, err := os.ReadFile("../../weights.json")
 	require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,15 +15,15 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/stretchr/testify/require"
-
-	"github.com/fmixzoo/zoo/hub"
 )
 
-// Credentials of the servers Start runs.
+// Credentials and region of the servers Start runs.
 const (
 	AccessKey = "s3test-access"
 	SecretKey = "s3test-Secret-5b1d"
+	Region    = "us-east-1"
 )
 
 // Server is a running versitygw.
@@ -123,14 +124,16 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// Bucket creates a bucket and returns a store on it under prefix.
-func (s *Server) Bucket(t testing.TB, bucket, prefix string) *hub.S3Store {
+// MakeBucket creates a bucket. Tests open stores on it with hub.NewS3Store
+// and the Endpoint, AccessKey, SecretKey and Region of this package (s3test
+// does not import hub, so that hub's own tests can use it).
+func (s *Server) MakeBucket(t testing.TB, bucket string) {
 	t.Helper()
-	st, err := hub.NewS3Store(hub.S3Config{Endpoint: s.Endpoint, Region: "us-east-1", Bucket: bucket,
-		Prefix: prefix, AccessKeyID: AccessKey, SecretAccessKey: SecretKey})
+	u, err := url.Parse(s.Endpoint)
+	require.NoError(t, err)
+	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(AccessKey, SecretKey, ""), Region: Region})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, st.Client().MakeBucket(ctx, bucket, minio.MakeBucketOptions{}))
-	return st
+	require.NoError(t, c.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: Region}))
 }

@@ -66,7 +66,10 @@ func TestFleet(t *testing.T) {
 	if manifest == "" {
 		manifest, storeDir = filepath.Join(repoRoot(t), "weights.json"), filepath.Join(repoRoot(t), "weights")
 	}
-	store := s3.Bucket(t, bucket, prefix)
+	s3.MakeBucket(t, bucket)
+	store, err := hub.NewS3Store(hub.S3Config{Endpoint: s3.Endpoint, Region: s3test.Region, Bucket: bucket, Prefix: prefix,
+		AccessKeyID: s3test.AccessKey, SecretAccessKey: s3test.SecretKey})
+	require.NoError(t, err)
 	pushDir(t, store, storeDir)
 	samples := reference(t, store, manifest, served.Name, p.images, filepath.Join(tmp, "ref-cache"))
 
