@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/fmixzoo/zoo/internal/heatmap"
-	"github.com/go-chi/chi/v5"
 
 	"github.com/fmixzoo/zoo/internal/topk"
 )
@@ -77,16 +76,14 @@ const maxLayerName = 128
 // one request at a time per model (gradients hold a network's buffers).
 func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	name := chi.URLParam(r, "name")
-	info, err := s.reg.info(name)
-	if err != nil {
-		s.fail(w, r, err)
+	name, info, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	q := r.URL.Query()
 	class := -1
 	if v := q.Get("class"); v != "" {
+		var err error
 		if class, err = strconv.Atoi(v); err != nil || class < 0 || (len(info.Labels) > 0 && class >= len(info.Labels)) {
 			s.fail(w, r, errorf(http.StatusBadRequest, "class %q: want a class index in [0, %d)", clip(v), len(info.Labels)))
 			return

@@ -39,6 +39,20 @@ func (s *Server) loadError(name string) *loadFailure {
 	return nil
 }
 
+// model resolves the {name} URL parameter to its model's info and names
+// the model in the request's log line; for a name the catalogue lacks it
+// answers the error itself and returns ok false.
+func (s *Server) model(w http.ResponseWriter, r *http.Request) (name string, info ModelInfo, ok bool) {
+	name = chi.URLParam(r, "name")
+	info, err := s.reg.info(name)
+	if err != nil {
+		s.fail(w, r, err)
+		return name, info, false
+	}
+	note(r).model = name
+	return name, info, true
+}
+
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	filter := r.URL.Query().Get("filter")
 	if _, err := path.Match(filter, ""); err != nil {
@@ -60,13 +74,10 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "name")
-	info, err := s.reg.info(name)
-	if err != nil {
-		s.fail(w, r, err)
+	name, info, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	writeJSON(w, http.StatusOK, struct {
 		ModelInfo
 		Loaded    bool         `json:"loaded"`
@@ -83,15 +94,13 @@ type classifyResponse struct {
 
 func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	name := chi.URLParam(r, "name")
-	info, err := s.reg.info(name)
-	if err != nil {
-		s.fail(w, r, err)
+	name, info, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	k := 5
 	if q := r.URL.Query().Get("top_k"); q != "" {
+		var err error
 		if k, err = strconv.Atoi(q); err != nil || k < 1 {
 			s.fail(w, r, errorf(http.StatusBadRequest, "top_k %q: want a positive integer", clip(q)))
 			return

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/fmixzoo/zoo/internal/topk"
 )
 
@@ -28,13 +26,10 @@ type tensorMeta struct {
 }
 
 func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "name")
-	info, err := s.reg.info(name)
-	if err != nil {
-		s.fail(w, r, err)
+	name, info, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":     name,
 		"versions": []string{"1"},
@@ -48,12 +43,10 @@ func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) {
 // starts nothing: a readiness probe must not set off a download; the
 // model loads on its first inference request (or --models at start-up).
 func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "name")
-	if _, err := s.reg.info(name); err != nil {
-		s.fail(w, r, err)
+	name, _, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	if s.reg.loaded(name) {
 		writeJSON(w, http.StatusOK, map[string]any{"name": name, "ready": true})
 		return
@@ -63,15 +56,13 @@ func (s *Server) v2ModelReady(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "name")
-	info, err := s.reg.info(name)
-	if err != nil {
-		s.fail(w, r, err)
+	name, info, ok := s.model(w, r)
+	if !ok {
 		return
 	}
-	note(r).model = name
 	headerLen := -1
 	if h := r.Header.Get("Inference-Header-Content-Length"); h != "" {
+		var err error
 		if headerLen, err = strconv.Atoi(h); err != nil || headerLen < 0 {
 			s.fail(w, r, errorf(http.StatusBadRequest, "Inference-Header-Content-Length %q: want a non-negative integer", clip(h)))
 			return
