@@ -11,7 +11,7 @@
 // every shape is inferred, everything that does not depend on the inputs
 // (initializer arithmetic and the Shape/Gather/Concat/Unsqueeze chains of
 // PyTorch exports) is folded to constants, and the remaining operations
-// become Gorgonia ops (package internal/gop) over the project's kernels in
+// become Gorgonia ops (package internal/funcop) over the project's kernels in
 // one gorgonia.ExprGraph run by a TapeMachine. Compiled graphs are kept per
 // input-shape signature and pooled, so concurrent callers never share a
 // VM and a new batch size costs one compilation.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fmixzoo/zoo/internal/arena"
-	"github.com/fmixzoo/zoo/internal/gop"
+	"github.com/fmixzoo/zoo/internal/funcop"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -167,7 +167,7 @@ func outputNames(names []string) string {
 }
 
 // newInstance builds the plan's Gorgonia graph: graph inputs are input
-// nodes, each step a gop.Op applied to the nodes of its runtime inputs.
+// nodes, each step a funcop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
 	g := G.NewGraph()
 	inst := &instance{arena: &arena.Arena{}, run: &runState{}}
@@ -207,7 +207,7 @@ func (p *plan) newInstance() (*instance, error) {
 		s := s
 		var args []*G.Node
 		var dims []int
-		var slots []int // for each of s.in: index into the gop's inputs, or -1 for constants
+		var slots []int // for each of s.in: index into the funcop's inputs, or -1 for constants
 		for _, v := range s.in {
 			if v == nil || v.konst {
 				slots = append(slots, -1)
@@ -238,7 +238,7 @@ func (p *plan) newInstance() (*instance, error) {
 			}
 		}
 		outShape := tensor.Shape(append([]int(nil), s.out.shape...))
-		o := &gop.Op{
+		o := &funcop.Op{
 			Name: s.name, ID: id + 1, InDims: dims, OutDim: len(s.out.shape),
 			Out: func([]tensor.Shape) (tensor.Shape, error) { return outShape.Clone(), nil },
 			Fn: func(in [][]float32, _ []tensor.Shape, out []float32) error {

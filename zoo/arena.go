@@ -2,7 +2,7 @@ package zoo
 
 import (
 	"github.com/fmixzoo/zoo/internal/arena"
-	"github.com/fmixzoo/zoo/internal/gop"
+	"github.com/fmixzoo/zoo/internal/funcop"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -15,31 +15,31 @@ var fullWriters = map[string]bool{
 	"BatchNormTrain": true, "BatchNormGrad": true, "ReLU": true, "ReLUGrad": true,
 }
 
-// newOpArena hooks every gop op of g to an arena that recycles their
+// newOpArena hooks every funcop op of g to an arena that recycles their
 // output buffers (internal/arena): a value goes back to the free list once
-// every gop op reading it has run. Values that Gorgonia's own ops read
+// every funcop op reading it has run. Values that Gorgonia's own ops read
 // (gradient sums, which may write in place) and keep, the values the
 // caller reads after a pass, are held to the end of the pass. The caller
 // resets the arena before each pass.
 func newOpArena(g *G.ExprGraph, keep ...*G.Node) *arena.Arena {
 	a := &arena.Arena{}
-	st := map[*gop.Op]*arena.Slot{}
+	st := map[*funcop.Op]*arena.Slot{}
 	nodes := g.AllNodes()
 	for _, n := range nodes {
-		if o, ok := n.Op().(*gop.Op); ok {
+		if o, ok := n.Op().(*funcop.Op); ok {
 			st[o] = a.NewSlot(0, fullWriters[o.Name])
 		}
 	}
 	for _, n := range nodes {
-		_, readerIsGop := n.Op().(*gop.Op)
+		_, readerIsFuncop := n.Op().(*funcop.Op)
 		for _, ch := range children(g, n) {
-			po, ok := ch.Op().(*gop.Op)
+			po, ok := ch.Op().(*funcop.Op)
 			if !ok {
 				continue
 			}
 			s := st[po]
 			switch {
-			case !readerIsGop:
+			case !readerIsFuncop:
 				s.Readers = -1
 			case s.Readers >= 0:
 				s.Readers++
@@ -50,19 +50,19 @@ func newOpArena(g *G.ExprGraph, keep ...*G.Node) *arena.Arena {
 		if k == nil {
 			continue
 		}
-		if o, ok := k.Op().(*gop.Op); ok {
+		if o, ok := k.Op().(*funcop.Op); ok {
 			st[o].Readers = -1
 		}
 	}
 	for _, n := range nodes {
-		o, ok := n.Op().(*gop.Op)
+		o, ok := n.Op().(*funcop.Op)
 		if !ok {
 			continue
 		}
 		self := st[o]
 		var producers []*arena.Slot
 		for _, ch := range children(g, n) {
-			if po, ok := ch.Op().(*gop.Op); ok {
+			if po, ok := ch.Op().(*funcop.Op); ok {
 				producers = append(producers, st[po])
 			}
 		}

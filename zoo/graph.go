@@ -3,7 +3,7 @@ package zoo
 import (
 	"fmt"
 	"github.com/fmixzoo/zoo/internal/arena"
-	"github.com/fmixzoo/zoo/internal/gop"
+	"github.com/fmixzoo/zoo/internal/funcop"
 	"github.com/fmixzoo/zoo/internal/nn"
 	"math"
 	"math/rand/v2"
@@ -32,10 +32,10 @@ type tgraph struct {
 	grad   *gradGraph // eval-mode gradients (Net.Gradients); nil otherwise
 }
 
-func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *gop.Op {
+func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][]float32, out []float32) error) *funcop.Op {
 	tg.nextID++
 	outDim := len(out)
-	return &gop.Op{
+	return &funcop.Op{
 		Name: name, ID: tg.nextID, InDims: inDims, OutDim: outDim,
 		Out: func([]tensor.Shape) (tensor.Shape, error) { return out.Clone(), nil },
 		Fn: func(in [][]float32, _ []tensor.Shape, o []float32) error {
@@ -44,7 +44,7 @@ func (tg *tgraph) op(name string, inDims []int, out tensor.Shape, do func(in [][
 	}
 }
 
-func apply(o *gop.Op, in ...*G.Node) (*G.Node, error) {
+func apply(o *funcop.Op, in ...*G.Node) (*G.Node, error) {
 	n, err := G.ApplyOp(o, in...)
 	if err != nil {
 		return nil, fmt.Errorf("zoo: graph: %s: %w", o.Name, err)

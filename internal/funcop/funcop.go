@@ -1,10 +1,10 @@
-// Package gop adapts plain Go functions to Gorgonia operations: the
+// Package funcop adapts plain Go functions to Gorgonia operations: the
 // training graph (package zoo) and the ONNX engine build Gorgonia
 // ExprGraphs out of Ops whose forward pass, and for training whose symbolic
 // derivative, are ordinary functions over float32 slices. Gorgonia owns the
 // graph, the differentiation order and the execution; the arithmetic stays
 // in the project's kernels.
-package gop
+package funcop
 
 import (
 	"fmt"
