@@ -262,9 +262,9 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			image(0, nn.GemmNN)
 			return
 		}
-		nn.Parallel(n, n*m*ohw*krows, func(lo, hi int) {
+		kernels.ParallelRange(n, n*m*ohw*krows, func(lo, hi int) {
 			for img := lo; img < hi; img++ {
-				image(img, nn.GemmNNSerial)
+				image(img, nn.GemmNN)
 			}
 		})
 	}
@@ -423,7 +423,7 @@ func pool(isMax bool) opFunc {
 			name = "MaxPool"
 		}
 		return []*value{c.emit(name, in[:1], out, func(d [][]float32, y []float32) {
-			nn.Parallel(n*ch, n*ch*g.oh*g.ow*g.kh*g.kw, func(lo, hi int) {
+			kernels.ParallelRange(n*ch, n*ch*g.oh*g.ow*g.kh*g.kw, func(lo, hi int) {
 				for nc := lo; nc < hi; nc++ {
 					xp := d[0][nc*g.h*g.w : (nc+1)*g.h*g.w]
 					yp := y[nc*g.oh*g.ow : (nc+1)*g.oh*g.ow]
