@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"github.com/fmixzoo/zoo/internal/arena"
 	"github.com/fmixzoo/zoo/internal/funcop"
-	"github.com/fmixzoo/zoo/internal/nn"
+	"github.com/fmixzoo/zoo/kernels"
 	"math"
 	"math/rand/v2"
 
@@ -134,7 +134,7 @@ func (n *Net) newGraph(batch int, train bool, seed uint64, gs *gradSpec) (*tgrap
 func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node, error) {
 	dz := make([]float32, batch*classes)
 	o := tg.op("SoftmaxCrossEntropy", []int{2, 2}, tensor.ScalarShape(), func(in [][]float32, out []float32) error {
-		out[0] = nn.SoftmaxCrossEntropy(in[0], in[1], batch, classes, dz)
+		out[0] = kernels.SoftmaxCrossEntropy(batch, classes, in[0], in[1], dz)
 		return nil
 	})
 	o.NoGrad = []bool{false, true}

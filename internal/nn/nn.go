@@ -1,8 +1,7 @@
 // Package nn holds what the training graph (package zoo) and the inference
 // engine share beyond package kernels: GEMM shorthands over kernels.Sgemm,
-// a convolution's output geometry, pooling with its backward pass, and
-// softmax cross-entropy against soft targets, over row-major float32
-// slices.
+// a convolution's output geometry, and pooling with its backward pass, over
+// row-major float32 slices.
 package nn
 
 import (
@@ -152,33 +151,4 @@ func (g PoolGeom) AvgBackward(dy, dx []float32) {
 			}
 		}
 	}
-}
-
-// SoftmaxCrossEntropy returns the mean over the batch of
-// -Σ_c t[c]·log softmax(z)[c] and writes its gradient w.r.t. z into dz.
-func SoftmaxCrossEntropy(z, t []float32, batch, classes int, dz []float32) float32 {
-	var loss float64
-	for b := 0; b < batch; b++ {
-		zr, tr, dr := z[b*classes:(b+1)*classes], t[b*classes:(b+1)*classes], dz[b*classes:(b+1)*classes]
-		m := zr[0]
-		for _, v := range zr {
-			m = max(m, v)
-		}
-		var s float64
-		for _, v := range zr {
-			s += math.Exp(float64(v - m))
-		}
-		logS := math.Log(s)
-		var tsum float64
-		for c, v := range zr {
-			logp := float64(v-m) - logS
-			loss -= float64(tr[c]) * logp
-			tsum += float64(tr[c])
-			dr[c] = float32(math.Exp(logp))
-		}
-		for c := range dr {
-			dr[c] = (dr[c]*float32(tsum) - tr[c]) / float32(batch)
-		}
-	}
-	return float32(loss / float64(batch))
 }
