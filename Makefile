@@ -5,9 +5,12 @@ export PATH := $(GOBIN):$(PATH)
 
 .PHONY: serve test test-deps test-published bench lint fmt loadtest fuzz fuzz-short
 
-## serve: run zoo-serve on the embedded default store (the models the repo ships)
+## serve: run zoo-serve on the embedded default store (the models the repo ships), the
+## PreAct-ResNet18 Fashion-MNIST zoo loaded and warm before it reports ready (ZOO_MODELS
+## overrides the list; up to 8 models stay loaded, ZOO_MAX_MODELS overrides that)
+SERVE_MODELS ?= preact_resnet18_fashion_baseline,preact_resnet18_fashion_mixup,preact_resnet18_fashion_cutmix,preact_resnet18_fashion_fmix,preact_resnet18_fashion_fmixplusmixup
 serve:
-	$(GO) run ./cmd/zoo-serve
+	ZOO_MODELS="$${ZOO_MODELS-$(SERVE_MODELS)}" ZOO_MAX_MODELS="$${ZOO_MAX_MODELS-8}" $(GO) run ./cmd/zoo-serve
 
 ## loadtest: zoo-serve under 200 concurrent clients on loopback, at most 60 s: throughput,
 ## p50/p95/p99, errors, peak RSS, and the same model's in-process throughput
