@@ -7,7 +7,12 @@
 #
 # Each run checkpoints every epoch under RUNS (outside the repository); run the
 # script again after an interruption and it resumes where it stopped, skipping
-# the models already in weights.json. Run it from the repository root.
+# the models already in MANIFEST. Run it from the repository root.
+#
+# MANIFEST and STORE (default: the repository's weights.json and weights/)
+# receive the published entries and ONNX files; pointing them outside the
+# repository keeps the working tree clean, so every run's provenance names a
+# clean commit. Copy them into the repository when all five are done.
 set -euo pipefail
 
 RUNS=${RUNS:-$HOME/fmixzoo-runs}
@@ -16,6 +21,8 @@ WIDTH=${WIDTH:-16}
 SEED=${SEED:-1}
 MODES=${MODES:-"none fmix mixup cutmix fmixplusmixup"}
 ZOO_TRAIN=${ZOO_TRAIN:-$RUNS/zoo-train}
+MANIFEST=${MANIFEST:-weights.json}
+STORE=${STORE:-weights}
 
 mkdir -p "$RUNS"
 go build -o "$ZOO_TRAIN" ./cmd/zoo-train
@@ -23,7 +30,7 @@ for mode in $MODES; do
 	msda=$mode
 	[ "$mode" = none ] && msda=baseline
 	name=preact_resnet18_fashion_$msda
-	if grep -q "\"name\": \"$name\"" weights.json; then
+	if grep -q "\"name\": \"$name\"" "$MANIFEST"; then
 		echo "== $name already published"
 		continue
 	fi
@@ -32,5 +39,6 @@ for mode in $MODES; do
 	echo "== $name ${resume[*]}"
 	"$ZOO_TRAIN" train --arch preact_resnet18 --width "$WIDTH" --dataset fashion_mnist \
 		--msda "$mode" --epochs "$EPOCHS" --schedule cosine --seed "$SEED" \
-		--name "$name" --out "$RUNS/$name" "${resume[@]}"
+		--name "$name" --out "$RUNS/$name" --manifest "$MANIFEST" --store "$STORE" \
+		"${resume[@]}"
 done
