@@ -188,12 +188,23 @@ func (b *binariser) bounds(dst []float64, hist []int32, lo, hi int) (top, bot, t
 	hi = min(hi, n)
 	// The ranks whose class matters: lo-1 and lo (the first cut), hi-1
 	// and hi (the second), everything between.
-	rmin, rmax := max(lo-1, 0), min(hi, n-1)
+	top, bot = rankBuckets(hist, 1, max(lo-1, 0), min(hi, n-1))
+	for bk := len(hist) - 1; bk > top; bk-- {
+		topStart += int(hist[bk])
+	}
+	return top, bot, topStart, false
+}
+
+// rankBuckets returns the buckets holding ranks rmin and rmax (rank 0 is
+// the largest value), counting stride values for each one in hist and
+// scanning down from the top bucket, widened by one bucket each side. A
+// rank beyond the counted values is taken to lie in bucket 0.
+func rankBuckets(hist []int32, stride, rmin, rmax int) (top, bot int) {
 	last := len(hist) - 1
-	top, bot = -1, -1
+	top, bot = -1, 0
 	start := 0
 	for bk := last; bk >= 0; bk-- {
-		end := start + int(hist[bk])
+		end := start + stride*int(hist[bk])
 		if top < 0 && rmin < end {
 			top = bk
 		}
@@ -203,16 +214,7 @@ func (b *binariser) bounds(dst []float64, hist []int32, lo, hi int) (top, bot, t
 		}
 		start = end
 	}
-	if top < last {
-		top++
-	}
-	if bot > 0 {
-		bot--
-	}
-	for bk := last; bk > top; bk-- {
-		topStart += int(hist[bk])
-	}
-	return top, bot, topStart, false
+	return min(max(top, 0)+1, last), max(bot-1, 0)
 }
 
 // fillConstant fills dst and reports true when the cut makes every value

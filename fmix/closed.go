@@ -193,23 +193,7 @@ func (p *plan) closedClassify(dst []float64, b *binariser, mn, inv, norm float64
 // histogram of 1/stride of the values, widened by one bucket each side.
 func estimateBounds(hist []int32, stride, n, rmin, rmax int) (top, bot int) {
 	last := len(hist) - 1
-	top, bot = -1, 0
-	start := 0
-	for bk := last; bk >= 0; bk-- {
-		end := start + stride*int(hist[bk])
-		if top < 0 && rmin < end {
-			top = bk
-		}
-		if rmax < end {
-			bot = bk
-			break
-		}
-		start = end
-	}
-	if top < 0 {
-		top = 0
-	}
-	top, bot = min(top+1, last), max(bot-1, 0)
+	top, bot = rankBuckets(hist, stride, rmin, rmax)
 	// The first and last ranks need the extreme buckets whatever the
 	// estimate says.
 	if rmin == 0 {
