@@ -58,16 +58,7 @@ func bilinearCoeffs(inSize, outSize int) coeffs {
 }
 
 // clip8 is Pillow's clip8: a fixed-point sum back to an 8-bit sample.
-func clip8(v int32) uint8 {
-	v >>= precisionBits
-	switch {
-	case v < 0:
-		return 0
-	case v > 255:
-		return 255
-	}
-	return uint8(v)
-}
+func clip8(v int32) uint8 { return clamp255(v >> precisionBits) }
 
 // Resize resamples p to h×w with Pillow's bilinear filter (Image.resize with
 // Image.BILINEAR on an "L" or "RGB" image): antialiased when shrinking,
