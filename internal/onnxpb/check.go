@@ -14,32 +14,24 @@ import (
 // dimensions could otherwise allocate from them (a few bytes claiming
 // 2^40 elements) or panic on the mismatch.
 func CheckTensors(data []byte, maxElems int64) error {
-	return walk(data, func(num protowire.Number, typ protowire.Type, graph []byte, _ uint64) error {
-		if num != 7 || typ != protowire.BytesType {
-			return nil
-		}
-		return walk(graph, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-			if typ != protowire.BytesType {
-				return nil
-			}
-			switch num {
-			case 5: // initializer
-				return checkTensor(v, maxElems)
-			case 1: // node: its attributes (field 5) may hold tensors
-				return walk(v, func(num protowire.Number, typ protowire.Type, attr []byte, _ uint64) error {
-					if num != 5 || typ != protowire.BytesType {
-						return nil
+	return walkGraph(data, func(num protowire.Number, v []byte) error {
+		switch num {
+		case 5: // initializer
+			return checkTensor(v, maxElems)
+		case 1: // node: its attributes (field 5) may hold tensors
+			return walkBytes(v, func(num protowire.Number, attr []byte) error {
+				if num != 5 {
+					return nil
+				}
+				return walkBytes(attr, func(num protowire.Number, t []byte) error {
+					if num == 5 || num == 11 { // t, tensors
+						return checkTensor(t, maxElems)
 					}
-					return walk(attr, func(num protowire.Number, typ protowire.Type, t []byte, _ uint64) error {
-						if (num == 5 || num == 11) && typ == protowire.BytesType { // t, tensors
-							return checkTensor(t, maxElems)
-						}
-						return nil
-					})
+					return nil
 				})
-			}
-			return nil
-		})
+			})
+		}
+		return nil
 	})
 }
 

@@ -9,21 +9,16 @@ import "google.golang.org/protobuf/encoding/protowire"
 // panics on malformed input.
 func ReadInitializers(data []byte) ([]*Tensor, error) {
 	var out []*Tensor
-	err := walk(data, func(num protowire.Number, typ protowire.Type, graph []byte, _ uint64) error {
-		if num != 7 || typ != protowire.BytesType {
+	err := walkGraph(data, func(num protowire.Number, v []byte) error {
+		if num != 5 {
 			return nil
 		}
-		return walk(graph, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-			if num != 5 || typ != protowire.BytesType {
-				return nil
-			}
-			t, err := ReadTensor(v)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-			return nil
-		})
+		t, err := ReadTensor(v)
+		if err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
 	})
 	if err != nil {
 		return nil, err

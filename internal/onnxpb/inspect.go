@@ -27,51 +27,33 @@ func Inspect(data []byte) (*Info, error) {
 		return nil, err
 	}
 	info := &Info{Metadata: meta, Opsets: opsets, Initializers: map[string]bool{}}
-	err = walk(data, func(num protowire.Number, typ protowire.Type, graph []byte, _ uint64) error {
-		if num != 7 || typ != protowire.BytesType {
-			return nil
-		}
-		return walk(graph, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-			if typ != protowire.BytesType {
+	err = walkGraph(data, func(num protowire.Number, v []byte) error {
+		switch num {
+		case 1: // node
+			s, err := stringFields(v, 4, 7) // op_type, domain
+			if err != nil {
+				return err
+			}
+			info.Nodes = append(info.Nodes, NodeInfo{OpType: s[0], Domain: s[1]})
+		case 5: // initializer: its name
+			return walkBytes(v, func(num protowire.Number, s []byte) error {
+				if num == 8 {
+					info.Initializers[string(s)] = true
+				}
 				return nil
+			})
+		case 11, 12:
+			vi, err := readValueInfo(v)
+			if err != nil {
+				return err
 			}
-			switch num {
-			case 1:
-				var n NodeInfo
-				if err := walk(v, func(num protowire.Number, typ protowire.Type, s []byte, _ uint64) error {
-					if typ == protowire.BytesType {
-						switch num {
-						case 4:
-							n.OpType = string(s)
-						case 7:
-							n.Domain = string(s)
-						}
-					}
-					return nil
-				}); err != nil {
-					return err
-				}
-				info.Nodes = append(info.Nodes, n)
-			case 5:
-				return walk(v, func(num protowire.Number, typ protowire.Type, s []byte, _ uint64) error {
-					if num == 8 && typ == protowire.BytesType {
-						info.Initializers[string(s)] = true
-					}
-					return nil
-				})
-			case 11, 12:
-				vi, err := readValueInfo(v)
-				if err != nil {
-					return err
-				}
-				if num == 11 {
-					info.Inputs = append(info.Inputs, vi)
-				} else {
-					info.Outputs = append(info.Outputs, vi)
-				}
+			if num == 11 {
+				info.Inputs = append(info.Inputs, vi)
+			} else {
+				info.Outputs = append(info.Outputs, vi)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -81,16 +63,13 @@ func Inspect(data []byte) (*Info, error) {
 
 func readValueInfo(b []byte) (ValueInfo, error) {
 	var vi ValueInfo
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
+	err := walkBytes(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case 1:
 			vi.Name = string(v)
 		case 2: // TypeProto
-			return walk(v, func(num protowire.Number, typ protowire.Type, tt []byte, _ uint64) error {
-				if num != 1 || typ != protowire.BytesType { // tensor_type
+			return walkBytes(v, func(num protowire.Number, tt []byte) error {
+				if num != 1 { // tensor_type
 					return nil
 				}
 				return walk(tt, func(num protowire.Number, typ protowire.Type, sh []byte, x uint64) error {
@@ -99,8 +78,8 @@ func readValueInfo(b []byte) (ValueInfo, error) {
 						vi.ElemType = int32(x)
 					case num == 2 && typ == protowire.BytesType:
 						vi.Dims = []int64{}
-						return walk(sh, func(num protowire.Number, typ protowire.Type, dim []byte, _ uint64) error {
-							if num != 1 || typ != protowire.BytesType {
+						return walkBytes(sh, func(num protowire.Number, dim []byte) error {
+							if num != 1 {
 								return nil
 							}
 							d, p := int64(-1), ""

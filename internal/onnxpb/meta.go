@@ -25,10 +25,7 @@ var ErrMalformed = errors.New("onnxpb: malformed ONNX protobuf")
 func ReadMetadata(data []byte) (meta map[string]string, opsets map[string]int64, err error) {
 	meta = map[string]string{}
 	opsets = map[string]int64{}
-	err = walk(data, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
+	err = walkBytes(data, func(num protowire.Number, v []byte) error {
 		switch num {
 		case 8:
 			var domain string
@@ -46,21 +43,11 @@ func ReadMetadata(data []byte) (meta map[string]string, opsets map[string]int64,
 			}
 			opsets[domain] = version
 		case 14:
-			var k, val string
-			if err := walk(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
-				if t == protowire.BytesType {
-					switch n {
-					case 1:
-						k = string(vv)
-					case 2:
-						val = string(vv)
-					}
-				}
-				return nil
-			}); err != nil {
+			kv, err := stringFields(v, 1, 2) // key, value
+			if err != nil {
 				return err
 			}
-			meta[k] = val
+			meta[kv[0]] = kv[1]
 		}
 		return nil
 	})
@@ -68,6 +55,43 @@ func ReadMetadata(data []byte) (meta map[string]string, opsets map[string]int64,
 		return nil, nil, err
 	}
 	return meta, opsets, nil
+}
+
+// walkGraph calls fn for each length-delimited field of a ModelProto's
+// graph (ModelProto.graph = 7): nodes, initializers, inputs, outputs.
+func walkGraph(model []byte, fn func(num protowire.Number, v []byte) error) error {
+	return walkBytes(model, func(num protowire.Number, graph []byte) error {
+		if num != 7 {
+			return nil
+		}
+		return walkBytes(graph, fn)
+	})
+}
+
+// walkBytes is walk over a message's length-delimited fields only
+// (messages, strings, bytes, packed runs).
+func walkBytes(b []byte, fn func(num protowire.Number, v []byte) error) error {
+	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		return fn(num, v)
+	})
+}
+
+// stringFields returns the string fields nums of a message, the last of
+// each when it repeats, "" where absent.
+func stringFields(b []byte, nums ...protowire.Number) ([]string, error) {
+	out := make([]string, len(nums))
+	err := walkBytes(b, func(num protowire.Number, v []byte) error {
+		for i, n := range nums {
+			if num == n {
+				out[i] = string(v)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // walk calls fn for each field of one protobuf message: v holds a bytes
