@@ -283,11 +283,65 @@ func (u *unpickler) readUint(n int64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return littleEndian(b), nil
+}
+
+// littleEndian decodes up to 8 bytes as an unsigned little-endian integer.
+func littleEndian(b []byte) uint64 {
 	var v uint64
-	for i := n - 1; i >= 0; i-- {
+	for i := len(b) - 1; i >= 0; i-- {
 		v = v<<8 | uint64(b[i])
 	}
-	return v, nil
+	return v
+}
+
+// operandWidth is the byte width of the little-endian integer that follows
+// an opcode: a value (BININT*), a length (LONG*, BIN* strings and bytes)
+// or a memo key (BINPUT, BINGET and their LONG_ forms).
+var operandWidth = [256]int64{
+	'J': 4, 'K': 1, 'M': 2,
+	0x8a: 1, 0x8b: 4,
+	'X': 4, 0x8c: 1, 0x8d: 8,
+	'B': 4, 'C': 1, 0x8e: 8, 0x96: 8,
+	'T': 4, 'U': 1,
+	'q': 1, 'r': 4, 'h': 1, 'j': 4,
+}
+
+// readCounted reads op's length operand and that many bytes.
+func (u *unpickler) readCounted(op byte) ([]byte, error) {
+	n, err := u.readUint(operandWidth[op])
+	if err != nil {
+		return nil, err
+	}
+	return u.readBytes(n)
+}
+
+// readMemoKey reads a memo key: a decimal line after PUT and GET, a
+// little-endian operand after their binary forms.
+func (u *unpickler) readMemoKey(op byte) (int64, error) {
+	if op == 'p' || op == 'g' {
+		line, err := u.src.readLine()
+		if err != nil {
+			return 0, err
+		}
+		return strconv.ParseInt(string(line), 10, 64)
+	}
+	i, err := u.readUint(operandWidth[op])
+	return int64(i), err
+}
+
+// readGlobal reads a module line and a name line (GLOBAL, INST) and
+// resolves them.
+func (u *unpickler) readGlobal() (any, error) {
+	mod, err := u.src.readLine()
+	if err != nil {
+		return nil, err
+	}
+	name, err := u.src.readLine()
+	if err != nil {
+		return nil, err
+	}
+	return u.resolve(string(mod), string(name))
 }
 
 func (u *unpickler) readBytes(n uint64) ([]byte, error) {
@@ -375,34 +429,18 @@ func (u *unpickler) step(op byte) (bool, error) {
 		u.pushLeaf(true)
 	case 0x89:
 		u.pushLeaf(false)
-	case 'J': // BININT
-		v, err := u.readUint(4)
+	case 'J', 'K', 'M': // BININT, BININT1, BININT2
+		v, err := u.readUint(operandWidth[op])
 		if err != nil {
 			return false, err
 		}
-		u.pushLeaf(int64(int32(uint32(v))))
-	case 'K': // BININT1
-		v, err := u.readUint(1)
-		if err != nil {
-			return false, err
+		if op == 'J' { // signed
+			u.pushLeaf(int64(int32(uint32(v))))
+		} else {
+			u.pushLeaf(int64(v))
 		}
-		u.pushLeaf(int64(v))
-	case 'M': // BININT2
-		v, err := u.readUint(2)
-		if err != nil {
-			return false, err
-		}
-		u.pushLeaf(int64(v))
 	case 0x8a, 0x8b: // LONG1, LONG4
-		w := int64(1)
-		if op == 0x8b {
-			w = 4
-		}
-		n, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		b, err := u.readBytes(n)
+		b, err := u.readCounted(op)
 		if err != nil {
 			return false, err
 		}
@@ -435,37 +473,19 @@ func (u *unpickler) step(op byte) (bool, error) {
 		u.pushLeaf(f)
 
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
-		w := map[byte]int64{'X': 4, 0x8c: 1, 0x8d: 8}[op]
-		n, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		b, err := u.readBytes(n)
+		b, err := u.readCounted(op)
 		if err != nil {
 			return false, err
 		}
 		u.pushLeaf(string(b))
 	case 'B', 'C', 0x8e, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
-		w := map[byte]int64{'B': 4, 'C': 1, 0x8e: 8, 0x96: 8}[op]
-		n, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		b, err := u.readBytes(n)
+		b, err := u.readCounted(op)
 		if err != nil {
 			return false, err
 		}
 		u.pushLeaf(b)
 	case 'T', 'U': // BINSTRING, SHORT_BINSTRING (Python 2 str; decoded as latin-1 like encoding='latin1')
-		w := int64(4)
-		if op == 'U' {
-			w = 1
-		}
-		n, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		b, err := u.readBytes(n)
+		b, err := u.readCounted(op)
 		if err != nil {
 			return false, err
 		}
@@ -563,59 +583,23 @@ func (u *unpickler) step(op byte) (bool, error) {
 		}
 		return false, u.setItemsOnTop(items, d)
 
-	case 'p': // PUT
-		line, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		i, err := strconv.ParseInt(string(line), 10, 64)
+	case 'p', 'q', 'r': // PUT, BINPUT, LONG_BINPUT
+		i, err := u.readMemoKey(op)
 		if err != nil {
 			return false, err
 		}
 		return false, u.put(i)
-	case 'q', 'r': // BINPUT, LONG_BINPUT
-		w := int64(1)
-		if op == 'r' {
-			w = 4
-		}
-		i, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		return false, u.put(int64(i))
 	case 0x94: // MEMOIZE
 		return false, u.put(int64(len(u.memo)))
-	case 'g': // GET
-		line, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		i, err := strconv.ParseInt(string(line), 10, 64)
+	case 'g', 'h', 'j': // GET, BINGET, LONG_BINGET
+		i, err := u.readMemoKey(op)
 		if err != nil {
 			return false, err
 		}
 		return false, u.get(i)
-	case 'h', 'j': // BINGET, LONG_BINGET
-		w := int64(1)
-		if op == 'j' {
-			w = 4
-		}
-		i, err := u.readUint(w)
-		if err != nil {
-			return false, err
-		}
-		return false, u.get(int64(i))
 
 	case 'c': // GLOBAL
-		mod, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		name, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		v, err := u.resolve(string(mod), string(name))
+		v, err := u.readGlobal()
 		if err != nil {
 			return false, err
 		}
@@ -688,15 +672,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		}
 		u.pushResult(v, d+1)
 	case 'i': // INST
-		mod, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		name, err := u.src.readLine()
-		if err != nil {
-			return false, err
-		}
-		cls, err := u.resolve(string(mod), string(name))
+		cls, err := u.readGlobal()
 		if err != nil {
 			return false, err
 		}
@@ -892,12 +868,8 @@ func decodeLong(b []byte) any {
 		return int64(0)
 	}
 	if len(b) <= 8 {
-		var v uint64
-		for i := len(b) - 1; i >= 0; i-- {
-			v = v<<8 | uint64(b[i])
-		}
 		shift := uint(64 - 8*len(b))
-		return int64(v<<shift) >> shift
+		return int64(littleEndian(b)<<shift) >> shift
 	}
 	be := make([]byte, len(b))
 	for i := range b {
