@@ -19,33 +19,23 @@ type metrics struct {
 	loads     *prometheus.CounterVec // model, result
 }
 
+// perModel is a histogram labelled by model.
+func perModel(name, help string, buckets []float64) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, []string{"model"})
+}
+
 func newMetrics() *metrics {
+	doubling := func(start float64) []float64 { return prometheus.ExponentialBuckets(start, 2, 16) } // 16 buckets
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zoo_requests_total",
 			Help: "HTTP requests by model (empty when none) and status code.",
 		}, []string{"model", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "zoo_request_duration_seconds",
-			Help:    "HTTP request latency by model (empty when none).",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}, []string{"model"}),
-		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "zoo_queue_wait_seconds",
-			Help:    "Time a request waited in its model's batching queue.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
-		}, []string{"model"}),
-		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "zoo_batch_size",
-			Help:    "Images per batch run by a model.",
-			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
-		}, []string{"model"}),
-		inference: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "zoo_inference_duration_seconds",
-			Help:    "Time a model took to run one batch.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
-		}, []string{"model"}),
+		latency:   perModel("zoo_request_duration_seconds", "HTTP request latency by model (empty when none).", doubling(0.0005)),
+		queueWait: perModel("zoo_queue_wait_seconds", "Time a request waited in its model's batching queue.", doubling(0.0001)),
+		batchSize: perModel("zoo_batch_size", "Images per batch run by a model.", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}),
+		inference: perModel("zoo_inference_duration_seconds", "Time a model took to run one batch.", doubling(0.0005)),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "zoo_requests_in_flight",
 			Help: "HTTP requests being served.",
