@@ -93,10 +93,7 @@ func Row(h, gap int, imgs ...image.Image) *image.RGBA {
 		}
 		width += scaledWidth(im, h)
 	}
-	out := image.NewRGBA(image.Rect(0, 0, width, h))
-	for i := range out.Pix {
-		out.Pix[i] = 255
-	}
+	out := white(width, h)
 	x := 0
 	for _, im := range imgs {
 		b := im.Bounds()
@@ -123,10 +120,7 @@ func Column(gap int, imgs ...image.Image) *image.RGBA {
 		}
 		h += im.Bounds().Dy()
 	}
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range out.Pix {
-		out.Pix[i] = 255
-	}
+	out := white(w, h)
 	y := 0
 	for _, im := range imgs {
 		b := im.Bounds()
@@ -162,12 +156,18 @@ func to8(v float64) uint8 {
 // Label draws text in black on a white w×h box, vertically centred, in
 // the 7×13 bitmap face (ASCII; other runes show as boxes).
 func Label(text string, w, h int) *image.RGBA {
+	img := white(w, h)
+	d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13,
+		Dot: fixed.P(4, (h+basicfont.Face7x13.Ascent-basicfont.Face7x13.Descent)/2)}
+	d.DrawString(text)
+	return img
+}
+
+// white is an opaque white w×h canvas.
+func white(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}
-	d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13,
-		Dot: fixed.P(4, (h+basicfont.Face7x13.Ascent-basicfont.Face7x13.Descent)/2)}
-	d.DrawString(text)
 	return img
 }
