@@ -2,63 +2,12 @@ package hub
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	fmixzoo "github.com/fmixzoo/zoo"
 )
-
-// maxManifestSize bounds a manifest read from a file or URL.
-const maxManifestSize = 16 << 20
-
-// ReadManifest reads a manifest from a file path or an http(s) URL.
-func ReadManifest(ctx context.Context, src string, client *http.Client) (*Manifest, error) {
-	var data []byte
-	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		if client == nil {
-			client = defaultHTTPClient()
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
-		if err != nil {
-			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), unwrapURLError(err))
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("hub: read manifest %s: HTTP %d", redactURL(src), resp.StatusCode)
-		}
-		data, err = io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), err)
-		}
-	} else {
-		f, err := os.Open(src)
-		if err != nil {
-			return nil, fmt.Errorf("hub: read manifest: %w", err)
-		}
-		defer f.Close()
-		data, err = io.ReadAll(io.LimitReader(f, maxManifestSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("hub: read manifest: %w", err)
-		}
-	}
-	if len(data) > maxManifestSize {
-		return nil, fmt.Errorf("hub: read manifest %s: larger than %d bytes", redactURL(src), maxManifestSize)
-	}
-	m, err := ParseManifest(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, redactURL(src))
-	}
-	return m, nil
-}
 
 var defaultManifest struct {
 	sync.Mutex

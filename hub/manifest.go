@@ -19,8 +19,9 @@ const SchemaVersion = 1
 // Manifest is a parsed weights.json: every model the hub can resolve.
 // Build one with ParseManifest; the zero value is empty and usable.
 type Manifest struct {
-	entries []Entry
-	byName  map[string]int // names and aliases → index in entries
+	entries   []Entry
+	byName    map[string]int // names and aliases → index in entries
+	labelSets map[string][]string
 }
 
 // Entry is one model of the manifest: its architecture, preprocessing,
@@ -148,7 +149,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if f.Schema != SchemaVersion {
 		return nil, fmt.Errorf("hub: parse manifest: schema %d, this build reads schema %d", f.Schema, SchemaVersion)
 	}
-	m := &Manifest{byName: map[string]int{}}
+	m := &Manifest{byName: map[string]int{}, labelSets: f.LabelSets}
 	for i, raw := range f.Models {
 		e, err := parseEntry(raw, f.LabelSets)
 		if err != nil {
@@ -295,6 +296,12 @@ func (m *Manifest) Names(pattern string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// LabelSet returns the manifest's label set called name (label_sets in
+// weights.json), or nil when it has none by that name.
+func (m *Manifest) LabelSet(name string) []string {
+	return append([]string(nil), m.labelSets[name]...)
 }
 
 // Entries returns a copy of every entry, in manifest order.

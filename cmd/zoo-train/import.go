@@ -120,7 +120,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
 		return err
 	}
-	if err := train.UpsertManifestEntry(*manifest, e, ""); err != nil {
+	if err := hub.UpsertManifestEntry(*manifest, e); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "pushed %s to %s and updated %s\n", e.Weights.Key, store, *manifest)
@@ -201,7 +201,7 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(data), int64(len(data))); err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
-		if err := train.UpsertManifestEntry(*manifestOut, e, e.LabelSet); err != nil {
+		if err := hub.UpsertManifestEntry(*manifestOut, e); err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
 		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(data), e.Weights.SHA256, time.Since(start).Seconds())

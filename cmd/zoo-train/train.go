@@ -155,9 +155,13 @@ func labelsFor(dataset, manifestPath string) ([]string, string, error) {
 			return nil, "", fmt.Errorf("read labels: %w", err)
 		}
 	}
-	labels, err := train.ManifestLabelSet(data, dataset)
-	if err != nil || labels == nil {
-		return nil, "", err
+	m, err := hub.ParseManifest(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("read labels: %w", err)
+	}
+	labels := m.LabelSet(dataset)
+	if labels == nil {
+		return nil, "", nil
 	}
 	return labels, dataset, nil
 }

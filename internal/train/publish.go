@@ -108,7 +108,7 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 		return hub.Entry{}, fmt.Errorf("train: publish %s: push to %s: %w", o.Name, o.Store, err)
 	}
 	if o.Manifest != "" {
-		if err := UpsertManifestEntry(o.Manifest, e, o.LabelSet); err != nil {
+		if err := hub.UpsertManifestEntry(o.Manifest, e); err != nil {
 			return hub.Entry{}, err
 		}
 	}

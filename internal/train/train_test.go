@@ -96,8 +96,9 @@ func TestPublishToS3AndVerify(t *testing.T) {
 
 	manifest := filepath.Join(t.TempDir(), "weights.json")
 	require.NoError(t, os.WriteFile(manifest, fmixzoo.Manifest, 0o644))
-	labels, err := ManifestLabelSet(fmixzoo.Manifest, FashionMNIST)
+	base, err := hub.ParseManifest(fmixzoo.Manifest)
 	require.NoError(t, err)
+	labels := base.LabelSet(FashionMNIST)
 	e, err := Publish(ctx, res, PublishOptions{Name: "lenet_fashion_test", Store: store, Manifest: manifest,
 		Labels: labels, LabelSet: FashionMNIST, CommandLine: []string{"zoo-train", "train"}, GitCommit: "abc"})
 	require.NoError(t, err)
@@ -129,7 +130,7 @@ func TestPublishToS3AndVerify(t *testing.T) {
 	// A measured accuracy off by a hundredth of a point fails.
 	off := *e.Accuracy.Top1 + 0.01
 	e.Accuracy.Top1 = &off
-	require.NoError(t, UpsertManifestEntry(manifest, e, FashionMNIST))
+	require.NoError(t, hub.UpsertManifestEntry(manifest, e))
 	m, err = hub.ReadManifest(ctx, manifest, nil)
 	require.NoError(t, err)
 	rows, err = Verify(ctx, VerifyOptions{Manifest: m, Patterns: []string{"lenet_fashion_test"}, Tolerance: 0.1, Load: load})

@@ -132,8 +132,7 @@ func TestVerifyImageNetFolder(t *testing.T) {
 	require.NoError(t, err)
 	ref, err := base.Lookup("renset101_imagenet_baseline")
 	require.NoError(t, err)
-	labels, err := ManifestLabelSet(fmixzoo.Manifest, ImageNet)
-	require.NoError(t, err)
+	labels := base.LabelSet(ImageNet)
 	sum := sha256.Sum256(onnx.Bytes())
 	top1, top5 := tr.Top1, tr.Top5
 	e := hub.Entry{Name: "resnet18_w8_imagenet_test", Arch: tr.Arch, Args: net.Args(), Dataset: ImageNet, MSDA: "none",
@@ -145,7 +144,7 @@ func TestVerifyImageNetFolder(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(store, e.Weights.Key), onnx.Bytes(), 0o644))
 	manifest := filepath.Join(dir, "weights.json")
 	require.NoError(t, os.WriteFile(manifest, fmixzoo.Manifest, 0o644))
-	require.NoError(t, UpsertManifestEntry(manifest, e, ImageNet))
+	require.NoError(t, hub.UpsertManifestEntry(manifest, e))
 	m, err := hub.ReadManifest(ctx, manifest, nil)
 	require.NoError(t, err)
 

@@ -1,47 +1,106 @@
-package train
+package hub
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"regexp"
-
-	"github.com/fmixzoo/zoo/hub"
+	"strings"
 
 	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
 
-// UpsertManifestEntry adds e to the weights.json at path, or replaces the
-// entry of the same name, leaving every other byte of the file as it was.
-// labelSet, when not "", is written as the entry's labels (a reference into
-// the manifest's label_sets) instead of the list. The result is checked with
-// hub.ParseManifest before the file is replaced.
-func UpsertManifestEntry(path string, e hub.Entry, labelSet string) error {
+// maxManifestSize bounds a manifest read from a file or URL.
+const maxManifestSize = 16 << 20
+
+// ReadManifest reads a manifest from a file path or an http(s) URL.
+func ReadManifest(ctx context.Context, src string, client *http.Client) (*Manifest, error) {
+	var data []byte
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		if client == nil {
+			client = defaultHTTPClient()
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+		if err != nil {
+			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), unwrapURLError(err))
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("hub: read manifest %s: HTTP %d", redactURL(src), resp.StatusCode)
+		}
+		data, err = io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("hub: read manifest %s: %w", redactURL(src), err)
+		}
+	} else {
+		f, err := os.Open(src)
+		if err != nil {
+			return nil, fmt.Errorf("hub: read manifest: %w", err)
+		}
+		defer f.Close()
+		data, err = io.ReadAll(io.LimitReader(f, maxManifestSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("hub: read manifest: %w", err)
+		}
+	}
+	if len(data) > maxManifestSize {
+		return nil, fmt.Errorf("hub: read manifest %s: larger than %d bytes", redactURL(src), maxManifestSize)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (from %s)", err, redactURL(src))
+	}
+	return m, nil
+}
+
+// UpsertManifestEntry adds e to the weights.json file at path, or replaces
+// the entry of the same name, leaving every other byte of the file as it
+// was. When e.LabelSet is not "", the entry's labels are written as that
+// reference into the manifest's label_sets instead of the list. The result
+// is checked with ParseManifest before the file is replaced (atomically),
+// so a failed update leaves the file alone.
+func UpsertManifestEntry(path string, e Entry) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("train: update manifest: %w", err)
+		return fmt.Errorf("hub: update manifest: %w", err)
 	}
-	out, err := upsertEntry(data, e, labelSet)
+	out, err := upsertEntry(data, e)
 	if err != nil {
-		return fmt.Errorf("train: update manifest %s: %w", path, err)
+		return fmt.Errorf("hub: update manifest %s: %w", path, err)
 	}
-	if _, err := hub.ParseManifest(out); err != nil {
-		return fmt.Errorf("train: update manifest %s: the result does not parse: %w", path, err)
+	if _, err := ParseManifest(out); err != nil {
+		return fmt.Errorf("hub: update manifest %s: the result does not parse: %w", path, err)
 	}
 	if err := atomicfile.Write(path, out, 0o644); err != nil {
-		return fmt.Errorf("train: update manifest: %w", err)
+		return fmt.Errorf("hub: update manifest: %w", err)
 	}
 	return nil
 }
 
-// numberArray matches a JSON array of numbers spread over lines by
-// MarshalIndent, so it can be put back on one line as weights.json has it.
-var numberArray = regexp.MustCompile(`\[\s*(-?[0-9.eE+-]+(?:,\s*-?[0-9.eE+-]+)*)\s*\]`)
+// entryFieldOrder is the order weights.json writes an entry's fields in
+// (Go would sort a map's keys).
+var entryFieldOrder = []string{"name", "aliases", "description", "arch", "args", "dataset", "msda", "input",
+	"labels", "accuracy", "weights", "upstream", "notes"}
+
+var (
+	// numberArray matches a JSON array of numbers spread over lines by
+	// json.Indent, so it can be put back on one line as weights.json has it.
+	numberArray = regexp.MustCompile(`\[\s*(-?[0-9.eE+-]+(?:,\s*-?[0-9.eE+-]+)*)\s*\]`)
+	commaSpace  = regexp.MustCompile(`,\s*`)
+)
 
 // formatEntry renders e as weights.json writes entries: indented four
-// spaces inside "models", number arrays on one line.
-func formatEntry(e hub.Entry, labelSet string) ([]byte, error) {
+// spaces inside "models", fields in entryFieldOrder, number arrays on one
+// line, labels as the label-set reference when e.LabelSet is set.
+func formatEntry(e Entry) ([]byte, error) {
 	js, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
@@ -51,23 +110,19 @@ func formatEntry(e hub.Entry, labelSet string) ([]byte, error) {
 		return nil, err
 	}
 	delete(obj, "label_set")
-	if labelSet != "" {
-		obj["labels"], _ = json.Marshal(labelSet)
+	if e.LabelSet != "" {
+		obj["labels"], _ = json.Marshal(e.LabelSet)
 	}
-	// Keep the manifest's field order rather than Go's sorted map order.
-	order := []string{"name", "aliases", "description", "arch", "args", "dataset", "msda", "input", "labels", "accuracy", "weights", "upstream", "notes"}
 	var b bytes.Buffer
 	b.WriteString("{")
-	first := true
-	for _, k := range order {
+	for _, k := range entryFieldOrder {
 		v, ok := obj[k]
 		if !ok {
 			continue
 		}
-		if !first {
+		if b.Len() > 1 {
 			b.WriteString(",")
 		}
-		first = false
 		kj, _ := json.Marshal(k)
 		b.Write(kj)
 		b.WriteString(":")
@@ -80,23 +135,13 @@ func formatEntry(e hub.Entry, labelSet string) ([]byte, error) {
 	}
 	return numberArray.ReplaceAllFunc(ind.Bytes(), func(m []byte) []byte {
 		inner := numberArray.FindSubmatch(m)[1]
-		parts := regexp.MustCompile(`,\s*`).Split(string(inner), -1)
-		var o bytes.Buffer
-		o.WriteString("[")
-		for i, p := range parts {
-			if i > 0 {
-				o.WriteString(", ")
-			}
-			o.WriteString(p)
-		}
-		o.WriteString("]")
-		return o.Bytes()
+		return []byte("[" + strings.Join(commaSpace.Split(string(inner), -1), ", ") + "]")
 	}), nil
 }
 
 // upsertEntry splices the formatted entry into the manifest text.
-func upsertEntry(data []byte, e hub.Entry, labelSet string) ([]byte, error) {
-	entry, err := formatEntry(e, labelSet)
+func upsertEntry(data []byte, e Entry) ([]byte, error) {
+	entry, err := formatEntry(e)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +157,6 @@ func upsertEntry(data []byte, e hub.Entry, labelSet string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Walk the objects of the models array by brace depth.
 	spans := objectSpans(data[start:end])
 	if len(spans) != len(f.Models) {
 		return nil, fmt.Errorf("found %d model objects, the parser %d", len(spans), len(f.Models))
@@ -201,16 +245,4 @@ func objectSpans(arr []byte) [][2]int {
 		}
 	}
 	return spans
-}
-
-// ManifestLabelSet returns the label set called name from weights.json
-// text, or nil when it has none by that name.
-func ManifestLabelSet(data []byte, name string) ([]string, error) {
-	var f struct {
-		LabelSets map[string][]string `json:"label_sets"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("train: read label sets: %w", err)
-	}
-	return f.LabelSets[name], nil
 }
