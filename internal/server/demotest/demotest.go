@@ -35,28 +35,11 @@ type Result struct {
 // them off the page and saves a PNG screenshot of the whole page at
 // shotPath. ctx bounds the whole run.
 func Run(ctx context.Context, url, imgPath, profileDir, shotPath string) (Result, error) {
-	bin, err := Chromium()
+	bctx, cancel, err := browser(ctx, profileDir)
 	if err != nil {
 		return Result{}, err
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profileDir),
-		chromedp.WindowSize(900, 700),
-	}
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
 	var r Result
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(url),
@@ -75,14 +58,43 @@ func Run(ctx context.Context, url, imgPath, profileDir, shotPath string) (Result
 	if r.Bars, err = chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#predictions li").length`)); err != nil {
 		return r, fmt.Errorf("demotest: count bars: %w", err)
 	}
+	return r, screenshot(bctx, shotPath)
+}
+
+// browser starts a headless Chromium with a fresh profile under
+// profileDir and returns the context that drives it; cancel stops it.
+func browser(ctx context.Context, profileDir string) (bctx context.Context, cancel context.CancelFunc, err error) {
+	bin, err := Chromium()
+	if err != nil {
+		return nil, nil, err
+	}
+	actx, stopAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profileDir),
+		chromedp.WindowSize(900, 700),
+	)
+	bctx, stopBrowser := chromedp.NewContext(actx)
+	return bctx, func() { stopBrowser(); stopAlloc() }, nil
+}
+
+// screenshot saves a PNG of the whole page at path.
+func screenshot(bctx context.Context, path string) error {
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 	if err != nil {
-		return r, fmt.Errorf("demotest: screenshot: %w", err)
+		return fmt.Errorf("demotest: screenshot: %w", err)
 	}
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		return r, fmt.Errorf("demotest: %w", err)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		return fmt.Errorf("demotest: %w", err)
 	}
-	return r, nil
+	return nil
 }
 
 // Overlay describes the Grad-CAM overlay the demo page showed.
@@ -98,17 +110,10 @@ type Overlay struct {
 // measures its pixels (a blank or uniform overlay has one distinct colour
 // and no spread). It saves a screenshot at shotPath.
 func Explain(ctx context.Context, url, imgPath, profileDir, shotPath string) (Overlay, error) {
-	bin, err := Chromium()
+	bctx, cancel, err := browser(ctx, profileDir)
 	if err != nil {
 		return Overlay{}, err
 	}
-	actx, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profileDir), chromedp.WindowSize(900, 700))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
 	var o Overlay
 	if err := chromedp.Do(bctx,
@@ -145,14 +150,7 @@ func Explain(ctx context.Context, url, imgPath, profileDir, shotPath string) (Ov
 	if o.Caption, err = chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#overlay-caption`))); err != nil {
 		return o, fmt.Errorf("demotest: read the overlay caption: %w", err)
 	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		return o, fmt.Errorf("demotest: screenshot: %w", err)
-	}
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		return o, fmt.Errorf("demotest: %w", err)
-	}
-	return o, nil
+	return o, screenshot(bctx, shotPath)
 }
 
 type overlayStats struct {
