@@ -37,22 +37,31 @@ func OpenFolder(dir string) (Dataset, error) {
 	}
 	sort.Strings(d.classes)
 	for label, class := range d.classes {
-		files, err := os.ReadDir(filepath.Join(dir, class))
-		if err != nil {
-			return nil, fmt.Errorf("train: read class folder %s: %w: %w", filepath.Join(dir, class), ErrDataset, err)
-		}
-		for _, f := range files {
-			switch strings.ToLower(filepath.Ext(f.Name())) {
-			case ".jpg", ".jpeg", ".png":
-				d.paths = append(d.paths, filepath.Join(dir, class, f.Name()))
-				d.labels = append(d.labels, label)
-			}
+		if err := d.addFolder(filepath.Join(dir, class), label, "class"); err != nil {
+			return nil, err
 		}
 	}
 	if len(d.paths) == 0 {
 		return nil, fmt.Errorf("train: image folder %s: no JPEG or PNG files in class subfolders: %w", dir, ErrDataset)
 	}
 	return d, nil
+}
+
+// addFolder adds the JPEG and PNG files in folder (a class's or a
+// synset's, as kind says) with the label.
+func (d *folderDataset) addFolder(folder string, label int, kind string) error {
+	files, err := os.ReadDir(folder)
+	if err != nil {
+		return fmt.Errorf("train: read %s folder %s: %w: %w", kind, folder, ErrDataset, err)
+	}
+	for _, f := range files {
+		switch strings.ToLower(filepath.Ext(f.Name())) {
+		case ".jpg", ".jpeg", ".png":
+			d.paths = append(d.paths, filepath.Join(folder, f.Name()))
+			d.labels = append(d.labels, label)
+		}
+	}
+	return nil
 }
 
 func (d *folderDataset) Len() int        { return len(d.paths) }

@@ -109,16 +109,8 @@ func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 			return nil, fmt.Errorf("train: ImageNet folder %s: %q is not in the synset list (%d synsets, %s … %s): %w",
 				dir, name, len(synsets), synsets[0], synsets[len(synsets)-1], ErrDataset)
 		}
-		files, err := os.ReadDir(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("train: read synset folder %s: %w: %w", filepath.Join(dir, name), ErrDataset, err)
-		}
-		for _, f := range files {
-			switch strings.ToLower(filepath.Ext(f.Name())) {
-			case ".jpg", ".jpeg", ".png":
-				d.paths = append(d.paths, filepath.Join(dir, name, f.Name()))
-				d.labels = append(d.labels, label)
-			}
+		if err := d.addFolder(filepath.Join(dir, name), label, "synset"); err != nil {
+			return nil, err
 		}
 	}
 	if len(d.paths) == 0 {
