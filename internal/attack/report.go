@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 
@@ -14,8 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/fmixzoo/zoo/internal/figure"
 )
 
 // ModelResults are one model's sweep results.
@@ -83,12 +82,7 @@ func WritePNG(path string, all []ModelResults) error {
 	if logX {
 		zero = slices.Min(eps) / 2
 	}
-	cols := min(3, len(attacks))
-	rows := (len(attacks) + cols - 1) / cols
-	img := vgimg.New(vg.Length(cols)*4.5*vg.Inch, vg.Length(rows)*3.6*vg.Inch)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Cols: cols, Rows: rows, PadX: vg.Centimeter, PadY: vg.Centimeter,
-		PadTop: vg.Millimeter * 4, PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
+	panels := make([]*plot.Plot, len(attacks))
 	for i, a := range attacks {
 		p := plot.New()
 		p.Title.Text = a
@@ -119,18 +113,10 @@ func WritePNG(path string, all []ModelResults) error {
 		if err := plotutil.AddLinePoints(p, lines...); err != nil {
 			return fmt.Errorf("attack: plot %s: %w", a, err)
 		}
-		p.Draw(tiles.At(dc, i%cols, i/cols))
+		panels[i] = p
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	if err := figure.WritePNG(path, min(3, len(attacks)), 4.5*vg.Inch, 3.6*vg.Inch, panels...); err != nil {
 		return fmt.Errorf("attack: plot: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("attack: plot %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("attack: plot %s: %w", path, err)
 	}
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/fmixzoo/zoo/internal/figure"
 )
 
 // EpochStats are the measurements of one training epoch.
@@ -76,22 +76,8 @@ func WriteCurvesPNG(path, title string, hist []EpochStats) error {
 		"test top-1", xy(func(s EpochStats) float64 { return s.TestTop1 })); err != nil {
 		return fmt.Errorf("train: plot curves: %w", err)
 	}
-	img := vgimg.New(12*vg.Inch, 4.5*vg.Inch)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Cols: 2, Rows: 1, PadX: vg.Centimeter, PadTop: vg.Millimeter * 4,
-		PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
-	loss.Draw(tiles.At(dc, 0, 0))
-	acc.Draw(tiles.At(dc, 1, 0))
-	f, err := os.Create(path)
-	if err != nil {
+	if err := figure.WritePNG(path, 2, 6*vg.Inch, 4.5*vg.Inch, loss, acc); err != nil {
 		return fmt.Errorf("train: write curves: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("train: write curves %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("train: write curves %s: %w", path, err)
 	}
 	return nil
 }
