@@ -1,0 +1,37 @@
+package testutil
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ReadTree reads every file under dir, keyed by its path.
+func ReadTree(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[p] = b
+		return err
+	}))
+	return files
+}
+
+// AssertNoSecrets asserts that none of secrets occurs in any of haystacks
+// (logs, errors, files: what → bytes), naming each place one leaked to.
+func AssertNoSecrets(t testing.TB, haystacks map[string][]byte, secrets ...string) {
+	t.Helper()
+	for what, b := range haystacks {
+		for _, secret := range secrets {
+			assert.NotContains(t, string(b), secret, "%s holds %q", what, secret)
+		}
+	}
+}

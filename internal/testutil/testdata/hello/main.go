@@ -1,0 +1,6 @@
+// Command hello prints hello, for TestGoBuild.
+package main
+
+import "fmt"
+
+func main() { fmt.Println("hello") }
