@@ -19,6 +19,7 @@ import (
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/s3test"
 	"github.com/fmixzoo/zoo/internal/server/zootest"
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 var long = flag.Bool("long", false, "run the long scenario (make scaletest): 100 clients, about a minute of load")
@@ -51,12 +52,10 @@ func TestFleet(t *testing.T) {
 	if *long {
 		p = longPlan
 	}
-	if _, err := os.Stat(zootest.FashionDir); err != nil {
-		skipOrFail(t, fmt.Sprintf("no Fashion-MNIST (run scripts/install-test-deps.sh): %v", err))
-	}
+	testutil.NeedFile(t, zootest.FashionDir)
 	s3 := s3test.Start(t)
 	tmp := t.TempDir()
-	bin := buildServer(t, tmp)
+	bin := testutil.GoBuild(t, "github.com/fmixzoo/zoo/cmd/zoo-serve")
 
 	// The zoo's bucket: the shipped weights (or the fixture model zootest
 	// falls back to) under s3://zoo/weights, the manifest beside each replica.
@@ -64,7 +63,9 @@ func TestFleet(t *testing.T) {
 	require.NoError(t, err)
 	manifest, storeDir := served.Manifest, served.Store
 	if manifest == "" {
-		manifest, storeDir = filepath.Join(repoRoot(t), "weights.json"), filepath.Join(repoRoot(t), "weights")
+		root, err := zootest.RepoRoot()
+		require.NoError(t, err)
+		manifest, storeDir = filepath.Join(root, "weights.json"), filepath.Join(root, "weights")
 	}
 	s3.MakeBucket(t, bucket)
 	store, err := hub.NewS3Store(hub.S3Config{Endpoint: s3.Endpoint, Region: s3test.Region, Bucket: bucket, Prefix: prefix,
@@ -78,7 +79,7 @@ func TestFleet(t *testing.T) {
 		"AWS_ACCESS_KEY_ID="+s3test.AccessKey, "AWS_SECRET_ACCESS_KEY="+s3test.SecretKey, "AWS_REGION=us-east-1",
 		"ZOO_MODELS="+served.Name, "ZOO_TOKEN=", "ZOO_OFFLINE=", "ZOO_LOG_LEVEL=warn", "ZOO_SHUTDOWN_TIMEOUT=20s")
 	newReplica := func(name string) *replica {
-		return &replica{name: name, addr: freeAddr(t), cache: filepath.Join(tmp, "cache-"+name), bin: bin, env: env}
+		return &replica{name: name, addr: testutil.FreeAddr(t), cache: filepath.Join(tmp, "cache-"+name), bin: bin, env: env}
 	}
 	fleet := []*replica{newReplica("r0"), newReplica("r1"), newReplica("r2")}
 	var addrs []string
@@ -111,7 +112,7 @@ func TestFleet(t *testing.T) {
 	ld.setPhase("kill")
 	r := fleet[0]
 	r.signal(t, syscall.SIGKILL)
-	_ = r.waitExit(t, 10*time.Second)
+	_ = r.p.Wait(t, 10*time.Second)
 	event("%s SIGKILLed", r.name)
 	time.Sleep(p.down)
 	r.start(t)
@@ -124,7 +125,7 @@ func TestFleet(t *testing.T) {
 	ld.setPhase("rolling")
 	for _, r := range fleet {
 		r.signal(t, syscall.SIGTERM)
-		require.NoError(t, r.waitExit(t, 30*time.Second), "%s: exit after SIGTERM", r.name)
+		require.NoError(t, r.p.Wait(t, 30*time.Second), "%s: exit after SIGTERM", r.name)
 		r.start(t)
 		event("%s SIGTERMed, exited cleanly, restarted, ready after %v", r.name, r.waitReady(t, time.Minute).Round(time.Millisecond))
 		time.Sleep(failTimeout + p.gap) // until nginx tries it again
@@ -143,7 +144,7 @@ func TestFleet(t *testing.T) {
 	time.Sleep(p.gap)
 	r = fleet[1]
 	r.signal(t, syscall.SIGTERM)
-	require.NoError(t, r.waitExit(t, 30*time.Second), "%s: exit after SIGTERM", r.name)
+	require.NoError(t, r.p.Wait(t, 30*time.Second), "%s: exit after SIGTERM", r.name)
 	r.start(t)
 	event("%s restarted with its warm cache while S3 is down, ready after %v", r.name, r.waitReady(t, time.Minute).Round(time.Millisecond))
 

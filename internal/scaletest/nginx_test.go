@@ -2,7 +2,7 @@ package scaletest
 
 import (
 	"bufio"
-	"net"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // nginxConf is the load balancer's configuration. nginx has no active
@@ -70,7 +72,7 @@ const failTimeout = time.Second
 // lb is a running nginx.
 type lb struct {
 	url, prefix string
-	p           *proc
+	p           *testutil.Proc
 }
 
 func startNginx(t testing.TB, replicas []string) *lb {
@@ -79,12 +81,12 @@ func startNginx(t testing.TB, replicas []string) *lb {
 	if err != nil {
 		bin = "/usr/sbin/nginx"
 		if _, err := os.Stat(bin); err != nil {
-			skipOrFail(t, "nginx not installed: run scripts/install-test-deps.sh")
+			testutil.Need(t, fmt.Errorf("nginx not installed: %w", err))
 		}
 	}
 	prefix := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(prefix, "tmp"), 0o755))
-	listen := freeAddr(t)
+	listen := testutil.FreeAddr(t)
 	f, err := os.Create(filepath.Join(prefix, "nginx.conf"))
 	require.NoError(t, err)
 	err = template.Must(template.New("nginx").Parse(nginxConf)).Execute(f, map[string]any{
@@ -92,21 +94,16 @@ func startNginx(t testing.TB, replicas []string) *lb {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	// -e: the error log before the configuration is read (else /var/log).
-	p := startProc(t, bin, os.Environ(), "-p", prefix, "-e", filepath.Join(prefix, "error.log"),
+	l := &lb{url: "http://" + listen, prefix: prefix}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("nginx error log:\n%s", l.errorLog())
+		}
+	})
+	l.p = testutil.Start(t, nil, bin, "-p", prefix, "-e", filepath.Join(prefix, "error.log"),
 		"-c", filepath.Join(prefix, "nginx.conf"), "-g", "daemon off;")
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", listen, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if p.exited() || time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			t.Fatalf("nginx did not listen on %s (%v): %s\n%s", listen, p.err, p.logs.String(), log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return &lb{url: "http://" + listen, prefix: prefix, p: p}
+	l.p.WaitListen(t, listen, 10*time.Second)
+	return l
 }
 
 // upstreamShare counts, from the access log, the requests each replica
@@ -139,13 +136,4 @@ func (l *lb) upstreamShare(t testing.TB) (share map[string]int, retried int) {
 func (l *lb) errorLog() string {
 	data, _ := os.ReadFile(filepath.Join(l.prefix, "error.log"))
 	return string(data)
-}
-
-// skipOrFail skips outside CI and fails under CI.
-func skipOrFail(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
 }

@@ -151,7 +151,7 @@ func FashionModel(dir string) (Served, error) {
 	if best != nil {
 		return Served{Name: best.Name, Source: "shipped in the manifest (the smallest Fashion-MNIST model)"}, nil
 	}
-	root, err := repoRoot()
+	root, err := RepoRoot()
 	if err != nil {
 		return Served{}, err
 	}
@@ -196,8 +196,9 @@ func FashionModel(dir string) (Served, error) {
 	return Served{Name: name, Manifest: path, Store: store, Source: "testdata/torch/lenet.onnx (no shipped Fashion-MNIST model yet)"}, nil
 }
 
-// repoRoot finds the module root from the working directory.
-func repoRoot() (string, error) {
+// RepoRoot finds the module root (the directory of go.mod) above the
+// working directory.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("zootest: %w", err)
