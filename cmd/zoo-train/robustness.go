@@ -13,10 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/attack"
+	"github.com/fmixzoo/zoo/internal/progress"
 	"github.com/fmixzoo/zoo/internal/train"
 
 	"github.com/fmixzoo/zoo/internal/atomicfile"
@@ -207,7 +206,7 @@ func sweepModel(ctx context.Context, name, data string, limit int, o attack.Swee
 	if !quiet {
 		bar := newSweepBar(stderr, fmt.Sprintf("%s (%d images)", name, n))
 		o.Progress = bar.update
-		defer bar.finish()
+		defer bar.Clear()
 	}
 	res, err := attack.Sweep(ctx, pm, x, labels, o)
 	if err != nil {
@@ -274,55 +273,26 @@ func printSweep(w io.Writer, name string, res []attack.Result, eps []float64, to
 // sweepBar draws a sweep's progress: on a terminal a bar redrawn in place,
 // elsewhere a line every 30 seconds.
 type sweepBar struct {
-	w        io.Writer
-	name     string
-	terminal bool
-	start    time.Time
-	last     time.Time
-	drawn    bool
+	progress.Line
+	name  string
+	start time.Time
 }
 
 func newSweepBar(w io.Writer, name string) *sweepBar {
-	b := &sweepBar{w: w, name: name, start: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b.terminal = true
-	}
-	return b
+	return &sweepBar{Line: progress.New(w), name: name, start: time.Now()}
 }
 
 func (b *sweepBar) update(done, total float64) {
 	now := time.Now()
-	every := 100 * time.Millisecond
-	if !b.terminal {
-		every = 30 * time.Second
-		if b.last.IsZero() {
-			b.last = now
-		}
-	}
-	if now.Sub(b.last) < every {
+	if !b.Due(now) {
 		return
 	}
-	b.last = now
 	el := now.Sub(b.start)
 	frac := done / max(total, 1)
 	eta := time.Duration(0)
 	if frac > 0 {
 		eta = time.Duration(float64(el) * (1 - frac) / frac)
 	}
-	const width = 24
-	fill := min(width, int(width*frac))
-	line := fmt.Sprintf("%s [%s%s] %5.1f%% %s elapsed, ETA %s", b.name, strings.Repeat("=", fill),
-		strings.Repeat(" ", width-fill), 100*frac, el.Round(time.Second), eta.Round(time.Second))
-	if b.terminal {
-		fmt.Fprintf(b.w, "\r\033[K%s", line)
-		b.drawn = true
-		return
-	}
-	fmt.Fprintln(b.w, line)
-}
-
-func (b *sweepBar) finish() {
-	if b.terminal && b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
+	b.Draw(fmt.Sprintf("%s %s %5.1f%% %s elapsed, ETA %s", b.name, progress.Bar(done, total),
+		100*frac, el.Round(time.Second), eta.Round(time.Second)))
 }

@@ -167,7 +167,7 @@ func TestVerifyImageNetFolder(t *testing.T) {
 func TestEvalMeterDrawsBar(t *testing.T) {
 	var buf bytes.Buffer
 	m := newEvalMeter(&buf, "r18")
-	m.terminal = true
+	m.Terminal = true
 	m.update(50, 200, 25, 40)
 	assert.Contains(t, buf.String(), "r18 [======                  ] 50/200  top-1 50.00  top-5 80.00")
 	assert.Contains(t, buf.String(), "img/s  ETA")
