@@ -22,6 +22,7 @@ import (
 	"github.com/fmixzoo/zoo/internal/server"
 	"github.com/fmixzoo/zoo/internal/server/demotest"
 	"github.com/fmixzoo/zoo/internal/server/zootest"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,8 +34,7 @@ func shippedServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	m, err := hub.DefaultManifest()
 	require.NoError(t, err)
-	cat := &hubCatalog{m: m, opts: []hub.Option{hub.WithManifest(m), hub.WithStoreURI(hub.DefaultStoreURI),
-		hub.WithCache(t.TempDir()), hub.WithProgress(nil)}}
+	cat := &hubCatalog{m: m, client: &hub.Client{Manifest: m, CacheDir: t.TempDir()}}
 	s, err := server.New(cat, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	ts := httptest.NewServer(s)
@@ -179,17 +179,9 @@ func TestDemoOverlayShippedModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	for _, need := range []func() error{
-		func() error { _, err := demotest.Chromium(); return err },
-		func() error { _, err := os.Stat(zootest.FashionDir); return err },
-	} {
-		if err := need(); err != nil {
-			if os.Getenv("CI") == "" {
-				t.Skip(err)
-			}
-			t.Fatal(err)
-		}
-	}
+	_, err := demotest.Chromium()
+	testutil.Need(t, err)
+	testutil.NeedFile(t, zootest.FashionDir)
 	imgs, _, err := zootest.FashionTest(1)
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -201,11 +193,7 @@ func TestDemoOverlayShippedModel(t *testing.T) {
 	shot := filepath.Join(dir, "demo-why.png")
 	o, err := demotest.Explain(ctx, ts.URL+"/", imgPath, filepath.Join(dir, "profile"), shot)
 	require.NoError(t, err)
-	if keep := os.Getenv("ZOO_KEEP_SCREENSHOT"); keep != "" { // a copy that outlives the test
-		data, err := os.ReadFile(shot)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(keep, data, 0o644))
-	}
+	keepScreenshot(t, shot)
 	t.Logf("demo page screenshot: %s (overlay %+v)", shot, o)
 	assert.Equal(t, 28, o.Width)
 	assert.Equal(t, 28, o.Height)

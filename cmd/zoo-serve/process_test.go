@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,116 +20,40 @@ import (
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server/demotest"
 	"github.com/fmixzoo/zoo/internal/server/zootest"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary builds zoo-serve once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "zoo-serve-test")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(dir, "zoo-serve")
-		out, err := exec.Command("go", "build", "-o", build.path, ".").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, build.err)
-	return build.path
-}
-
-// needFashion skips outside CI when the Fashion-MNIST test set is missing.
-func needFashion(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(zootest.FashionDir); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("no Fashion-MNIST (run scripts/install-test-deps.sh): %v", err)
-		}
-		t.Fatalf("no Fashion-MNIST under CI: %v", err)
-	}
-}
-
 // process is a running zoo-serve.
 type process struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	done   chan error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	*testutil.Proc
+	url string
 }
 
 var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
-// start runs zoo-serve on a random loopback port and waits until it is ready.
+// start builds zoo-serve and runs it on a random loopback port
+// and waits until it is ready.
 func start(t *testing.T, m zootest.Served, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"--addr", "127.0.0.1:0", "--models", m.Name}, args...)...)
-	cmd.Env = append(os.Environ(), append(m.Env(), "ZOO_CACHE="+t.TempDir(), "ZOO_TOKEN=")...)
-	pipe, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(p.stderr, line)
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("zoo-serve stderr:\n%s", p.stderr.String())
-		}
-	})
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatalf("zoo-serve did not listen:\n%s", p.stderr.String())
-	}
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(p.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	}, 5*time.Minute, 50*time.Millisecond, "zoo-serve never became ready")
+	bin := testutil.GoBuild(t, "github.com/fmixzoo/zoo/cmd/zoo-serve")
+	env := append(os.Environ(), append(m.Env(), "ZOO_CACHE="+t.TempDir(), "ZOO_TOKEN=")...)
+	p := &process{Proc: testutil.Start(t, env, bin, append([]string{"--addr", "127.0.0.1:0", "--models", m.Name}, args...)...)}
+	p.url = "http://" + p.WaitLog(t, listenRE, 60*time.Second)[1]
+	p.WaitOK(t, p.url+"/readyz", 5*time.Minute)
 	return p
+}
+
+// keepScreenshot copies the demo page's screenshot to ZOO_KEEP_SCREENSHOT,
+// when set, so that it outlives the test.
+func keepScreenshot(t *testing.T, shot string) {
+	t.Helper()
+	if keep := os.Getenv("ZOO_KEEP_SCREENSHOT"); keep != "" {
+		data, err := os.ReadFile(shot)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(keep, data, 0o644))
+	}
 }
 
 type classified struct {
@@ -163,7 +85,7 @@ func TestServeFashionAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	needFashion(t)
+	testutil.NeedFile(t, zootest.FashionDir)
 	const n = 1000
 	imgs, labels, err := zootest.FashionTest(n)
 	require.NoError(t, err)
@@ -235,16 +157,12 @@ func TestServeFashionAccuracy(t *testing.T) {
 		n, 100*float64(okRemote)/n, 100*float64(okLocal)/n, differ)
 	assert.Equal(t, okLocal, okRemote, "server and in-process accuracy")
 	assert.Zero(t, differ, "images classified differently by the server and in process")
-	assert.Contains(t, p.stderr.String(), `msg=request method=POST path=/v1/models/`+m.Name+`/classify status=200`)
+	assert.Contains(t, p.Logs.String(), `msg=request method=POST path=/v1/models/`+m.Name+`/classify status=200`)
 
 	// The demo page, against the same process, with the first image.
 	t.Run("demo page", func(t *testing.T) {
-		if _, err := demotest.Chromium(); err != nil {
-			if os.Getenv("CI") == "" {
-				t.Skip(err)
-			}
-			t.Fatal(err)
-		}
+		_, err := demotest.Chromium()
+		testutil.Need(t, err)
 		dir := t.TempDir()
 		imgPath := filepath.Join(dir, "fashion0.png")
 		require.NoError(t, os.WriteFile(imgPath, zootest.PNG(imgs[0]), 0o644))
@@ -253,11 +171,7 @@ func TestServeFashionAccuracy(t *testing.T) {
 		defer cancel()
 		r, err := demotest.Run(ctx, p.url+"/", imgPath, filepath.Join(dir, "profile"), shot)
 		require.NoError(t, err)
-		if keep := os.Getenv("ZOO_KEEP_SCREENSHOT"); keep != "" { // a copy that outlives the test
-			data, err := os.ReadFile(shot)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(keep, data, 0o644))
-		}
+		keepScreenshot(t, shot)
 		t.Logf("demo page screenshot: %s (top-1 %q, %d bars, %s; true label %q)", shot, r.Top1, r.Bars, r.Status, model.Info().Labels[labels[0]])
 		assert.Equal(t, model.Info().Labels[local[0]], r.Top1, "the page shows the in-process top-1")
 		assert.Equal(t, 5, r.Bars)
@@ -271,7 +185,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	needFashion(t)
+	testutil.NeedFile(t, zootest.FashionDir)
 	imgs, _, err := zootest.FashionTest(32)
 	require.NoError(t, err)
 	m, err := zootest.FashionModel(t.TempDir())
@@ -296,18 +210,12 @@ func TestSIGTERMDrains(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(body), fmt.Sprintf("zoo_requests_in_flight %d\n", k+1))
 	}, 10*time.Second, 5*time.Millisecond, "all requests in flight")
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGTERM))
 	for range k {
 		assert.NoError(t, <-status, "an in-flight request was lost")
 	}
-	select {
-	case err := <-p.done:
-		p.done <- err // for the cleanup
-		assert.NoError(t, err, "exit status")
-	case <-time.After(30 * time.Second):
-		t.Fatal("zoo-serve did not exit after SIGTERM")
-	}
-	log := p.stderr.String()
+	assert.NoError(t, p.Wait(t, 30*time.Second), "exit status after SIGTERM")
+	log := p.Logs.String()
 	assert.Contains(t, log, "msg=\"shutting down\"")
 	assert.Contains(t, log, "msg=stopped")
 	_, err = http.Get(p.url + "/healthz")

@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/s3test"
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // TestNoSecretInLogsOrFiles runs zoo-serve (run, in process, debug logs)
@@ -72,7 +72,7 @@ func TestNoSecretInLogsOrFiles(t *testing.T) {
 		t.Setenv(k, v)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, logs) }()
@@ -113,20 +113,9 @@ func TestNoSecretInLogsOrFiles(t *testing.T) {
 	onnx, err := io.ReadAll(pushed)
 	pushed.Close()
 	require.NoError(t, err)
-	haystacks := map[string][]byte{"logs": []byte(logs.String()), "pushed ONNX": onnx}
-	require.NoError(t, filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		haystacks[p] = b
-		return err
-	}))
+	haystacks := testutil.ReadTree(t, cache)
+	haystacks["logs"], haystacks["pushed ONNX"] = []byte(logs.String()), onnx
 	require.Greater(t, len(haystacks), 3, "the cache holds the ONNX and the record")
 	require.Contains(t, logs.String(), "converted upstream checkpoint")
-	for what, b := range haystacks {
-		for _, secret := range []string{token, pass, user, s3test.SecretKey} {
-			assert.NotContains(t, string(b), secret, "%s holds %q", what, secret)
-		}
-	}
+	testutil.AssertNoSecrets(t, haystacks, token, pass, user, s3test.SecretKey)
 }

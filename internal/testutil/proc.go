@@ -2,15 +2,13 @@ package testutil
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -184,33 +182,13 @@ func FreeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-var builds sync.Map // import path → *build
-
-type build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // GoBuild builds the main package at importPath (for example
-// "github.com/fmixzoo/zoo/cmd/zoo-serve") once per test binary and returns
-// the executable's path. The executable lives in a temporary directory
-// that outlives the test, for the test binary's other tests.
+// "github.com/fmixzoo/zoo/cmd/zoo-serve") into a directory removed when the
+// test ends, and returns the executable's path.
 func GoBuild(t testing.TB, importPath string) string {
 	t.Helper()
-	v, _ := builds.LoadOrStore(importPath, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "testutil-build")
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path = filepath.Join(dir, filepath.Base(importPath))
-		if out, err := exec.Command("go", "build", "-o", b.path, importPath).CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", importPath, err, out)
-		}
-	})
-	require.NoError(t, b.err)
-	return b.path
+	bin := filepath.Join(t.TempDir(), path.Base(importPath))
+	out, err := exec.Command("go", "build", "-o", bin, importPath).CombinedOutput()
+	require.NoError(t, err, "go build %s: %s", importPath, out)
+	return bin
 }
