@@ -72,22 +72,6 @@ var (
 	caches   = map[string]*Cache{}
 )
 
-// DefaultCacheDir is ZOO_CACHE, else $XDG_CACHE_HOME/fmixzoo, else
-// ~/.cache/fmixzoo.
-func DefaultCacheDir() (string, error) {
-	if d := os.Getenv("ZOO_CACHE"); d != "" {
-		return d, nil
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "fmixzoo"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("hub: no cache directory: set ZOO_CACHE (%w)", err)
-	}
-	return filepath.Join(home, ".cache", "fmixzoo"), nil
-}
-
 // OpenCache returns the cache in dir, creating the directory.
 func OpenCache(dir string) (*Cache, error) {
 	abs, err := filepath.Abs(dir)

@@ -100,7 +100,11 @@ func manifestOf(tb testing.TB, entries ...Entry) *Manifest {
 // fetch runs Load's weights step (resolve, store, cache, verify) without
 // decoding, so store and cache faults are tested apart from the engine.
 func fetch(ctx context.Context, m *Manifest, name string, opts ...Option) ([]byte, error) {
-	c := newConfig(append([]Option{WithManifest(m), WithProgress(nil)}, opts...))
+	cl, err := defaultClient()
+	if err != nil {
+		return nil, err
+	}
+	c := cl.config(append([]Option{WithManifest(m), WithProgress(nil)}, opts...))
 	e, err := m.Lookup(name)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 )
 
 // ErrNoWeights is returned (wrapped) when neither the store nor an importer
@@ -18,42 +20,23 @@ func Load(name string, opts ...Option) (*Model, error) {
 	return LoadContext(context.Background(), name, opts...)
 }
 
-// LoadContext is Load with a context bounding the whole operation.
-//
-// Configuration comes from the options, else the environment: ZOO_MANIFEST
-// (manifest path or URL), ZOO_STORE (store URI, default the embedded
-// weights/), ZOO_CACHE (cache directory), ZOO_OFFLINE=1 (cache only),
-// ZOO_S3_ENDPOINT, AWS_REGION and the AWS credential variables.
+// LoadContext is Load with a context bounding the whole operation, the
+// manifest's first read included. It is Client.Load on the default client:
+// configuration comes from the options, else the environment (see
+// FromEnv): ZOO_MANIFEST (manifest path or URL), ZOO_STORE (store URI,
+// default the embedded weights/), ZOO_CACHE (cache directory),
+// ZOO_OFFLINE=1 (cache only), ZOO_S3_ENDPOINT, AWS_REGION and the AWS
+// credential variables, ZOO_UPSTREAM… for converted checkpoints.
 //
 // The weights (and an upstream checkpoint) are untrusted input: a panic
 // while decoding or converting them is returned as an error, never
 // propagated to the caller.
-func LoadContext(ctx context.Context, name string, opts ...Option) (model *Model, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			model, err = nil, fmt.Errorf("hub: load %q: internal error: %v", name, r)
-		}
-	}()
-	c := newConfig(opts)
-	m := c.manifest
-	if m == nil {
-		var err error
-		if m, err = DefaultManifest(); err != nil {
-			return nil, fmt.Errorf("hub: load %q: %w", name, err)
-		}
-	}
-	e, err := m.Lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	data, err := c.weights(ctx, e)
+func LoadContext(ctx context.Context, name string, opts ...Option) (*Model, error) {
+	c, err := defaultClient()
 	if err != nil {
 		return nil, fmt.Errorf("hub: load %q: %w", name, err)
 	}
-	if model, err = newModel(data, e); err != nil {
-		return nil, fmt.Errorf("hub: load %q: %w", name, err)
-	}
-	return model, nil
+	return c.Load(ctx, name, opts...)
 }
 
 // weights returns the entry's verified ONNX bytes.
@@ -124,13 +107,16 @@ func readVerified(ctx context.Context, store Store, e Entry) ([]byte, error) {
 	return data, nil
 }
 
-func (c *config) openCache() (*Cache, error) {
-	dir := c.cacheDir
+func (c *config) openCache() (*Cache, error) { return openCacheDir(c.cacheDir) }
+
+// openCacheDir opens the cache in dir, else in ~/.cache/fmixzoo.
+func openCacheDir(dir string) (*Cache, error) {
 	if dir == "" {
-		var err error
-		if dir, err = DefaultCacheDir(); err != nil {
-			return nil, err
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("hub: no cache directory: set Client.CacheDir or ZOO_CACHE (%w)", err)
 		}
+		dir = filepath.Join(home, ".cache", "fmixzoo")
 	}
 	return OpenCache(dir)
 }
@@ -139,11 +125,7 @@ func (c *config) openStore() (Store, error) {
 	if c.store != nil {
 		return c.store, nil
 	}
-	o := StoreOptions{HTTPClient: c.httpClient}
-	if c.storeURI != nil {
-		return OpenStore(*c.storeURI, o)
-	}
-	return storeFromEnv(o)
+	return OpenStore(*c.storeURI, c.storeOpts)
 }
 
 // importUpstream converts the entry's upstream checkpoint through the
@@ -160,7 +142,7 @@ func (c *config) importUpstream(ctx context.Context, e Entry, cache *Cache, stor
 			"name", e.Name, "url", stripUserinfo(e.Upstream.URL("", 0)))
 		data, err := c.importer(ctx, e, ImportEnv{
 			Cache: cache, Store: store, Offline: *c.offline, Logger: c.logger, Progress: c.progress,
-			HTTPClient: c.httpClient,
+			HTTPClient: c.httpClient, Upstream: c.upstream,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("import upstream checkpoint: %w", err)

@@ -14,23 +14,21 @@ import (
 // what the ONNX graph cannot: gradients (zoo.Net.Gradients) and Grad-CAM
 // explanations (zoo.Net.GradCAM), on inputs preprocessed by the Model's
 // Preprocess. Weights that zoo did not export fail with zoo.ErrNotZooONNX.
-// Each call returns a new Net, which is not safe for concurrent use.
+// Each call returns a new Net, which is not safe for concurrent use. It is
+// Client.LoadNet on the default client (see LoadContext).
 func LoadNet(ctx context.Context, name string, opts ...Option) (*zoo.Net, error) {
-	c := newConfig(opts)
-	m := c.manifest
-	if m == nil {
-		var err error
-		if m, err = DefaultManifest(); err != nil {
-			return nil, fmt.Errorf("hub: load net %q: %w", name, err)
-		}
-	}
-	e, err := m.Lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	data, err := c.weights(ctx, e)
+	c, err := defaultClient()
 	if err != nil {
 		return nil, fmt.Errorf("hub: load net %q: %w", name, err)
+	}
+	return c.LoadNet(ctx, name, opts...)
+}
+
+// LoadNet is the package-level LoadNet with c's settings.
+func (c *Client) LoadNet(ctx context.Context, name string, opts ...Option) (*zoo.Net, error) {
+	e, data, err := c.entryWeights(ctx, "load net", name, opts)
+	if err != nil {
+		return nil, err
 	}
 	n, err := zoo.ReadONNX(data)
 	if err != nil {

@@ -5,16 +5,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 )
 
-// Option configures Load and LoadContext.
+// Option configures one call of Load, LoadContext or LoadNet (or of a
+// Client's methods of those names), overriding the client's settings.
 type Option func(*config)
 
+// config is a client's settings for one call, its options applied.
 type config struct {
 	store      Store
 	storeURI   *string
+	storeOpts  StoreOptions
 	cacheDir   string
 	offline    *bool
 	manifest   *Manifest
@@ -26,31 +28,36 @@ type config struct {
 	backoff    time.Duration
 	stall      time.Duration
 	importer   Importer
+	upstream   UpstreamOptions
 }
 
-// WithStore loads weights from s instead of ZOO_STORE.
+// WithStore loads weights from s instead of the client's store.
 func WithStore(s Store) Option { return func(c *config) { c.store = s } }
 
-// WithStoreURI opens the store at uri (see OpenStore) instead of ZOO_STORE.
+// WithStoreURI opens the store at uri (see OpenStore) instead of the
+// client's store.
 func WithStoreURI(uri string) Option { return func(c *config) { c.storeURI = &uri } }
 
-// WithCache uses dir as the cache instead of DefaultCacheDir.
+// WithCache uses dir as the cache instead of the client's CacheDir.
 func WithCache(dir string) Option { return func(c *config) { c.cacheDir = dir } }
 
-// WithOffline sets offline mode (cache only), overriding ZOO_OFFLINE.
+// WithOffline sets offline mode (cache only), overriding the client's.
 func WithOffline(offline bool) Option { return func(c *config) { c.offline = &offline } }
 
-// WithManifest resolves names in m instead of DefaultManifest.
+// WithManifest resolves names in m instead of the client's manifest.
 func WithManifest(m *Manifest) Option { return func(c *config) { c.manifest = m } }
 
-// WithLogger logs downloads, retries and repairs to l (default slog.Default()).
+// WithLogger logs downloads, retries and repairs to l instead of the
+// client's logger.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithHTTPClient uses client for http(s) and s3 stores.
+// WithHTTPClient uses client for http(s) and s3 stores and upstream
+// downloads instead of the client's.
 func WithHTTPClient(client *http.Client) Option { return func(c *config) { c.httpClient = client } }
 
-// WithProgress draws the download progress bar on w; nil turns it off. By
-// default it goes to stderr when stderr is a terminal.
+// WithProgress draws the download progress bar on w; nil turns it off.
+// Without it, the client's Progress is used (FromEnv: stderr when stderr
+// is a terminal).
 func WithProgress(w io.Writer) Option {
 	return func(c *config) { on := w != nil; c.progress, c.progressOn = w, &on }
 }
@@ -67,12 +74,13 @@ func WithRetries(n int, backoff time.Duration) Option {
 func WithStallTimeout(d time.Duration) Option { return func(c *config) { c.stall = d } }
 
 // WithImporter sets the function that converts an entry's upstream
-// PyTorch checkpoint when the store has no ONNX (default DefaultImporter).
+// PyTorch checkpoint when the store has no ONNX, instead of the client's
+// Importer; nil turns importing off.
 func WithImporter(imp Importer) Option { return func(c *config) { c.importer = imp } }
 
 // Importer converts an entry's upstream checkpoint (Entry.Upstream) into
-// ONNX bytes, caching what it fetched through env. It is the hook the zoo's
-// .pt import fills (see DefaultImporter).
+// ONNX bytes, caching what it fetched through env. ImportPyTorch is the
+// zoo's.
 type Importer func(ctx context.Context, e Entry, env ImportEnv) ([]byte, error)
 
 // ImportEnv is what an Importer may use.
@@ -82,28 +90,39 @@ type ImportEnv struct {
 	Offline    bool
 	Logger     *slog.Logger
 	Progress   io.Writer    // nil: quiet
-	HTTPClient *http.Client // from WithHTTPClient; nil: the importer's default
+	HTTPClient *http.Client // nil: the importer's default
+	Upstream   UpstreamOptions
 }
 
-// DefaultImporter is used by Load when no WithImporter option is given. It
-// is nil until a package that can import PyTorch checkpoints sets it.
-var DefaultImporter Importer
-
-func newConfig(opts []Option) *config {
-	c := &config{importer: DefaultImporter}
+// config applies opts over c's settings.
+func (c *Client) config(opts []Option) *config {
+	cfg := &config{importer: c.Importer, upstream: c.Upstream}
 	for _, o := range opts {
-		o(c)
+		o(cfg)
 	}
-	if c.logger == nil {
-		c.logger = slog.Default()
+	if cfg.logger == nil {
+		cfg.logger = c.Logger
 	}
-	if c.offline == nil {
-		off := os.Getenv("ZOO_OFFLINE")
-		on := off != "" && off != "0" && off != "false"
-		c.offline = &on
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
 	}
-	if c.progressOn == nil {
-		c.progress = stderrIfTerminal()
+	if cfg.httpClient == nil {
+		cfg.httpClient = c.HTTPClient
 	}
-	return c
+	if cfg.offline == nil {
+		off := c.Offline
+		cfg.offline = &off
+	}
+	if cfg.progressOn == nil {
+		cfg.progress = c.Progress
+	}
+	if cfg.cacheDir == "" {
+		cfg.cacheDir = c.CacheDir
+	}
+	if cfg.store == nil && cfg.storeURI == nil {
+		uri := c.StoreURI
+		cfg.store, cfg.storeURI = c.Store, &uri
+	}
+	cfg.storeOpts = StoreOptions{HTTPClient: cfg.httpClient, S3Endpoint: c.S3Endpoint, S3Region: c.S3Region}
+	return cfg
 }

@@ -51,7 +51,6 @@ func TestUpstreamConversionOpensWithReadONNX(t *testing.T) {
 	fixtures := publishedFixtures(t)
 	m := upstreamManifest(t, fixtures)
 	up := newUpstream(t)
-	t.Setenv(EnvUpstream, up.URL)
 	cache, err := OpenCache(t.TempDir())
 	require.NoError(t, err)
 	for _, fx := range fixtures {
@@ -60,7 +59,7 @@ func TestUpstreamConversionOpensWithReadONNX(t *testing.T) {
 	for _, fx := range fixtures {
 		e, err := m.Lookup(fx.Name + "_published")
 		require.NoError(t, err)
-		data, err := ImportPyTorch(context.Background(), e, ImportEnv{Cache: cache})
+		data, err := ImportPyTorch(context.Background(), e, ImportEnv{Cache: cache, Upstream: UpstreamOptions{Base: up.URL}})
 		require.NoError(t, err, e.Name)
 		model, err := ReadONNX(data)
 		require.NoError(t, err, e.Name)

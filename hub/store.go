@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -81,14 +80,17 @@ type StoreOptions struct {
 	// HTTPClient is used by the http and s3 stores; nil means a client with
 	// sane timeouts.
 	HTTPClient *http.Client
-	// S3Endpoint overrides ZOO_S3_ENDPOINT (http://host:port or https://host).
+	// S3Endpoint is the s3 store's endpoint (http://host:port or
+	// https://host); "": https://s3.amazonaws.com. FromEnv's client sets
+	// it from ZOO_S3_ENDPOINT.
 	S3Endpoint string
-	// S3Region overrides AWS_REGION.
+	// S3Region is the s3 store's region (FromEnv: AWS_REGION).
 	S3Region string
 }
 
-// DefaultStoreURI is the store used when ZOO_STORE is unset: the weights/
-// directory embedded in the binary.
+// DefaultStoreURI is the store used when no other is given (a Client's
+// StoreURI "", ZOO_STORE unset): the weights/ directory embedded in the
+// binary.
 const DefaultStoreURI = "embedded:"
 
 // OpenStore opens a store by URI:
@@ -119,11 +121,6 @@ func OpenStore(uri string, o StoreOptions) (Store, error) {
 	default:
 		return NewDirStore(uri)
 	}
-}
-
-// storeFromEnv opens ZOO_STORE, or the embedded store when it is unset.
-func storeFromEnv(o StoreOptions) (Store, error) {
-	return OpenStore(os.Getenv("ZOO_STORE"), o)
 }
 
 // redactURL drops any user:password part of a URL for messages.

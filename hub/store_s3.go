@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 
@@ -36,7 +35,7 @@ type S3Config struct {
 	HTTPClient      *http.Client // its Transport is used; nil: a default one
 }
 
-// newS3StoreFromURI opens s3://BUCKET/PREFIX with ZOO_S3_ENDPOINT and AWS_REGION.
+// newS3StoreFromURI opens s3://BUCKET/PREFIX with o's endpoint and region.
 func newS3StoreFromURI(uri string, o StoreOptions) (*S3Store, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Host == "" {
@@ -48,12 +47,6 @@ func newS3StoreFromURI(uri string, o StoreOptions) (*S3Store, error) {
 		Bucket:     u.Host,
 		Prefix:     strings.TrimPrefix(u.Path, "/"),
 		HTTPClient: o.HTTPClient,
-	}
-	if cfg.Endpoint == "" {
-		cfg.Endpoint = os.Getenv("ZOO_S3_ENDPOINT")
-	}
-	if cfg.Region == "" {
-		cfg.Region = os.Getenv("AWS_REGION")
 	}
 	return NewS3Store(cfg)
 }

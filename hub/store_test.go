@@ -196,24 +196,6 @@ func TestSlowServerTimeouts(t *testing.T) {
 	})
 }
 
-func TestCacheDirFromEnv(t *testing.T) {
-	t.Setenv("ZOO_CACHE", "")
-	t.Setenv("XDG_CACHE_HOME", "/xdg")
-	d, err := DefaultCacheDir()
-	require.NoError(t, err)
-	assert.Equal(t, "/xdg/fmixzoo", d)
-	t.Setenv("ZOO_CACHE", "/zc")
-	d, err = DefaultCacheDir()
-	require.NoError(t, err)
-	assert.Equal(t, "/zc", d)
-	t.Setenv("ZOO_CACHE", "")
-	t.Setenv("XDG_CACHE_HOME", "")
-	t.Setenv("HOME", "/home/u")
-	d, err = DefaultCacheDir()
-	require.NoError(t, err)
-	assert.Equal(t, "/home/u/.cache/fmixzoo", d)
-}
-
 func TestProgressBar(t *testing.T) {
 	data := randomBytes(1<<20, 9)
 	var out strings.Builder

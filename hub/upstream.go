@@ -13,7 +13,6 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/fmixzoo/zoo/zoo"
@@ -26,21 +25,35 @@ import (
 // ONNX with the zoo's importer (no Python) and records, trust-on-first-use,
 // the sha256 of both files: later loads are verified against the record
 // and work offline, and a different file under the same URL is refused
-// unless ZOO_TRUST_NEW=1.
+// unless UpstreamOptions.TrustNew (ZOO_TRUST_NEW=1).
 
 // ErrUpstreamChanged reports an upstream checkpoint whose bytes differ from
 // the ones recorded when it was first downloaded.
 var ErrUpstreamChanged = errors.New("upstream checkpoint changed since first use")
 
-// Environment variables of the upstream import.
+// Environment variables of the upstream import, read by FromEnv into
+// UpstreamOptions.
 const (
-	EnvUpstream       = "ZOO_UPSTREAM"        // replaces Upstream.Base (mirrors, tests)
-	EnvUpstreamRepeat = "ZOO_UPSTREAM_REPEAT" // which of an entry's repeats (default 0)
-	EnvTrustNew       = "ZOO_TRUST_NEW"       // 1: accept a changed upstream file and record it
-	EnvPush           = "ZOO_PUSH"            // 1: write the converted ONNX into the store
+	EnvUpstream       = "ZOO_UPSTREAM"        // Base: replaces Upstream.Base (mirrors, tests)
+	EnvUpstreamRepeat = "ZOO_UPSTREAM_REPEAT" // Repeat: which of an entry's repeats (default 0)
+	EnvTrustNew       = "ZOO_TRUST_NEW"       // TrustNew (1): accept a changed upstream file and record it
+	EnvPush           = "ZOO_PUSH"            // Push (1): write the converted ONNX into the store
 )
 
-func init() { DefaultImporter = ImportPyTorch }
+// UpstreamOptions configure ImportPyTorch (through ImportEnv).
+type UpstreamOptions struct {
+	// Base replaces every entry's Upstream.Base: a mirror. It may carry
+	// user:password, which no message, log line or record shows.
+	Base string
+	// Repeat selects which of an entry's runs (Upstream.Repeats) is fetched.
+	Repeat int
+	// TrustNew accepts, and records, an upstream file whose sha256 differs
+	// from the one recorded when it was first downloaded.
+	TrustNew bool
+	// Push writes the converted ONNX into ImportEnv.Store (Publish, with
+	// no manifest file).
+	Push bool
+}
 
 // upstreamRecord is what the cache remembers of one converted checkpoint.
 type upstreamRecord struct {
@@ -60,17 +73,13 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 	if e.Upstream == nil {
 		return nil, fmt.Errorf("%s has no upstream checkpoint", e.Name)
 	}
-	repeat := 0
-	if s := os.Getenv(EnvUpstreamRepeat); s != "" {
-		r, err := strconv.Atoi(s)
-		if err != nil || r < 0 || (e.Upstream.Repeats > 0 && r >= e.Upstream.Repeats) {
-			return nil, fmt.Errorf("%s=%q: want a repeat in 0..%d", EnvUpstreamRepeat, s, max(e.Upstream.Repeats-1, 0))
-		}
-		repeat = r
+	repeat := env.Upstream.Repeat
+	if repeat < 0 || (e.Upstream.Repeats > 0 && repeat >= e.Upstream.Repeats) {
+		return nil, fmt.Errorf("%s=%d: want a repeat in 0..%d", EnvUpstreamRepeat, repeat, max(e.Upstream.Repeats-1, 0))
 	}
 	// src may carry user:password (a mirror in ZOO_UPSTREAM); url, which
 	// every message, log line, record and ONNX metadata uses, does not.
-	src := e.Upstream.URL(os.Getenv(EnvUpstream), repeat)
+	src := e.Upstream.URL(env.Upstream.Base, repeat)
 	url := stripUserinfo(src)
 	recPath := filepath.Join(env.Cache.Dir(), "upstream", fmt.Sprintf("%s-r%d.json", e.Name, repeat))
 	rec, haveRec := readRecord(recPath)
@@ -92,7 +101,7 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 	if e.Upstream.SHA256 != "" && e.Upstream.SHA256 != sum {
 		return nil, &ChecksumError{What: url, WantSHA256: e.Upstream.SHA256, SHA256: sum}
 	}
-	if haveRec && rec.URL == url && rec.SourceSHA != sum && os.Getenv(EnvTrustNew) != "1" {
+	if haveRec && rec.URL == url && rec.SourceSHA != sum && !env.Upstream.TrustNew {
 		return nil, fmt.Errorf("%w: %s was %s when first downloaded on %s and is now %s; set %s=1 to accept the new file",
 			ErrUpstreamChanged, url, rec.SourceSHA, rec.FirstSeen.Format(time.RFC3339), sum, EnvTrustNew)
 	}
@@ -133,9 +142,9 @@ func ImportPyTorch(ctx context.Context, e Entry, env ImportEnv) ([]byte, error) 
 		env.Logger.Info("hub: converted upstream checkpoint", "name", e.Name, "url", url, "source_sha256", sum,
 			"onnx_sha256", d.SHA256, "seconds", nr.ConvertSecs)
 	}
-	if os.Getenv(EnvPush) == "1" && env.Store != nil {
-		if err := env.Store.Put(ctx, e.Weights.Key, bytes.NewReader(data), int64(len(data))); err != nil {
-			return nil, fmt.Errorf("push the converted ONNX to %s: %w", env.Store, err)
+	if env.Upstream.Push && env.Store != nil {
+		if _, err := Publish(ctx, env.Store, "", e, data); err != nil {
+			return nil, fmt.Errorf("push the converted ONNX: %w", err)
 		}
 	}
 	return data, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,10 +14,12 @@ import (
 	"github.com/fmixzoo/zoo/internal/server"
 )
 
-// hubCatalog serves the models of a hub manifest.
+// hubCatalog serves the models of a hub manifest, loading them through a
+// hub client (with opts on every load).
 type hubCatalog struct {
-	m    *hub.Manifest
-	opts []hub.Option
+	client *hub.Client
+	m      *hub.Manifest
+	opts   []hub.Option
 
 	// failTTL is how long a failure to fetch a model's weights (store or
 	// upstream unreachable, 5xx, missing, refused) is answered from memory
@@ -45,25 +48,23 @@ func (f *fetchFailure) Unwrap() error { return f.err }
 // Retry-After.
 func (f *fetchFailure) RetryAfter() time.Duration { return time.Until(f.until) }
 
+// newHubCatalog builds the hub client from the environment (hub.FromEnv:
+// S3 endpoint and region, upstream mirror and push, the cache's XDG
+// default), then applies the flags, whose fallbacks are the same ZOO_…
+// variables, and reads the manifest.
 func newHubCatalog(ctx context.Context, o *options, log *slog.Logger) (*hubCatalog, error) {
-	var m *hub.Manifest
-	var err error
-	if o.manifest != "" {
-		m, err = hub.ReadManifest(ctx, o.manifest, nil)
-	} else {
-		m, err = hub.DefaultManifest()
-	}
+	client, err := hub.FromEnv()
 	if err != nil {
 		return nil, err
 	}
-	opts := []hub.Option{hub.WithManifest(m), hub.WithLogger(log), hub.WithProgress(nil), hub.WithOffline(o.offline)}
-	if o.store != "" {
-		opts = append(opts, hub.WithStoreURI(o.store))
+	client.ManifestSource, client.StoreURI, client.Offline = o.manifest, o.store, o.offline
+	client.CacheDir = cmp.Or(o.cache, client.CacheDir)
+	client.Logger, client.Progress = log, nil
+	m, err := client.LoadManifest(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if o.cache != "" {
-		opts = append(opts, hub.WithCache(o.cache))
-	}
-	return &hubCatalog{m: m, opts: opts}, nil
+	return &hubCatalog{client: client, m: m}, nil
 }
 
 func (c *hubCatalog) List(pattern string) []string { return c.m.Names(pattern) }
@@ -104,10 +105,10 @@ func (c *hubCatalog) Load(ctx context.Context, name string) (server.Model, error
 	if f != nil {
 		return nil, f
 	}
-	m, err := hub.LoadContext(ctx, name, c.opts...)
+	m, err := c.client.Load(ctx, name, c.opts...)
 	switch {
 	case err == nil:
-		return &hubModel{m: m, explainer: newExplainer(name, c.opts)}, nil
+		return &hubModel{m: m, explainer: newExplainer(name, c.client, c.opts)}, nil
 	case errors.Is(err, hub.ErrNoWeights):
 		return nil, fmt.Errorf("%w: %w", server.ErrModelUnavailable, err)
 	case ctx.Err() != nil:

@@ -15,15 +15,16 @@ import (
 // (hub.LoadNet) and keeps it. A Net is not safe for concurrent use, so
 // explanations of one model run one request at a time.
 type explainer struct {
-	name string
-	opts []hub.Option
-	sem  chan struct{} // holds the right to use net
-	net  *zoo.Net
-	err  error // a permanent failure to rebuild net
+	name   string
+	client *hub.Client
+	opts   []hub.Option
+	sem    chan struct{} // holds the right to use net
+	net    *zoo.Net
+	err    error // a permanent failure to rebuild net
 }
 
-func newExplainer(name string, opts []hub.Option) *explainer {
-	return &explainer{name: name, opts: opts, sem: make(chan struct{}, 1)}
+func newExplainer(name string, client *hub.Client, opts []hub.Option) *explainer {
+	return &explainer{name: name, client: client, opts: opts, sem: make(chan struct{}, 1)}
 }
 
 // Explain implements server.Explainer.
@@ -38,7 +39,7 @@ func (e *explainer) Explain(ctx context.Context, x []float32, n, class int, laye
 		return nil, e.err
 	}
 	if e.net == nil {
-		net, err := hub.LoadNet(ctx, e.name, e.opts...)
+		net, err := e.client.LoadNet(ctx, e.name, e.opts...)
 		if errors.Is(err, zoo.ErrNotZooONNX) {
 			e.err = fmt.Errorf("%w: %w", server.ErrNoExplanations, err)
 			return nil, e.err

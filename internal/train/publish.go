@@ -3,8 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -45,7 +43,8 @@ func MSDAName(mode string) string {
 
 // Publish exports the trained network to ONNX, measures its top-1/top-5 on
 // the full test set through the exported file and the inference engine (as
-// verify will), pushes it to the store and writes its weights.json entry.
+// verify will), and publishes it (hub.Publish): the ONNX into the store,
+// the entry into the weights.json file o.Manifest names.
 func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, error) {
 	cfg := res.Config
 	if err := hub.ValidateName(o.Name); err != nil {
@@ -100,19 +99,9 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 	if err != nil {
 		return hub.Entry{}, err
 	}
-	sum := sha256.Sum256(data)
-	e.Weights.SHA256, e.Weights.Size = hex.EncodeToString(sum[:]), int64(len(data))
 	top1, top5 := ev.Top1, ev.Top5
 	e.Accuracy = hub.Accuracy{Top1: &top1, Top5: &top5, Source: "measured", Provenance: provenance(res, cfg, o, ev, testSet)}
-	if err := o.Store.Put(ctx, o.Key, bytes.NewReader(data), int64(len(data))); err != nil {
-		return hub.Entry{}, fmt.Errorf("train: publish %s: push to %s: %w", o.Name, o.Store, err)
-	}
-	if o.Manifest != "" {
-		if err := hub.UpsertManifestEntry(o.Manifest, e); err != nil {
-			return hub.Entry{}, err
-		}
-	}
-	return e, nil
+	return hub.Publish(ctx, o.Store, o.Manifest, e, data)
 }
 
 // provenance describes how an accuracy was produced, in one line.
