@@ -28,6 +28,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/image/bmp"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // progressiveJPEG writes a grey progressive JPEG of w×h whose scans are all
@@ -174,18 +176,11 @@ func TestDecodeBytesBoundAllocations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			hdr, err := inspectImage(tt.data, imageLimits{maxPixels: 1 << 30, maxScans: 100})
 			require.NoError(t, err)
-			// The least of three runs: other goroutines' allocations only add.
-			allocated := int64(1 << 62)
 			var img image.Image
-			for range 3 {
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
+			allocated := int64(testutil.LeastAllocated(3, func() {
 				img, err = decodePixels(context.Background(), tt.data, hdr)
-				runtime.ReadMemStats(&after)
-				require.NoError(t, err)
-				allocated = min(allocated, int64(after.TotalAlloc-before.TotalAlloc))
-			}
+			}))
+			require.NoError(t, err)
 			require.Equal(t, image.Pt(hdr.cfg.Width, hdr.cfg.Height), img.Bounds().Size())
 			charged := hdr.decodeBytes()
 			t.Logf("%s %T: allocated %.2f B/px, charged %.2f B/px", tt.name, img,

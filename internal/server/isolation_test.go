@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // errOnSeven fails any batch holding an input value of 7, as a model may
@@ -188,7 +190,7 @@ func TestBearerCaseInsensitive(t *testing.T) {
 // TestEchoIsClipped: error bodies and log lines repeat at most a short
 // prefix of what the client sent.
 func TestEchoIsClipped(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	cat := newFakeCatalog("m")
 	_, ts := newTestServer(t, cat, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	long := strings.Repeat("x", 60_000)
@@ -222,24 +224,6 @@ func TestEchoIsClipped(t *testing.T) {
 	for _, line := range strings.Split(logs.String(), "\n") {
 		assert.Less(t, len(line), 1024, "%.300s", line)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes (log handlers).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestSlowClientsAndConnectionCap: Serve holds at most MaxConns

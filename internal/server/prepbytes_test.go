@@ -6,10 +6,10 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"runtime"
 	"testing"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/zoo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,18 +73,11 @@ func TestPreprocessBytesBoundHubAllocations(t *testing.T) {
 	for _, mc := range []struct{ c, size, resize int }{{1, 28, 0}, {3, 32, 36}, {3, 32, 0}, {1, 28, 32}, {3, 16, 0}} {
 		m, info := model(mc.c, mc.size, mc.resize)
 		for name, img := range images {
-			// The least of three runs: other goroutines' allocations only add.
-			allocated := int64(1 << 62)
-			for range 3 {
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				x, err := m.Preprocess(img)
-				runtime.ReadMemStats(&after)
-				require.NoError(t, err)
-				require.Len(t, x, info.inputSize())
-				allocated = min(allocated, int64(after.TotalAlloc-before.TotalAlloc))
-			}
+			var x []float32
+			var err error
+			allocated := int64(testutil.LeastAllocated(3, func() { x, err = m.Preprocess(img) }))
+			require.NoError(t, err)
+			require.Len(t, x, info.inputSize())
 			b := img.Bounds()
 			charged := preprocessBytes(info, imageHeader{cfg: image.Config{ColorModel: img.ColorModel(), Width: b.Dx(), Height: b.Dy()}})
 			t.Logf("%v %s: allocated %d, charged %d (%.1fx)", info.Input, name, allocated, charged, float64(charged)/float64(allocated))
