@@ -9,11 +9,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // Hostile checkpoints: each is built here, small on disk, and would once
@@ -24,34 +25,11 @@ import (
 // as a hostile archive may be (torch itself stores them uncompressed).
 func deflatedCheckpoint(t testing.TB, pkl []byte, storages map[string][]byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestSpeed)
-	})
-	add := func(name string, b []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
-		require.NoError(t, err)
-		_, err = w.Write(b)
-		require.NoError(t, err)
-	}
-	add("archive/data.pkl", pkl)
+	entries := []zipEntry{{"archive/data.pkl", pkl}}
 	for k, b := range storages {
-		add("archive/data/"+k, b)
+		entries = append(entries, zipEntry{"archive/data/" + k, b})
 	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
-// allocated runs f and returns the bytes it allocated (TotalAlloc grows
-// monotonically, so this bounds the peak from above).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
+	return writeZip(t, zip.Deflate, entries)
 }
 
 // deepTupleKey is {((…(None,)…),): None}: a dict key nested n deep, in
@@ -176,7 +154,7 @@ func TestHostilePickles(t *testing.T) {
 				m   map[string]Tensor
 				err error
 			)
-			n := allocated(func() { m, err = readBytes(file) })
+			n := testutil.Allocated(func() { m, err = readBytes(file) })
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrMalformed)
 			assert.Contains(t, err.Error(), tt.message)

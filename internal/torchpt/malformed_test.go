@@ -3,7 +3,9 @@ package torchpt
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -64,23 +66,39 @@ func stateDictPickle(body func(p *pk)) []byte {
 	return p.Bytes()
 }
 
-// zipCheckpoint builds a torch zip archive from a pickle and storage "0".
+// zipCheckpoint builds a torch zip archive from a pickle and storage "0",
+// stored uncompressed as torch writes them.
 func zipCheckpoint(t testing.TB, pkl []byte, storage []byte, byteorder string) []byte {
+	t.Helper()
+	entries := []zipEntry{{"archive/data.pkl", pkl}}
+	if byteorder != "" {
+		entries = append(entries, zipEntry{"archive/byteorder", []byte(byteorder)})
+	}
+	if storage != nil {
+		entries = append(entries, zipEntry{"archive/data/0", storage})
+	}
+	return writeZip(t, zip.Store, entries)
+}
+
+type zipEntry struct {
+	name string
+	data []byte
+}
+
+// writeZip builds a zip archive of entries, in order, each compressed with
+// method (zip.Store, or zip.Deflate at flate.BestSpeed).
+func writeZip(t testing.TB, method uint16, entries []zipEntry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	add := func(name string, b []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	for _, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method})
 		require.NoError(t, err)
-		_, err = w.Write(b)
+		_, err = w.Write(e.data)
 		require.NoError(t, err)
-	}
-	add("archive/data.pkl", pkl)
-	if byteorder != "" {
-		add("archive/byteorder", []byte(byteorder))
-	}
-	if storage != nil {
-		add("archive/data/0", storage)
 	}
 	require.NoError(t, zw.Close())
 	return buf.Bytes()

@@ -2,8 +2,6 @@ package torchpt
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -13,40 +11,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 const fixtures = "../../testdata/torch"
-
-type manifestEntry struct {
-	Name          string         `json:"name"`
-	Arch          string         `json:"arch"`
-	Args          map[string]any `json:"args"`
-	PT            string         `json:"pt"`
-	LegacyPT      string         `json:"legacy_pt"`
-	Params        int            `json:"params"`
-	StateDictKeys int            `json:"state_dict_keys"`
-	Variants      []struct {
-		Wrapper, File, Format string
-	} `json:"variants"`
-	TensorCheck *struct {
-		Key   string `json:"key"`
-		Shape []int  `json:"shape"`
-		File  string `json:"file"`
-	} `json:"tensor_check"`
-}
 
 type fault struct {
 	File   string `json:"file"`
 	Format string `json:"format"`
 	Kind   string `json:"kind"`
 	Expect string `json:"expect"`
-}
-
-func loadJSON(t testing.TB, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, v))
 }
 
 func readFile(t testing.TB, name string) map[string]Tensor {
@@ -56,18 +31,6 @@ func readFile(t testing.TB, name string) map[string]Tensor {
 	m, err := Read(bytes.NewReader(b), int64(len(b)))
 	require.NoError(t, err, name)
 	return m
-}
-
-func readF32(t testing.TB, name string) []float32 {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	require.NoError(t, err)
-	require.Zero(t, len(b)%4)
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
 }
 
 func numel(shape []int) int {
@@ -81,10 +44,7 @@ func numel(shape []int) int {
 // TestReadFixtures: both serializations of every architecture fixture decode
 // to the same tensors, with the key count and parameter count PyTorch reported.
 func TestReadFixtures(t *testing.T) {
-	var manifest []manifestEntry
-	loadJSON(t, "manifest.json", &manifest)
-	require.NotEmpty(t, manifest)
-	for _, e := range manifest {
+	for _, e := range testutil.TorchFixtures[map[string]any](t, fixtures) {
 		t.Run(e.Name, func(t *testing.T) {
 			zipped := readFile(t, e.PT)
 			legacy := readFile(t, e.LegacyPT)
@@ -111,14 +71,12 @@ func TestReadFixtures(t *testing.T) {
 
 // TestTensorValues compares one decoded tensor with PyTorch's raw dump.
 func TestTensorValues(t *testing.T) {
-	var manifest []manifestEntry
-	loadJSON(t, "manifest.json", &manifest)
 	checked := 0
-	for _, e := range manifest {
+	for _, e := range testutil.TorchFixtures[map[string]any](t, fixtures) {
 		if e.TensorCheck == nil {
 			continue
 		}
-		want := readF32(t, e.TensorCheck.File)
+		want := testutil.ReadF32(t, filepath.Join(fixtures, e.TensorCheck.File))
 		for _, f := range []string{e.PT, e.LegacyPT} {
 			got, ok := readFile(t, f)[e.TensorCheck.Key]
 			require.True(t, ok, "%s lacks %s", f, e.TensorCheck.Key)
@@ -133,15 +91,14 @@ func TestTensorValues(t *testing.T) {
 // TestDTypes covers every storage type, scalars, empty tensors, Parameters
 // and views (transposed, offset, strided, stride-0) in both formats.
 func TestDTypes(t *testing.T) {
-	var meta []struct {
+	meta := testutil.ReadJSON[[]struct {
 		Key    string `json:"key"`
 		Shape  []int  `json:"shape"`
 		DType  string `json:"dtype"`
 		Offset int    `json:"offset"`
 		Numel  int    `json:"numel"`
-	}
-	loadJSON(t, "dtypes.json", &meta)
-	want := readF32(t, "dtypes.expect.f32")
+	}](t, filepath.Join(fixtures, "dtypes.json"))
+	want := testutil.ReadF32(t, filepath.Join(fixtures, "dtypes.expect.f32"))
 	for _, file := range []string{"dtypes.pt", "dtypes.legacy.pt"} {
 		t.Run(file, func(t *testing.T) {
 			m := readFile(t, file)
@@ -163,10 +120,8 @@ func TestDTypes(t *testing.T) {
 // TestWrappers: {'state_dict': sd}, {'model': sd} and 'module.' prefixes
 // decode to the plain state dict.
 func TestWrappers(t *testing.T) {
-	var manifest []manifestEntry
-	loadJSON(t, "manifest.json", &manifest)
 	n := 0
-	for _, e := range manifest {
+	for _, e := range testutil.TorchFixtures[map[string]any](t, fixtures) {
 		if len(e.Variants) == 0 {
 			continue
 		}
@@ -184,8 +139,7 @@ func TestWrappers(t *testing.T) {
 // TestFaults: the fault fixtures are refused with the right sentinel, or,
 // for key-level faults (the importer's business), decode as written.
 func TestFaults(t *testing.T) {
-	var faults []fault
-	loadJSON(t, "faults.json", &faults)
+	faults := testutil.ReadJSON[[]fault](t, filepath.Join(fixtures, "faults.json"))
 	require.NotEmpty(t, faults)
 	for _, f := range faults {
 		t.Run(f.File, func(t *testing.T) {
