@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -32,22 +31,20 @@ func init() {
 // dataset-fashion-mnist installs it.
 const fashionTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
+// gradcamUsage is what `zoo-train gradcam -h` prints above the flags.
+const gradcamUsage = `usage: zoo-train gradcam NAME... (--image FILE | --fashion N) [--out grid.png] [flags]
+
+Draws the FMix notebook's Grad-CAM figure: one row per model (names or wildcards such as
+'lenet_fashion_*'), with the model's name, its top-1 class and probability, the input as
+the model sees it (the entry's preprocessing) and the Grad-CAM map of the class over it.
+Models load through the hub (ZOO_STORE, ZOO_MANIFEST, ZOO_CACHE); the network is rebuilt
+from each model's ONNX weights. Grad-CAM: channel weights are the spatial means of the class
+score's gradient at --layer (default the last convolutional stage: layer4 for
+PreAct-ResNet18), map = ReLU(weighted sum), bilinear upsampling, scaled to [0, 1].
+`
+
 func runGradCAM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gradcam", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train gradcam NAME... (--image FILE | --fashion N) [--out grid.png] [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Draws the FMix notebook's Grad-CAM figure: one row per model (names or wildcards such as")
-		fmt.Fprintln(stderr, "'lenet_fashion_*'), with the model's name, its top-1 class and probability, the input as")
-		fmt.Fprintln(stderr, "the model sees it (the entry's preprocessing) and the Grad-CAM map of the class over it.")
-		fmt.Fprintln(stderr, "Models load through the hub (ZOO_STORE, ZOO_MANIFEST, ZOO_CACHE); the network is rebuilt")
-		fmt.Fprintln(stderr, "from each model's ONNX weights. Grad-CAM: channel weights are the spatial means of the class")
-		fmt.Fprintln(stderr, "score's gradient at --layer (default the last convolutional stage: layer4 for")
-		fmt.Fprintln(stderr, "PreAct-ResNet18), map = ReLU(weighted sum), bilinear upsampling, scaled to [0, 1].")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("gradcam", stderr, gradcamUsage)
 	imagePath := fs.String("image", "", "image file to explain (PNG, JPEG or GIF)")
 	fashion := fs.Int("fashion", -1, "explain Fashion-MNIST test image N instead of --image (Debian's dataset-fashion-mnist)")
 	out := fs.String("out", "gradcam.png", "figure path")
@@ -55,13 +52,9 @@ func runGradCAM(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	class := fs.Int("class", -1, "class to explain (default: each model's top-1)")
 	size := fs.Int("size", 112, "height and width of each drawn image in pixels")
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
-	patterns, err := parseInterspersed(fs, args)
+	patterns, err := parseNames(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(patterns) == 0 {
-		fs.Usage()
-		return errors.New("no model names")
 	}
 	if (*imagePath == "") == (*fashion < 0) {
 		return errors.New("give exactly one of --image FILE and --fashion N")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,19 +20,17 @@ func init() {
 	})
 }
 
+// masksUsage is what `zoo-train masks -h` prints above the flags.
+const masksUsage = `usage: zoo-train masks [flags]
+
+Writes a PNG like the FMix paper's figure (low-frequency images, their masks, two rows
+of images and their mixes) and an animated GIF stepping through the slices of a 3D mask.
+The images are Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else
+generated ones.
+`
+
 func runMasks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("masks", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train masks [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Writes a PNG like the FMix paper's figure (low-frequency images, their masks, two rows")
-		fmt.Fprintln(stderr, "of images and their mixes) and an animated GIF stepping through the slices of a 3D mask.")
-		fmt.Fprintln(stderr, "The images are Fashion-MNIST when Debian's dataset-fashion-mnist is installed, else")
-		fmt.Fprintln(stderr, "generated ones.")
-		fmt.Fprintln(stderr)
-		fl.PrintDefaults()
-	}
+	fl := newFlagSet("masks", stderr, masksUsage)
 	shape := fl.String("shape", "28x28", "2D mask shape of the figure, HxW")
 	gifShape := fl.String("gif-shape", "32x32x32", "3D mask shape of the animation, DxHxW")
 	decay := fl.Float64("decay", 3, "frequency decay power δ")

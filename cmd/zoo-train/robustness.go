@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,27 +30,25 @@ func init() {
 // maxSweepValues bounds the test pixels a sweep holds in memory (1 GiB).
 const maxSweepValues = 1 << 28
 
+// robustnessUsage is what `zoo-train robustness -h` prints above the flags.
+const robustnessUsage = `usage: zoo-train robustness NAME... [--data fashion_mnist|DIR] [--attacks fgsm,pgd,bim,uniform,deepfool]
+                           [--eps LIST] [--limit N] [--out DIR] [flags]
+
+The FMix seed's analysis/adversarial_linf.py: attacks each model (names or wildcards such
+as 'lenet_fashion_*', loaded through the hub) on the test set with foolbox 3's L∞ attacks
+and defaults, in pixel space [0, 1] with the entry's normalisation inside the model, at
+each ε. Success is foolbox's: misclassified after the attack, over every test image
+(images the model already gets wrong count as successes, so ε = 0 gives the error rate).
+Writes DIR/robustness.csv (model, attack, epsilon, success_rate, success, n, seconds)
+and DIR/robustness.png (success rate against ε, one panel per attack, one line per model).
+
+--data is a dataset name (fashion_mnist, mnist, cifar10, …; Debian's / GoMNIST's install
+for (Fashion-)MNIST) or a directory holding the entry's dataset; default: each entry's
+dataset at its default location. Images go through the entry's preprocessing.
+`
+
 func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("robustness", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train robustness NAME... [--data fashion_mnist|DIR] [--attacks fgsm,pgd,bim,uniform,deepfool]")
-		fmt.Fprintln(stderr, "                           [--eps LIST] [--limit N] [--out DIR] [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "The FMix seed's analysis/adversarial_linf.py: attacks each model (names or wildcards such")
-		fmt.Fprintln(stderr, "as 'lenet_fashion_*', loaded through the hub) on the test set with foolbox 3's L∞ attacks")
-		fmt.Fprintln(stderr, "and defaults, in pixel space [0, 1] with the entry's normalisation inside the model, at")
-		fmt.Fprintln(stderr, "each ε. Success is foolbox's: misclassified after the attack, over every test image")
-		fmt.Fprintln(stderr, "(images the model already gets wrong count as successes, so ε = 0 gives the error rate).")
-		fmt.Fprintln(stderr, "Writes DIR/robustness.csv (model, attack, epsilon, success_rate, success, n, seconds)")
-		fmt.Fprintln(stderr, "and DIR/robustness.png (success rate against ε, one panel per attack, one line per model).")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "--data is a dataset name (fashion_mnist, mnist, cifar10, …; Debian's / GoMNIST's install")
-		fmt.Fprintln(stderr, "for (Fashion-)MNIST) or a directory holding the entry's dataset; default: each entry's")
-		fmt.Fprintln(stderr, "dataset at its default location. Images go through the entry's preprocessing.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("robustness", stderr, robustnessUsage)
 	data := fs.String("data", os.Getenv("ZOO_DATA"), "dataset name or directory (env ZOO_DATA)")
 	attacks := fs.String("attacks", strings.Join(attack.AllAttacks, ","), "comma-separated attacks")
 	epsList := fs.String("eps", "", "comma-separated ε list (default the seed's: "+formatEps(attack.SeedEpsilons)+")")
@@ -62,13 +59,9 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
 	appendOld := fs.Bool("append", false, "keep the other models of an existing DIR/robustness.csv (a long sweep can run one model at a time)")
-	patterns, err := parseInterspersed(fs, args)
+	patterns, err := parseNames(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(patterns) == 0 {
-		fs.Usage()
-		return errors.New("no model names")
 	}
 	atk, err := attack.ParseAttacks(*attacks)
 	if err != nil {
