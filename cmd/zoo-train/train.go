@@ -110,7 +110,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var store hub.Store
 	if *publish {
 		// Open the store before hours of training, so a bad URI fails now.
-		if store, err = hub.OpenStore(*storeURI, hub.StoreOptions{}); err != nil {
+		if store, err = openStore(*storeURI); err != nil {
 			return err
 		}
 	}
