@@ -3,12 +3,9 @@ package attack
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/zoo"
 )
 
@@ -47,35 +45,22 @@ type attackFixture struct {
 
 func readF32(t *testing.T, name string) []float32 {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	require.NoError(t, err)
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
+	return testutil.ReadF32(t, filepath.Join(fixtures, name))
 }
 
 func loadFixtures(t *testing.T) []attackFixture {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, "attacks.json"))
-	require.NoError(t, err)
-	var fxs []attackFixture
-	require.NoError(t, json.Unmarshal(b, &fxs))
+	fxs := testutil.ReadJSON[[]attackFixture](t, filepath.Join(fixtures, "attacks.json"))
 	require.NotEmpty(t, fxs)
 	return fxs
 }
 
 func fixtureModel(t *testing.T, fx attackFixture, batch int) *NetModel {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtures, fx.PT))
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
+	f, size := testutil.Open(t, filepath.Join(fixtures, fx.PT))
 	args := fx.Args
 	args.InputSize = fx.InputShape[2]
-	net, err := zoo.ImportPT(fx.Arch, args, f, st.Size())
+	net, err := zoo.ImportPT(fx.Arch, args, f, size)
 	require.NoError(t, err)
 	net.Freeze() // as hub.LoadNet's networks are
 	m, err := NewNetModel(net, fx.Mean, fx.Std, batch)

@@ -33,16 +33,20 @@ func benchModel(b *testing.B, arch string, width, batch int) (*NetModel, []float
 	return m, x, labels
 }
 
+// shippedFashion are the architectures and widths of the shipped
+// Fashion-MNIST models.
+var shippedFashion = []struct {
+	arch  string
+	width int
+}{{"lenet", 8}, {"preact_resnet18", 16}}
+
 // One cross-entropy input gradient of a batch of 64 (a PGD/BIM/FGSM step)
 // and one forward pass (each ε's success check), for the architectures of
 // the shipped Fashion-MNIST models. A sweep over the seed's 14 ε costs per
 // image about 13 × (1 + 40 + 10) gradients and 13 × 4 forward passes, plus
 // DeepFool's (9 gradients a step while an image resists).
 func BenchmarkGradient(b *testing.B) {
-	for _, tc := range []struct {
-		arch  string
-		width int
-	}{{"lenet", 8}, {"preact_resnet18", 16}} {
+	for _, tc := range shippedFashion {
 		m, x, labels := benchModel(b, tc.arch, tc.width, 64)
 		b.Run(tc.arch+"/gradient", func(b *testing.B) {
 			for b.Loop() {
@@ -66,10 +70,7 @@ func BenchmarkGradient(b *testing.B) {
 // (× 10,000 images × models). Random weights make DeepFool's step count
 // differ from a trained model's; the other attacks' work is fixed.
 func BenchmarkSweep(b *testing.B) {
-	for _, tc := range []struct {
-		arch  string
-		width int
-	}{{"lenet", 8}, {"preact_resnet18", 16}} {
+	for _, tc := range shippedFashion {
 		m, x, labels := benchModel(b, tc.arch, tc.width, 64)
 		b.Run(tc.arch, func(b *testing.B) {
 			for b.Loop() {

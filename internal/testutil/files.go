@@ -35,3 +35,15 @@ func AssertNoSecrets(t testing.TB, haystacks map[string][]byte, secrets ...strin
 		}
 	}
 }
+
+// Open opens the file at path for reading until the test ends and returns
+// it with its size, as readers over an io.ReaderAt take them.
+func Open(t testing.TB, path string) (*os.File, int64) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	require.NoError(t, err)
+	return f, st.Size()
+}

@@ -37,6 +37,22 @@ func TestTorchFixtures(t *testing.T) {
 	}
 }
 
+func TestReadTreeAndOpen(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a", "b", "c"), []byte("secret-ish"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "d"), []byte("plain"), 0o644))
+	files := ReadTree(t, dir)
+	assert.Equal(t, map[string][]byte{filepath.Join(dir, "a", "b", "c"): []byte("secret-ish"), filepath.Join(dir, "d"): []byte("plain")}, files)
+	AssertNoSecrets(t, files, "hunter2")
+	f, size := Open(t, filepath.Join(dir, "d"))
+	assert.Equal(t, int64(5), size)
+	buf := make([]byte, 5)
+	_, err := f.ReadAt(buf, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "plain", string(buf))
+}
+
 func TestSyncBuffer(t *testing.T) {
 	var b SyncBuffer
 	var wg sync.WaitGroup
