@@ -53,14 +53,13 @@ type Node struct {
 // Attr is an ONNX AttributeProto. Set exactly one of the value fields; Kind
 // says which.
 type Attr struct {
-	Name   string
-	Kind   AttrKind
-	F      float32
-	I      int64
-	S      string
-	T      *Tensor
-	Floats []float32
-	Ints   []int64
+	Name string
+	Kind AttrKind
+	F    float32
+	I    int64
+	S    string
+	T    *Tensor
+	Ints []int64
 }
 
 // AttrKind is AttributeProto.AttributeType.
@@ -72,17 +71,17 @@ const (
 	AttrInt    AttrKind = 2
 	AttrString AttrKind = 3
 	AttrTensor AttrKind = 4
-	AttrFloats AttrKind = 6
 	AttrInts   AttrKind = 7
 )
 
-// IntAttr, IntsAttr, FloatAttr and TensorAttr build attributes.
-func IntAttr(name string, v int64) Attr         { return Attr{Name: name, Kind: AttrInt, I: v} }
-func IntsAttr(name string, v ...int64) Attr     { return Attr{Name: name, Kind: AttrInts, Ints: v} }
-func FloatAttr(name string, v float32) Attr     { return Attr{Name: name, Kind: AttrFloat, F: v} }
-func StringAttr(name string, v string) Attr     { return Attr{Name: name, Kind: AttrString, S: v} }
-func TensorAttr(name string, t *Tensor) Attr    { return Attr{Name: name, Kind: AttrTensor, T: t} }
-func FloatsAttr(name string, v ...float32) Attr { return Attr{Name: name, Kind: AttrFloats, Floats: v} }
+// IntAttr, IntsAttr, FloatAttr, StringAttr and TensorAttr build
+// attributes. The exporter writes no tensor attribute: TensorAttr is for
+// tests that build Constant nodes (engine's hostile-input tests).
+func IntAttr(name string, v int64) Attr      { return Attr{Name: name, Kind: AttrInt, I: v} }
+func IntsAttr(name string, v ...int64) Attr  { return Attr{Name: name, Kind: AttrInts, Ints: v} }
+func FloatAttr(name string, v float32) Attr  { return Attr{Name: name, Kind: AttrFloat, F: v} }
+func StringAttr(name string, v string) Attr  { return Attr{Name: name, Kind: AttrString, S: v} }
+func TensorAttr(name string, t *Tensor) Attr { return Attr{Name: name, Kind: AttrTensor, T: t} }
 
 // Tensor is an ONNX TensorProto holding either float32 or int64 values.
 type Tensor struct {
@@ -182,11 +181,6 @@ func (a *Attr) marshal() []byte {
 		b = protowire.AppendString(b, a.S)
 	case AttrTensor:
 		b = appendBytes(b, 5, a.T.marshal())
-	case AttrFloats:
-		for _, f := range a.Floats {
-			b = protowire.AppendTag(b, 7, protowire.Fixed32Type)
-			b = protowire.AppendFixed32(b, math.Float32bits(f))
-		}
 	case AttrInts:
 		for _, v := range a.Ints {
 			b = protowire.AppendTag(b, 8, protowire.VarintType)
