@@ -1,7 +1,6 @@
 package vision
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/jpeg"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // fixtureDir holds torchvision's outputs, written by
@@ -42,10 +43,7 @@ type fixtures struct {
 
 func loadFixtures(t testing.TB) fixtures {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtureDir, "manifest.json"))
-	require.NoError(t, err)
-	var f fixtures
-	require.NoError(t, json.Unmarshal(data, &f))
+	f := testutil.ReadJSON[fixtures](t, filepath.Join(fixtureDir, "manifest.json"))
 	require.NotEmpty(t, f.Inputs)
 	return f
 }

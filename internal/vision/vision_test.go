@@ -3,11 +3,12 @@ package vision
 import (
 	"image"
 	"image/color"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 func TestResizedSize(t *testing.T) {
@@ -105,11 +106,8 @@ func TestEvalPadsSmallImages(t *testing.T) {
 func TestConvertMemoryWithinServerBudget(t *testing.T) {
 	const w, h = 1000, 800
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	_, err := Convert(img, 1)
+	var err error
+	allocated := testutil.Allocated(func() { _, err = Convert(img, 1) })
 	require.NoError(t, err)
-	runtime.ReadMemStats(&after)
-	assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(4*w*h+64<<10))
+	assert.LessOrEqual(t, allocated, uint64(4*w*h+64<<10))
 }
