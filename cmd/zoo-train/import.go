@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,21 +32,28 @@ func init() {
 	})
 }
 
+// importUsage is what `zoo-train import -h` prints above the flags.
+const importUsage = `usage: zoo-train import --arch NAME [arch flags] --in FILE.pt --out FILE.onnx [--push --name NAME]
+
+Reads a PyTorch checkpoint (zip or legacy format; plain state dict or one under
+'state_dict'/'model', 'module.' prefixes allowed) without Python, checks every key and
+shape against the architecture like load_state_dict(strict=True), and writes ONNX
+(opset 13, dynamic batch, input "input", output "logits") that carries its hub entry
+(input shape, and --dataset's normalisation when given), so hub.ReadONNX and zoo-serve
+open it on its own.
+`
+
+// pullUsage is what `zoo-train pull -h` prints above the flags.
+const pullUsage = `usage: zoo-train pull [--to STORE] [--manifest FILE] NAME...|all
+
+Downloads the authors' PyTorch checkpoints of published names (ZOO_UPSTREAM replaces
+their base URL), converts them to ONNX, writes the ONNX into the store and records each
+entry's sha256 and size in the manifest file, so that an air-gapped zoo-serve can load
+them verified from that store (ZOO_STORE, ZOO_MANIFEST, ZOO_OFFLINE=1).
+`
+
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train import --arch NAME [arch flags] --in FILE.pt --out FILE.onnx [--push --name NAME]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Reads a PyTorch checkpoint (zip or legacy format; plain state dict or one under")
-		fmt.Fprintln(stderr, "'state_dict'/'model', 'module.' prefixes allowed) without Python, checks every key and")
-		fmt.Fprintln(stderr, "shape against the architecture like load_state_dict(strict=True), and writes ONNX")
-		fmt.Fprintln(stderr, "(opset 13, dynamic batch, input \"input\", output \"logits\") that carries its hub entry")
-		fmt.Fprintln(stderr, "(input shape, and --dataset's normalisation when given), so hub.ReadONNX and zoo-serve")
-		fmt.Fprintln(stderr, "open it on its own.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("import", stderr, importUsage)
 	var a zoo.Args
 	arch := fs.String("arch", "", "architecture: "+fmt.Sprint(zoo.Archs()))
 	fs.IntVar(&a.NumClasses, "num-classes", 0, "number of classes (0: the architecture's default)")
@@ -125,18 +131,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zoo-train pull [--to STORE] [--manifest FILE] NAME...|all")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Downloads the authors' PyTorch checkpoints of published names (ZOO_UPSTREAM replaces")
-		fmt.Fprintln(stderr, "their base URL), converts them to ONNX, writes the ONNX into the store and records each")
-		fmt.Fprintln(stderr, "entry's sha256 and size in the manifest file, so that an air-gapped zoo-serve can load")
-		fmt.Fprintln(stderr, "them verified from that store (ZOO_STORE, ZOO_MANIFEST, ZOO_OFFLINE=1).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("pull", stderr, pullUsage)
 	to := fs.String("to", envOr("ZOO_STORE", "weights"), "store to fill: a directory, file://DIR or s3://BUCKET/PREFIX")
 	manifestOut := fs.String("manifest", "weights.pulled.json", "manifest file to write (created from the current manifest when absent)")
 	if err := fs.Parse(args); err != nil {
