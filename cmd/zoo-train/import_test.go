@@ -3,17 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"image"
 	"image/png"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,6 +18,7 @@ import (
 	"github.com/fmixzoo/zoo/engine"
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/s3test"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,13 +26,21 @@ import (
 const torchDir = "../../testdata/torch"
 
 func f32s(t *testing.T, name string) []float32 {
-	b, err := os.ReadFile(filepath.Join(torchDir, name))
+	t.Helper()
+	return testutil.ReadF32(t, filepath.Join(torchDir, name))
+}
+
+// scratchStore makes an empty file store under dir and a copy of the
+// shipped weights.json beside it, for --push.
+func scratchStore(t *testing.T, dir string) (store, manifest string) {
+	t.Helper()
+	store = filepath.Join(dir, "store")
+	require.NoError(t, os.MkdirAll(store, 0o755))
+	manifest = filepath.Join(dir, "weights.json")
+	src, err := os.ReadFile("../../weights.json")
 	require.NoError(t, err)
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
+	require.NoError(t, os.WriteFile(manifest, src, 0o644))
+	return store, manifest
 }
 
 // zoo-train import reproduces PyTorch's logits for the preact_resnet18,
@@ -82,12 +88,7 @@ func TestImportCLIReproducesPyTorch(t *testing.T) {
 // --input-size) and, with --dataset, that dataset's normalisation.
 func TestImportWritesONNXHubOpens(t *testing.T) {
 	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
-	require.NoError(t, os.MkdirAll(store, 0o755))
-	manifest := filepath.Join(dir, "weights.json")
-	src, err := os.ReadFile("../../weights.json")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(manifest, src, 0o644))
+	store, manifest := scratchStore(t, dir)
 	out := filepath.Join(dir, "p.onnx")
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"import", "--arch", "preact_resnet18", "--width", "8", "--in", filepath.Join(torchDir, "preact_resnet18.pt"),
@@ -127,26 +128,31 @@ func roundAll(v []float64) []float64 {
 	return out
 }
 
-// zoo-train pull fills a store and a manifest from which ZOO_OFFLINE
-// loads work.
-func TestPullFillsStoreForOfflineUse(t *testing.T) {
+// publishedUpstream serves the fixture file (testdata/torch) as the
+// published preact_resnet18_cifar10_fmix checkpoint, and nothing else.
+func publishedUpstream(t *testing.T, file string) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/cifar10/preact-resnet18/cifar10_preact_resnet18_fmix_0.pt" {
-			http.ServeFile(w, r, filepath.Join(torchDir, "preact_resnet18.pt"))
+			http.ServeFile(w, r, filepath.Join(torchDir, file))
 			return
 		}
 		http.NotFound(w, r)
 	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	// A manifest whose published preact entry uses the fixture's width.
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// fixtureWidthManifest writes dir/weights.json: the shipped manifest with
+// the published preact entry at the fixture's width (8).
+func fixtureWidthManifest(t *testing.T, dir string) string {
+	t.Helper()
 	src, err := os.ReadFile("../../weights.json")
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(src, &doc))
 	for _, m := range doc["models"].([]any) {
-		e := m.(map[string]any)
-		if e["name"] == "preact_resnet18_cifar10_fmix" {
+		if e := m.(map[string]any); e["name"] == "preact_resnet18_cifar10_fmix" {
 			e["args"].(map[string]any)["width"] = 8
 		}
 	}
@@ -154,7 +160,15 @@ func TestPullFillsStoreForOfflineUse(t *testing.T) {
 	b, err := json.Marshal(doc)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(manifest, b, 0o644))
-	t.Setenv("ZOO_MANIFEST", manifest)
+	return manifest
+}
+
+// zoo-train pull fills a store and a manifest from which ZOO_OFFLINE
+// loads work.
+func TestPullFillsStoreForOfflineUse(t *testing.T) {
+	srv := publishedUpstream(t, "preact_resnet18.pt")
+	dir := t.TempDir()
+	t.Setenv("ZOO_MANIFEST", fixtureWidthManifest(t, dir))
 	t.Setenv("ZOO_UPSTREAM", srv.URL)
 	t.Setenv("ZOO_CACHE", filepath.Join(dir, "cache"))
 	store := filepath.Join(dir, "store")
@@ -190,31 +204,11 @@ func TestPullFillsStoreForOfflineUse(t *testing.T) {
 // unreachable and whose cache is empty serves the published name from the
 // bucket, verified against the pulled sha256.
 func TestPullToS3ThenServe(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/cifar10/preact-resnet18/cifar10_preact_resnet18_fmix_0.pt" {
-			http.ServeFile(w, r, filepath.Join(torchDir, "preact_resnet18.legacy.pt"))
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer srv.Close()
+	srv := publishedUpstream(t, "preact_resnet18.legacy.pt")
 	s3 := s3test.Start(t)
 	s3.MakeBucket(t, "zoo")
 	dir := t.TempDir()
-	src, err := os.ReadFile("../../weights.json")
-	require.NoError(t, err)
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(src, &doc))
-	for _, m := range doc["models"].([]any) {
-		if e := m.(map[string]any); e["name"] == "preact_resnet18_cifar10_fmix" {
-			e["args"].(map[string]any)["width"] = 8
-		}
-	}
-	manifest := filepath.Join(dir, "weights.json")
-	b, err := json.Marshal(doc)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(manifest, b, 0o644))
-	for k, v := range map[string]string{"ZOO_MANIFEST": manifest, "ZOO_UPSTREAM": srv.URL, "ZOO_CACHE": filepath.Join(dir, "pull-cache"),
+	for k, v := range map[string]string{"ZOO_MANIFEST": fixtureWidthManifest(t, dir), "ZOO_UPSTREAM": srv.URL, "ZOO_CACHE": filepath.Join(dir, "pull-cache"),
 		"ZOO_S3_ENDPOINT": s3.Endpoint, "AWS_ACCESS_KEY_ID": s3test.AccessKey, "AWS_SECRET_ACCESS_KEY": s3test.SecretKey, "AWS_REGION": "us-east-1"} {
 		t.Setenv(k, v)
 	}
@@ -223,31 +217,11 @@ func TestPullToS3ThenServe(t *testing.T) {
 	require.Equal(t, 0, run([]string{"pull", "--to", "s3://zoo/published", "--manifest", pulled, "preact_resnet18_cifar10_fmix"}, &stdout, &stderr), stderr.String())
 	srv.Close() // no upstream from here on
 
-	bin := filepath.Join(dir, "zoo-serve")
-	out, err := exec.Command("go", "build", "-o", bin, "../zoo-serve").CombinedOutput()
-	require.NoError(t, err, string(out))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--addr", addr, "--models", "preact_resnet18_cifar10_fmix")
-	cmd.Env = append(os.Environ(), "ZOO_MANIFEST="+pulled, "ZOO_STORE=s3://zoo/published", "ZOO_CACHE="+filepath.Join(dir, "serve-cache"),
-		"ZOO_UPSTREAM=http://127.0.0.1:1")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	ready := false
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				ready = true
-				break
-			}
-		}
-	}
-	require.True(t, ready, "zoo-serve never became ready: %s", logs.String())
+	addr := testutil.FreeAddr(t)
+	serve := testutil.Start(t, append(os.Environ(), "ZOO_MANIFEST="+pulled, "ZOO_STORE=s3://zoo/published",
+		"ZOO_CACHE="+filepath.Join(dir, "serve-cache"), "ZOO_UPSTREAM=http://127.0.0.1:1"),
+		testutil.GoBuild(t, "github.com/fmixzoo/zoo/cmd/zoo-serve"), "--addr", addr, "--models", "preact_resnet18_cifar10_fmix")
+	serve.WaitOK(t, "http://"+addr+"/readyz", 60*time.Second)
 	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
 	for i := range img.Pix {
 		img.Pix[i] = uint8(i * 7)

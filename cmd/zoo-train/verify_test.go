@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // zoo-train import --push, then zoo-train verify NAME --data DIR --synsets
@@ -19,16 +20,13 @@ import (
 // (testdata/torch/gen_preprocess.py).
 func TestVerifyImageNetFolderCLI(t *testing.T) {
 	pre := filepath.Join(torchDir, "preprocess")
-	var tree struct {
+	tree := testutil.ReadJSON[struct {
 		PT      string              `json:"pt"`
 		Synsets string              `json:"synsets"`
 		Tree    map[string][]string `json:"tree"`
 		Top1    float64             `json:"top1"`
 		Top5    float64             `json:"top5"`
-	}
-	data, err := os.ReadFile(filepath.Join(pre, "imagenet_tree.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &tree))
+	}](t, filepath.Join(pre, "imagenet_tree.json"))
 	dir := t.TempDir()
 	for syn, files := range tree.Tree {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, "val", syn), 0o755))
@@ -38,12 +36,7 @@ func TestVerifyImageNetFolderCLI(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "val", syn, strings.TrimSuffix(f, ".jpg")+".JPEG"), b, 0o644))
 		}
 	}
-	store := filepath.Join(dir, "store")
-	require.NoError(t, os.MkdirAll(store, 0o755))
-	manifest := filepath.Join(dir, "weights.json")
-	src, err := os.ReadFile("../../weights.json")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(manifest, src, 0o644))
+	store, manifest := scratchStore(t, dir)
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"import", "--arch", "resnet18", "--width", "8", "--num-classes", "1000", "--in", filepath.Join(pre, tree.PT),
 		"--out", filepath.Join(dir, "r18.onnx"), "--push", "--name", "r18_test", "--store", store, "--manifest", manifest, "--dataset", "imagenet"},
