@@ -177,8 +177,9 @@ func readHelp(t *testing.T) zooServeHelp {
 }
 
 // knownEnv is every variable zoo-serve reads: the ZOO_ names of its -h, the
-// names package hub reads (os.Getenv in its source), and the AWS credential
-// names minio-go's EnvAWS provider reads (hub's default credential chain).
+// names package hub reads (its envVars list, the one hub.FromEnv reads, and
+// any os.Getenv in its source), and the AWS credential names minio-go's
+// EnvAWS provider reads (hub's default credential chain).
 func knownEnv(t *testing.T) map[string]bool {
 	t.Helper()
 	known := map[string]bool{}
@@ -188,15 +189,31 @@ func knownEnv(t *testing.T) map[string]bool {
 	getenv := regexp.MustCompile(`os\.(?:Getenv|LookupEnv)\("([A-Z0-9_]+)"\)`)
 	files, err := filepath.Glob(filepath.Join(repoRoot, "hub", "*.go"))
 	require.NoError(t, err)
+	var hubSrc []byte
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
+		hubSrc = append(hubSrc, data...)
 		for _, m := range getenv.FindAllSubmatch(data, -1) {
 			known[string(m[1])] = true
 		}
+	}
+	list := regexp.MustCompile(`(?s)\nvar envVars = \[\]string\{(.*?)\n\}`).FindSubmatch(hubSrc)
+	require.NotNil(t, list, "hub's envVars list")
+	consts := map[string]string{} // EnvUpstream → ZOO_UPSTREAM
+	for _, m := range regexp.MustCompile(`\b(Env\w+)\s*=\s*"([A-Z0-9_]+)"`).FindAllSubmatch(hubSrc, -1) {
+		consts[string(m[1])] = string(m[2])
+	}
+	for _, m := range regexp.MustCompile(`"([A-Z0-9_]+)"|\b(Env\w+)\b`).FindAllSubmatch(list[1], -1) {
+		name := string(m[1])
+		if len(m[2]) > 0 {
+			name = consts[string(m[2])]
+			require.NotEmpty(t, name, "hub constant %s", m[2])
+		}
+		known[name] = true
 	}
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/minio/minio-go/v7")
 	cmd.Dir = repoRoot
