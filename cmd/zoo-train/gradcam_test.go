@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // gradcam draws one row per shipped LeNet (ONNX weights in the binary's
@@ -41,11 +43,8 @@ func TestGradCAMCommand(t *testing.T) {
 	for _, l := range lines[:5] {
 		assert.Regexp(t, `^lenet_fashion_\w+: .+ \d+\.\d% \(top-1 .+\) at conv2$`, l)
 	}
-	f, err := os.Open(out)
-	require.NoError(t, err)
-	defer f.Close()
-	fig, err := png.Decode(f)
-	require.NoError(t, err)
+	fig, format := testutil.DecodeFile(t, out)
+	require.Equal(t, "png", format)
 	const size, rows = 56, 5
 	assert.Equal(t, 20+rows*(size+4), fig.Bounds().Dy())
 	assert.Equal(t, 2*size+4+size+4+size, fig.Bounds().Dx())

@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"image/gif"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 func TestMasksCommand(t *testing.T) {
@@ -22,11 +23,8 @@ func TestMasksCommand(t *testing.T) {
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, stderr.String(), "using generated images")
 
-	f, err := os.Open(out)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
+	img, format := testutil.DecodeFile(t, out)
+	require.Equal(t, "png", format)
 	assert.Equal(t, 3*(24*2+4)+4, img.Bounds().Dx())
 	assert.Equal(t, 5*(20*2+4)+4, img.Bounds().Dy())
 

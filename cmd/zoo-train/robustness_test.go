@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/attack"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/internal/train"
 )
 
@@ -94,11 +94,8 @@ func TestRobustnessCommand(t *testing.T) {
 	// The iterative attacks are at least as strong as one step, here.
 	assert.GreaterOrEqual(t, rate[attack.NamePGD][0.1], rate[attack.NameFGSM][0.1])
 
-	pf, err := os.Open(filepath.Join(out, "robustness.png"))
-	require.NoError(t, err)
-	defer pf.Close()
-	img, err := png.Decode(pf)
-	require.NoError(t, err)
+	img, format := testutil.DecodeFile(t, filepath.Join(out, "robustness.png"))
+	require.Equal(t, "png", format)
 	assert.Greater(t, img.Bounds().Dx(), 1000)
 
 	// --append keeps the baseline's rows and adds another model's.

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fmixzoo/zoo/fmix"
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 func TestFigureLayout(t *testing.T) {
@@ -159,12 +160,7 @@ func TestDecodeIDX(t *testing.T) {
 
 // TestFashionMNIST reads the real images make test installs.
 func TestFashionMNIST(t *testing.T) {
-	if _, err := os.Stat(FashionMNISTPath); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("dataset-fashion-mnist not installed")
-		}
-		t.Fatalf("CI: %v", err)
-	}
+	testutil.NeedFile(t, FashionMNISTPath)
 	imgs, err := ReadIDXImages(FashionMNISTPath, 12)
 	require.NoError(t, err)
 	require.Len(t, imgs, 12)

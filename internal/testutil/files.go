@@ -1,6 +1,10 @@
 package testutil
 
 import (
+	"image"
+	_ "image/gif" // DecodeFile's formats
+	_ "image/jpeg"
+	_ "image/png"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,4 +50,16 @@ func Open(t testing.TB, path string) (*os.File, int64) {
 	st, err := f.Stat()
 	require.NoError(t, err)
 	return f, st.Size()
+}
+
+// DecodeFile decodes the image file at path (PNG, JPEG or GIF) and returns
+// it with its format's name.
+func DecodeFile(t testing.TB, path string) (image.Image, string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	require.NoError(t, err, path)
+	return img, format
 }

@@ -53,6 +53,12 @@ func TestReadTreeAndOpen(t *testing.T) {
 	assert.Equal(t, "plain", string(buf))
 }
 
+func TestDecodeFile(t *testing.T) {
+	img, format := DecodeFile(t, "../../testdata/torch/preprocess/inputs/dog420.jpg")
+	assert.Equal(t, "jpeg", format)
+	assert.Positive(t, img.Bounds().Dx())
+}
+
 func TestSyncBuffer(t *testing.T) {
 	var b SyncBuffer
 	var wg sync.WaitGroup

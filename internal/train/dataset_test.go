@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 func gz(t *testing.T, b []byte) []byte {
@@ -154,12 +156,7 @@ func TestOpenRealDatasets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := os.Stat(DefaultDir(tt.name)); err != nil {
-				if os.Getenv("CI") == "" {
-					t.Skipf("%s not installed (scripts/install-test-deps.sh installs it): %v", tt.name, err)
-				}
-				t.Fatalf("%s missing under CI: %v", tt.name, err)
-			}
+			testutil.NeedFile(t, DefaultDir(tt.name))
 			ds, err := Open(tt.name, "", TestSplit)
 			require.NoError(t, err)
 			assert.Equal(t, tt.test, ds.Len())

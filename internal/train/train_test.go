@@ -11,18 +11,14 @@ import (
 
 	fmixzoo "github.com/fmixzoo/zoo"
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // requireFashion skips (outside CI) or fails (under CI) without the Debian
 // Fashion-MNIST package.
 func requireFashion(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(DefaultDir(FashionMNIST)); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("Fashion-MNIST not installed (scripts/install-test-deps.sh installs it): %v", err)
-		}
-		t.Fatalf("Fashion-MNIST missing under CI: %v", err)
-	}
+	testutil.NeedFile(t, DefaultDir(FashionMNIST))
 }
 
 // smokeConfig is a short real run: LeNet on Fashion-MNIST.

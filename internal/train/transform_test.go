@@ -7,13 +7,14 @@ import (
 	_ "image/png"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 var unitNorm = Norm{Mean: []float32{0}, Std: []float32{1.0 / 255}} // pixel values unchanged
@@ -189,11 +190,7 @@ func TestSchedule(t *testing.T) {
 func TestEvalMatchesTorchvision(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "torch", "preprocess")
 	open := func(p string) image.Image {
-		f, err := os.Open(filepath.Join(dir, p))
-		require.NoError(t, err)
-		defer f.Close()
-		img, _, err := image.Decode(f)
-		require.NoError(t, err)
+		img, _ := testutil.DecodeFile(t, filepath.Join(dir, p))
 		return img
 	}
 	for _, tt := range []struct {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	fmixzoo "github.com/fmixzoo/zoo"
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/zoo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,11 +40,7 @@ type imagenetTree struct {
 
 func loadImagenetTree(t *testing.T) imagenetTree {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(preprocessDir, "imagenet_tree.json"))
-	require.NoError(t, err)
-	var tr imagenetTree
-	require.NoError(t, json.Unmarshal(data, &tr))
-	return tr
+	return testutil.ReadJSON[imagenetTree](t, filepath.Join(preprocessDir, "imagenet_tree.json"))
 }
 
 // buildTree lays the fixture's JPEGs out as dir/val/SYNSET/NAME.JPEG.
@@ -118,12 +114,8 @@ func TestVerifyImageNetFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "LOC_synset_mapping.txt"), syn, 0o644))
 
-	f, err := os.Open(filepath.Join(preprocessDir, tr.PT))
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	net, err := zoo.ImportPT(tr.Arch, tr.Args, f, st.Size())
+	f, size := testutil.Open(t, filepath.Join(preprocessDir, tr.PT))
+	net, err := zoo.ImportPT(tr.Arch, tr.Args, f, size)
 	require.NoError(t, err)
 	var onnx bytes.Buffer
 	require.NoError(t, net.ExportONNX(&onnx, nil))

@@ -6,7 +6,6 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -50,11 +49,7 @@ func loadFixtures(t testing.TB) fixtures {
 
 func decodeFile(t testing.TB, path string) image.Image {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	require.NoError(t, err, path)
+	img, _ := testutil.DecodeFile(t, path)
 	return img
 }
 
