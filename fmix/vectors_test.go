@@ -1,14 +1,14 @@
 package fmix
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // vectorFile is the layout of testdata/fmix-vectors.json: fields drawn and
@@ -36,10 +36,7 @@ type vectorCase struct {
 
 func loadVectors(t testing.TB, name string) []vectorCase {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	var f vectorFile
-	require.NoError(t, json.Unmarshal(data, &f))
+	f := testutil.ReadJSON[vectorFile](t, filepath.Join("testdata", name))
 	require.NotEmpty(t, f.Cases)
 	return f.Cases
 }
