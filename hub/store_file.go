@@ -63,15 +63,7 @@ func (s *DirStore) Get(ctx context.Context, key string) (io.ReadCloser, ObjectIn
 		return nil, ObjectInfo{}, err
 	}
 	f, err := os.Open(p)
-	if err != nil {
-		return nil, ObjectInfo{}, fileErr(key, err)
-	}
-	st, err := f.Stat()
-	if err != nil || st.IsDir() {
-		f.Close()
-		return nil, ObjectInfo{}, fmt.Errorf("%s: %w", key, ErrNotFound)
-	}
-	return f, ObjectInfo{Key: key, Size: st.Size(), ModTime: st.ModTime()}, nil
+	return opened(key, f, err)
 }
 
 // Stat implements Store.
@@ -81,13 +73,7 @@ func (s *DirStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 		return ObjectInfo{}, err
 	}
 	st, err := os.Stat(p)
-	if err != nil {
-		return ObjectInfo{}, fileErr(key, err)
-	}
-	if st.IsDir() {
-		return ObjectInfo{}, fmt.Errorf("%s: %w", key, ErrNotFound)
-	}
-	return ObjectInfo{Key: key, Size: st.Size(), ModTime: st.ModTime()}, nil
+	return statted(key, st, err)
 }
 
 // Put implements Store.
@@ -167,6 +153,21 @@ func (s *FSStore) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInf
 		return nil, ObjectInfo{}, err
 	}
 	f, err := s.fsys.Open(key)
+	return opened(key, f, err)
+}
+
+// Stat implements Store.
+func (s *FSStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	if err := validateKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	st, err := fs.Stat(s.fsys, key)
+	return statted(key, st, err)
+}
+
+// opened finishes a Get of key from the result of opening its file, which
+// must be a regular one.
+func opened(key string, f fs.File, err error) (io.ReadCloser, ObjectInfo, error) {
 	if err != nil {
 		return nil, ObjectInfo{}, fileErr(key, err)
 	}
@@ -178,12 +179,8 @@ func (s *FSStore) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInf
 	return f, ObjectInfo{Key: key, Size: st.Size(), ModTime: st.ModTime()}, nil
 }
 
-// Stat implements Store.
-func (s *FSStore) Stat(ctx context.Context, key string) (ObjectInfo, error) {
-	if err := validateKey(key); err != nil {
-		return ObjectInfo{}, err
-	}
-	st, err := fs.Stat(s.fsys, key)
+// statted finishes a Stat of key from the result of its file's stat.
+func statted(key string, st fs.FileInfo, err error) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, fileErr(key, err)
 	}
