@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +57,15 @@ func (v *versity) put(tb testing.TB, key string, data []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(tb, v.store(tb, "").Put(ctx, key, bytes.NewReader(data), int64(len(data))))
+}
+
+// putModel puts size random bytes (from seed) as name.onnx and returns
+// them with a manifest whose one entry, name, is a 1×4×4 model over them.
+func (v *versity) putModel(tb testing.TB, name string, size int, seed byte) ([]byte, *Manifest) {
+	tb.Helper()
+	data := randomBytes(size, seed)
+	v.put(tb, name+".onnx", data)
+	return data, manifestOf(tb, testEntry(name, name+".onnx", data, 1, 4, 4, nil))
 }
 
 func sha(data []byte) string {
@@ -121,24 +129,6 @@ type countingStore struct {
 func (s *countingStore) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error) {
 	s.gets.Add(1)
 	return s.Store.Get(ctx, key)
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // cacheFiles lists the cache directory, temporaries included.

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"runtime"
 	"testing"
 
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/internal/torchpt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,15 +56,14 @@ func TestUpstreamHostileCheckpoints(t *testing.T) {
 			defer up.Close()
 			t.Setenv(EnvUpstream, up.URL)
 			cache := t.TempDir()
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			_, err := Load("lenet_published", WithManifest(m), WithStoreURI("file://"+t.TempDir()), WithCache(cache), WithOffline(false))
-			runtime.ReadMemStats(&after)
+			store := "file://" + t.TempDir()
+			var err error
+			n := testutil.Allocated(func() {
+				_, err = Load("lenet_published", WithManifest(m), WithStoreURI(store), WithCache(cache), WithOffline(false))
+			})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, torchpt.ErrMalformed)
 			assert.Contains(t, err.Error(), tc.want)
-			n := after.TotalAlloc - before.TotalAlloc
 			assert.Less(t, n, tc.maxAlloc, "%d-byte checkpoint: %d MiB allocated", len(tc.file), n>>20)
 			t.Logf("%d-byte checkpoint: %.1f MiB allocated: %v", len(tc.file), float64(n)/(1<<20), err)
 			files, _ := filepath.Glob(filepath.Join(cache, "*.onnx"))

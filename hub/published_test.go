@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // TestPublishedFullSize is `make test-published`: full-size random-weight
@@ -49,9 +51,9 @@ func TestPublishedFullSize(t *testing.T) {
 			var ru syscall.Rusage
 			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 			t.Logf("%s: download + convert + build %.1fs; process peak RSS so far %d MiB", p.Name, elapsed.Seconds(), ru.Maxrss/1024)
-			out, err := m.Run(context.Background(), Tensor{Shape: p.InputShape, Data: readF32(t, filepath.Join(dir, p.Input))})
+			out, err := m.Run(context.Background(), Tensor{Shape: p.InputShape, Data: testutil.ReadF32(t, filepath.Join(dir, p.Input))})
 			require.NoError(t, err)
-			assertLogitsClose(t, readF32(t, filepath.Join(dir, p.Logits)), out[0].Data)
+			testutil.AssertLogits(t, testutil.ReadF32(t, filepath.Join(dir, p.Logits)), out[0].Data)
 		})
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // These tests run the store and cache against a real S3 server (versitygw).
@@ -74,7 +76,7 @@ func TestS3Faults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := t.TempDir()
-			var logs syncBuffer
+			var logs testutil.SyncBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -102,9 +104,7 @@ func TestS3Faults(t *testing.T) {
 // TestS3ConcurrentLoadsDownloadOnce loads one name from 16 goroutines.
 func TestS3ConcurrentLoadsDownloadOnce(t *testing.T) {
 	v := startVersity(t)
-	data := randomBytes(8<<20, 2)
-	v.put(t, "one.onnx", data)
-	m := manifestOf(t, testEntry("one", "one.onnx", data, 1, 4, 4, nil))
+	data, m := v.putModel(t, "one", 8<<20, 2)
 	store := &countingStore{Store: v.store(t, "")}
 	cache := t.TempDir()
 
@@ -154,9 +154,7 @@ func TestCrossProcessLock(t *testing.T) {
 
 func TestOfflineAndCorruptCache(t *testing.T) {
 	v := startVersity(t)
-	data := randomBytes(1<<20, 4)
-	v.put(t, "w.onnx", data)
-	m := manifestOf(t, testEntry("w", "w.onnx", data, 1, 4, 4, nil))
+	data, m := v.putModel(t, "w", 1<<20, 4)
 	cache := t.TempDir()
 	path := filepath.Join(cache, sha(data)+".onnx")
 	store := &countingStore{Store: v.store(t, "")}
@@ -194,9 +192,7 @@ func TestOfflineAndCorruptCache(t *testing.T) {
 
 func TestCorruptCacheIsRefetched(t *testing.T) {
 	v := startVersity(t)
-	data := randomBytes(1<<20, 5)
-	v.put(t, "w.onnx", data)
-	m := manifestOf(t, testEntry("w", "w.onnx", data, 1, 4, 4, nil))
+	data, m := v.putModel(t, "w", 1<<20, 5)
 	cache := t.TempDir()
 	path := filepath.Join(cache, sha(data)+".onnx")
 	store := &countingStore{Store: v.store(t, "")}
@@ -277,16 +273,14 @@ func (p *cutProxy) relay(c net.Conn) {
 
 func TestS3ServerStoppedMidDownload(t *testing.T) {
 	v := startVersity(t)
-	data := randomBytes(6<<20, 6)
-	v.put(t, "big.onnx", data)
-	m := manifestOf(t, testEntry("big", "big.onnx", data, 1, 4, 4, nil))
+	_, m := v.putModel(t, "big", 6<<20, 6)
 	// The proxy cuts the first response after 1 MiB and kills the server.
 	p := newCutProxy(t, strings.TrimPrefix(v.endpoint, "http://"), 1<<20, v.stop)
 	s, err := NewS3Store(S3Config{Endpoint: "http://" + p.l.Addr().String(), Bucket: testBucket,
 		AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey})
 	require.NoError(t, err)
 	cache := t.TempDir()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	_, err = fetch(context.Background(), m, "big", WithStore(s), WithCache(cache), WithOffline(false),
 		WithRetries(2, 10*time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.Error(t, err)
@@ -299,9 +293,7 @@ func TestS3ServerStoppedMidDownload(t *testing.T) {
 
 func TestS3CutConnectionIsRetried(t *testing.T) {
 	v := startVersity(t)
-	data := randomBytes(6<<20, 7)
-	v.put(t, "big.onnx", data)
-	m := manifestOf(t, testEntry("big", "big.onnx", data, 1, 4, 4, nil))
+	data, m := v.putModel(t, "big", 6<<20, 7)
 	p := newCutProxy(t, strings.TrimPrefix(v.endpoint, "http://"), 2<<20, nil) // the server stays up
 	s, err := NewS3Store(S3Config{Endpoint: "http://" + p.l.Addr().String(), Bucket: testBucket,
 		AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey})

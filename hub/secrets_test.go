@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // TestNoCredentialInLogsOrFiles converts a published checkpoint from an
@@ -75,20 +75,9 @@ func TestNoCredentialInLogsOrFiles(t *testing.T) {
 	pushed.Close()
 	require.NoError(t, err)
 
-	haystacks := map[string][]byte{"logs": logs.Bytes(), "progress": progress.Bytes(), "errors": []byte(strings.Join(errs, "\n")), "pushed ONNX": onnx}
-	require.NoError(t, filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		haystacks[p] = b
-		return err
-	}))
+	haystacks := testutil.ReadTree(t, cache)
+	haystacks["logs"], haystacks["progress"], haystacks["errors"], haystacks["pushed ONNX"] = logs.Bytes(), progress.Bytes(), []byte(strings.Join(errs, "\n")), onnx
 	require.Greater(t, len(haystacks), 5, "the cache holds the ONNX, the record and the lock")
 	require.Contains(t, logs.String(), "converted upstream checkpoint")
-	for what, b := range haystacks {
-		for _, secret := range []string{pass, user, testSecretKey} {
-			assert.NotContains(t, string(b), secret, "%s holds %q", what, secret)
-		}
-	}
+	testutil.AssertNoSecrets(t, haystacks, pass, user, testSecretKey)
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 func TestDirStore(t *testing.T) {
@@ -221,7 +223,7 @@ func TestCredentialsStayOutOfLogsAndErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	uri := strings.Replace(srv.URL, "http://", "http://robot:hunter2-secret@", 1) + "/store"
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	_, err := fetch(context.Background(), m, "w", WithStoreURI(uri), WithCache(t.TempDir()), WithOffline(false),
 		WithRetries(2, time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.Error(t, err)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/internal/torchpt"
 	"github.com/fmixzoo/zoo/zoo"
 	"github.com/stretchr/testify/assert"
@@ -80,12 +81,8 @@ func upstreamManifest(t *testing.T, fixtures []torchFixture) *Manifest {
 }
 
 func publishedFixtures(t *testing.T) []torchFixture {
-	js, err := os.ReadFile(filepath.Join(torchDir, "manifest.json"))
-	require.NoError(t, err)
-	var all []torchFixture
-	require.NoError(t, json.Unmarshal(js, &all))
 	var out []torchFixture
-	for _, fx := range all {
+	for _, fx := range testutil.TorchFixtures[Args](t, torchDir) {
 		if fx.Name == "preact_resnet18" || fx.Name == "pyramidnet" || fx.Name == "resnet101" {
 			out = append(out, fx)
 		}
@@ -115,9 +112,9 @@ func TestLoadConvertsUpstreamCheckpoints(t *testing.T) {
 			name := fx.Name + "_published"
 			model, err := Load(name, WithManifest(m), WithStoreURI("file://"+t.TempDir()), WithCache(cache), WithOffline(false))
 			require.NoError(t, err, "%s legacy=%v", name, legacy)
-			out, err := model.Run(context.Background(), Tensor{Shape: fx.InputShape, Data: readF32(t, filepath.Join(torchDir, fx.Input))})
+			out, err := model.Run(context.Background(), Tensor{Shape: fx.InputShape, Data: testutil.ReadF32(t, filepath.Join(torchDir, fx.Input))})
 			require.NoError(t, err)
-			assertLogitsClose(t, readF32(t, filepath.Join(torchDir, fx.Logits)), out[0].Data)
+			testutil.AssertLogits(t, testutil.ReadF32(t, filepath.Join(torchDir, fx.Logits)), out[0].Data)
 
 			hits := up.hits.Load()
 			again, err := Load(name, WithManifest(m), WithStoreURI("file://"+t.TempDir()), WithCache(cache), WithOffline(true))
@@ -126,25 +123,6 @@ func TestLoadConvertsUpstreamCheckpoints(t *testing.T) {
 			assert.Equal(t, hits, up.hits.Load(), "the offline load downloads nothing")
 		}
 	}
-}
-
-func assertLogitsClose(t *testing.T, want, got []float32) {
-	t.Helper()
-	require.Len(t, got, len(want))
-	m := float32(1)
-	for _, v := range want {
-		m = max(m, abs(v))
-	}
-	for i := range want {
-		assert.InDelta(t, want[i], got[i], float64(1e-4*m), "logit %d", i)
-	}
-}
-
-func abs(v float32) float32 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // Faults of the upstream path: each a clear error, nothing cached.
