@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fmixzoo/zoo/internal/onnxpb"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -68,15 +69,11 @@ func runNodeTest(dir string) (ops []string, status string) {
 		var floats []Tensor
 		var inits []onnxpb.Tensor
 		inputNames := map[string]bool{}
-		for i := 0; ; i++ {
-			b, err := os.ReadFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
-			if err != nil {
-				break
-			}
-			t, err := onnxpb.ReadTensor(b)
-			if err != nil {
-				return ops, "skip: " + err.Error()
-			}
+		inputs, err := readTensors(set, "input")
+		if err != nil {
+			return ops, "skip: " + err.Error()
+		}
+		for i, t := range inputs {
 			if i >= len(info.Inputs) {
 				return ops, "skip: more test inputs than graph inputs"
 			}
@@ -91,20 +88,14 @@ func runNodeTest(dir string) (ops []string, status string) {
 				return ops, fmt.Sprintf("skip: input of data type %d", t.DataType)
 			}
 		}
-		var want []*onnxpb.Tensor
-		for i := 0; ; i++ {
-			b, err := os.ReadFile(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
-			if err != nil {
-				break
-			}
-			t, err := onnxpb.ReadTensor(b)
-			if err != nil {
-				return ops, "skip: " + err.Error()
-			}
+		want, err := readTensors(set, "output")
+		if err != nil {
+			return ops, "skip: " + err.Error()
+		}
+		for _, t := range want {
 			if t.DataType != onnxpb.Float {
 				return ops, fmt.Sprintf("skip: output of data type %d", t.DataType)
 			}
-			want = append(want, t)
 		}
 		model := data
 		if len(inits) > 0 {
@@ -160,15 +151,29 @@ func compareTensor(got Tensor, want *onnxpb.Tensor) error {
 	return nil
 }
 
+// readTensors reads a test data set's prefix_0.pb, prefix_1.pb, … up to
+// the first missing one.
+func readTensors(set, prefix string) ([]*onnxpb.Tensor, error) {
+	var out []*onnxpb.Tensor
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i)))
+		if err != nil {
+			return out, nil
+		}
+		t, err := onnxpb.ReadTensor(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+}
+
 // TestONNXConformance runs every node test of the ONNX backend suite.
 // Those whose operators are all promised (requiredOps) and whose tensors
 // are float32 (with integer shape inputs) must pass.
 func TestONNXConformance(t *testing.T) {
 	if _, err := os.Stat(onnxTestData); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the ONNX backend test data is missing (apt-get install libonnx-testdata): %v", err)
-		}
-		t.Skip("libonnx-testdata is not installed")
+		testutil.Need(t, fmt.Errorf("the ONNX backend test data is missing (apt-get install libonnx-testdata): %w", err))
 	}
 	dirs, err := filepath.Glob(filepath.Join(onnxTestData, "test_*"))
 	require.NoError(t, err)

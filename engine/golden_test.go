@@ -2,10 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
-	"github.com/fmixzoo/zoo/internal/arena"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,39 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/arena"
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 const torchDir = "../testdata/torch"
-
-type torchFixture struct {
-	Name        string `json:"name"`
-	InputShape  []int  `json:"input_shape"`
-	LogitsShape []int  `json:"logits_shape"`
-	ONNX        string `json:"onnx"`
-	Input       string `json:"input"`
-	Logits      string `json:"logits"`
-}
-
-func readF32(t testing.TB, path string) []float32 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
-}
-
-func torchFixtures(t testing.TB) []torchFixture {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(torchDir, "manifest.json"))
-	require.NoError(t, err)
-	var fx []torchFixture
-	require.NoError(t, json.Unmarshal(b, &fx))
-	require.NotEmpty(t, fx)
-	return fx
-}
 
 func loadModel(t testing.TB, path string) *Model {
 	t.Helper()
@@ -56,41 +25,29 @@ func loadModel(t testing.TB, path string) *Model {
 	return m
 }
 
-func assertLogits(t *testing.T, want, got []float32) {
-	t.Helper()
-	require.Len(t, got, len(want))
-	m := float32(1)
-	for _, v := range want {
-		m = max(m, float32(math.Abs(float64(v))))
-	}
-	for i := range want {
-		assert.InDelta(t, want[i], got[i], float64(1e-4*m), "logit %d", i)
-	}
-}
-
 // PyTorch's own ONNX exports (opset 13, dynamic batch) of every zoo
 // architecture reproduce PyTorch's logits, at the recorded batch and at
 // smaller batches of its rows.
 func TestPyTorchGoldens(t *testing.T) {
 	arena.Poison = true
 	t.Cleanup(func() { arena.Poison = false })
-	for _, fx := range torchFixtures(t) {
+	for _, fx := range testutil.TorchFixtures[any](t, torchDir) {
 		t.Run(fx.Name, func(t *testing.T) {
 			m := loadModel(t, filepath.Join(torchDir, fx.ONNX))
-			x := readF32(t, filepath.Join(torchDir, fx.Input))
-			want := readF32(t, filepath.Join(torchDir, fx.Logits))
+			x := testutil.ReadF32(t, filepath.Join(torchDir, fx.Input))
+			want := testutil.ReadF32(t, filepath.Join(torchDir, fx.Logits))
 			out, err := m.Run(context.Background(), Tensor{Shape: fx.InputShape, Data: x})
 			require.NoError(t, err)
 			require.Len(t, out, 1)
 			assert.Equal(t, fx.LogitsShape, out[0].Shape)
-			assertLogits(t, want, out[0].Data)
+			testutil.AssertLogits(t, want, out[0].Data)
 
 			per, classes := len(x)/fx.InputShape[0], fx.LogitsShape[1]
 			for _, b := range []int{1, 2} {
 				shape := append([]int{b}, fx.InputShape[1:]...)
 				out, err := m.Run(context.Background(), Tensor{Shape: shape, Data: x[:b*per]})
 				require.NoError(t, err)
-				assertLogits(t, want[:b*classes], out[0].Data)
+				testutil.AssertLogits(t, want[:b*classes], out[0].Data)
 			}
 			// Row by row at batch 1: one compiled plan whose recycled
 			// buffers still hold the previous row's activations.
@@ -98,7 +55,7 @@ func TestPyTorchGoldens(t *testing.T) {
 				shape := append([]int{1}, fx.InputShape[1:]...)
 				out, err := m.Run(context.Background(), Tensor{Shape: shape, Data: x[r*per : (r+1)*per]})
 				require.NoError(t, err)
-				assertLogits(t, want[r*classes:(r+1)*classes], out[0].Data)
+				testutil.AssertLogits(t, want[r*classes:(r+1)*classes], out[0].Data)
 			}
 		})
 	}
@@ -107,9 +64,9 @@ func TestPyTorchGoldens(t *testing.T) {
 // Concurrent callers with different batch sizes get exactly the serial
 // results.
 func TestConcurrentRuns(t *testing.T) {
-	fx := torchFixtures(t)[0]
+	fx := testutil.TorchFixtures[any](t, torchDir)[0]
 	m := loadModel(t, filepath.Join(torchDir, fx.ONNX))
-	x := readF32(t, filepath.Join(torchDir, fx.Input))
+	x := testutil.ReadF32(t, filepath.Join(torchDir, fx.Input))
 	per := len(x) / fx.InputShape[0]
 	serial := map[int][]float32{}
 	for b := 1; b <= 3; b++ {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/fmixzoo/zoo/internal/onnxpb"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,17 +17,6 @@ import (
 // (a fatal out-of-memory recover cannot catch, or a panic outside Run's
 // recover) or ran far past its deadline. Each must now be a clear error,
 // allocating little.
-
-// allocated runs f and returns the bytes it allocated (TotalAlloc only
-// grows, so this bounds the peak from above).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 func i64s(name string, v ...int64) onnxpb.Tensor {
 	return onnxpb.Tensor{Name: name, Dims: []int64{int64(len(v))}, DataType: onnxpb.Int64, Int64s: v}
@@ -141,7 +130,7 @@ func TestHostileModels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() {
+			n := testutil.Allocated(func() {
 				var m *Model
 				m, err = Read(tt.model)
 				if err != nil {
@@ -178,8 +167,9 @@ func TestOpsetRange(t *testing.T) {
 	}
 }
 
-// reluChain is x → Relu → … → y, n nodes.
-func reluChain(n int) []byte {
+// chain is x → op → … → y, n nodes, each taking the previous value and
+// then the extra inputs.
+func chain(op string, n int, extra ...string) []onnxpb.Node {
 	nodes := make([]onnxpb.Node, n)
 	for i := range nodes {
 		in, out := fmt.Sprintf("v%d", i), fmt.Sprintf("v%d", i+1)
@@ -189,10 +179,13 @@ func reluChain(n int) []byte {
 		if i == n-1 {
 			out = "y"
 		}
-		nodes[i] = node("Relu", []string{in}, []string{out})
+		nodes[i] = node(op, append([]string{in}, extra...), []string{out})
 	}
-	return graphModel(13, nil, nodes...)
+	return nodes
 }
+
+// reluChain is x → Relu → … → y, n nodes.
+func reluChain(n int) []byte { return graphModel(13, nil, chain("Relu", n)...) }
 
 // TestNodeLimit: a 100k-node chain (once 73 s of compilation past a 30 s
 // deadline) is refused by Read at once.
@@ -284,17 +277,7 @@ func TestRunStopsAtDeadline(t *testing.T) {
 	for i := range w {
 		w[i] = 1.0 / d
 	}
-	nodes := make([]onnxpb.Node, steps)
-	for i := range nodes {
-		in, out := fmt.Sprintf("v%d", i), fmt.Sprintf("v%d", i+1)
-		if i == 0 {
-			in = "x"
-		}
-		if i == steps-1 {
-			out = "y"
-		}
-		nodes[i] = node("MatMul", []string{in, "w"}, []string{out})
-	}
+	nodes := chain("MatMul", steps, "w")
 	m := &onnxpb.Model{Opsets: map[string]int64{"": 13}, Graph: onnxpb.Graph{
 		Nodes:        nodes,
 		Initializers: []onnxpb.Tensor{{Name: "w", Dims: []int64{d, d}, DataType: onnxpb.Float, Floats: w}},
