@@ -6,143 +6,264 @@ import (
 )
 
 // PoolParams describes a 2-D pooling window R×S over NCHW input x
-// (N×C×H×W) producing y (N×C×OH×OW). A zero stride means 1. Padded taps
-// never win a max; they count towards an average only with
-// CountIncludePad (PyTorch's default, ONNX's count_include_pad=1).
+// (N×C×H×W) producing y (N×C×OH×OW). A zero stride or dilation means 1.
+// Taps outside the input never win a max. They count towards an average
+// only with CountIncludePad (PyTorch's default, ONNX's
+// count_include_pad=1), and then only those inside the padded input: with
+// Ceil the last window may reach past the bottom or right padding.
 type PoolParams struct {
 	N, C, H, W             int
 	R, S                   int
 	StrideH, StrideW       int
 	PadT, PadL, PadB, PadR int
-	CountIncludePad        bool
+	DilH, DilW             int
+	// Ceil rounds the output size up (PyTorch's ceil_mode), keeping only
+	// windows that start inside the input or its top or left padding.
+	Ceil            bool
+	CountIncludePad bool
 }
 
-// OutHW returns the output height and width (floor mode).
+// OutHW returns the output height and width:
+// OH = (H + PadT + PadB − DilH·(R−1) − 1)/StrideH + 1, rounded down or,
+// with Ceil, up; likewise OW.
 func (p PoolParams) OutHW() (oh, ow int) {
-	return p.conv().OutHW()
+	p = p.norm()
+	return poolOut(p.H, p.R, p.StrideH, p.PadT, p.PadB, p.DilH, p.Ceil),
+		poolOut(p.W, p.S, p.StrideW, p.PadL, p.PadR, p.DilW, p.Ceil)
 }
 
-func (p PoolParams) conv() ConvParams {
-	return ConvParams{N: p.N, C: p.C, H: p.H, W: p.W, K: p.C, R: p.R, S: p.S,
-		StrideH: p.StrideH, StrideW: p.StrideW, PadT: p.PadT, PadL: p.PadL, PadB: p.PadB, PadR: p.PadR, Group: p.C}
-}
-
-// check validates p and the slice lengths and returns the output size.
-func (p PoolParams) check(name string, lx, ly int) (oh, ow int) {
-	c := newConv(name, p.conv())
-	if lx < p.N*p.C*p.H*p.W || ly < p.N*p.C*c.ohw {
-		panic(fmt.Sprintf("kernels: %s: len(x)=%d len(y)=%d too short for %+v", name, lx, ly, p))
+func poolOut(in, k, stride, padBegin, padEnd, dil int, ceil bool) int {
+	num := in + padBegin + padEnd - dil*(k-1) - 1
+	if num < 0 {
+		return 0
 	}
-	return c.oh, c.ow
-}
-
-// window calls f(o, y0, y1, x0, x1) for every flat output position o with
-// the in-image rows [y0, y1) and columns [x0, x1) of its window.
-func (p PoolParams) window(oh, ow int, f func(o, y0, y1, x0, x1 int)) {
-	sh, sw := max(p.StrideH, 1), max(p.StrideW, 1)
-	for oy := 0; oy < oh; oy++ {
-		y0 := oy*sh - p.PadT
-		y1 := min(y0+p.R, p.H)
-		y0 = max(y0, 0)
-		for ox := 0; ox < ow; ox++ {
-			x0 := ox*sw - p.PadL
-			x1 := min(x0+p.S, p.W)
-			x0 = max(x0, 0)
-			f(oy*ow+ox, y0, y1, x0, x1)
+	o := num/stride + 1
+	if ceil && num%stride != 0 {
+		o++
+		if (o-1)*stride >= in+padBegin {
+			o--
 		}
 	}
+	return o
 }
 
-// MaxPool2D writes the window maxima of x to y. A window with no in-image
-// tap yields -Inf.
-func MaxPool2D(p PoolParams, x, y []float32) {
-	oh, ow := p.check("MaxPool2D", len(x), len(y))
+func (p PoolParams) norm() PoolParams {
+	p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
+	p.DilH, p.DilW = max(p.DilH, 1), max(p.DilW, 1)
+	return p
+}
+
+// check validates p and the lengths of the input-sized and output-sized
+// slices and returns p normalised and its output size.
+func (p PoolParams) check(name string, lx, ly int) (q PoolParams, oh, ow int) {
+	q = p.norm()
+	oh, ow = q.OutHW()
+	if q.N < 0 || q.C < 0 || q.H < 0 || q.W < 0 || q.R <= 0 || q.S <= 0 ||
+		q.PadT < 0 || q.PadL < 0 || q.PadB < 0 || q.PadR < 0 {
+		panic(fmt.Sprintf("kernels: %s: invalid params %+v", name, p))
+	}
+	if lx < q.N*q.C*q.H*q.W || ly < q.N*q.C*oh*ow {
+		panic(fmt.Sprintf("kernels: %s: slices of %d and %d floats too short for %+v", name, lx, ly, p))
+	}
+	return q, oh, ow
+}
+
+// span is one window along one dimension: tap t reads coordinate
+// at + t·dil, taps [lo, hi) fall inside the input (none when hi ≤ lo) and
+// the first padded taps lie inside the padded input.
+func span(o, stride, padBegin, padEnd, dil, k, in int) (at, lo, hi, padded int) {
+	at = o*stride - padBegin
+	if dil == 1 {
+		return at, max(0, -at), min(k, in-at), min(k, in+padEnd-at)
+	}
+	if at < 0 {
+		lo = (-at + dil - 1) / dil
+	}
+	return at, lo, min(k, (in-at+dil-1)/dil), min(k, (in+padEnd-at+dil-1)/dil)
+}
+
+// eachRow calls f for every output row oy of every channel plane nc, the
+// planes spread over the cores, with the row's window span (see span).
+func (p PoolParams) eachRow(oh, ow int, f func(nc, oy, iy, ylo, yhi, ypad int)) {
+	ParallelRange(p.N*p.C, p.N*p.C*oh*ow*p.R*p.S, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			for oy := 0; oy < oh; oy++ {
+				iy, ylo, yhi, ypad := p.rows(oy)
+				f(nc, oy, iy, ylo, yhi, ypad)
+			}
+		}
+	})
+}
+
+func (p PoolParams) rows(oy int) (at, lo, hi, padded int) {
+	return span(oy, p.StrideH, p.PadT, p.PadB, p.DilH, p.R, p.H)
+}
+
+func (p PoolParams) cols(ox int) (at, lo, hi, padded int) {
+	return span(ox, p.StrideW, p.PadL, p.PadR, p.DilW, p.S, p.W)
+}
+
+// MaxPool2D writes the window maxima of x to y (NaN when a window holds
+// one; −Inf when no tap of a window lies inside the input). When arg is
+// not nil (as long as y) it receives, for MaxPool2DBackward, the index
+// within its H×W plane of each window's first largest tap, or −1.
+func MaxPool2D(p PoolParams, x, y []float32, arg []int32) {
+	p, oh, ow := p.check("MaxPool2D", len(x), len(y))
 	hw, ohw := p.H*p.W, oh*ow
-	for nc := 0; nc < p.N*p.C; nc++ {
-		xc, yc := x[nc*hw:(nc+1)*hw], y[nc*ohw:(nc+1)*ohw]
-		p.window(oh, ow, func(o, y0, y1, x0, x1 int) {
-			m := float32(math.Inf(-1))
-			for iy := y0; iy < y1; iy++ {
-				for _, v := range xc[iy*p.W+x0 : iy*p.W+x1] {
+	if arg != nil && len(arg) < p.N*p.C*ohw {
+		panic("kernels: MaxPool2D: arg shorter than y")
+	}
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, _ int) {
+		xc := x[nc*hw : (nc+1)*hw]
+		for ox := 0; ox < ow; ox++ {
+			ix, xlo, xhi, _ := p.cols(ox)
+			// at follows the first largest tap by a conditional move, not
+			// a branch on random data.
+			m, at := float32(math.Inf(-1)), -1
+			if ylo < yhi && xlo < xhi {
+				at = (iy+ylo*p.DilH)*p.W + ix + xlo*p.DilW
+			}
+			for ty := ylo; ty < yhi; ty++ {
+				row := (iy+ty*p.DilH)*p.W + ix
+				for tx := xlo; tx < xhi; tx++ {
+					i := row + tx*p.DilW
+					v := xc[i]
 					if v > m {
-						m = v
+						at = i
 					}
+					m = max(m, v)
 				}
 			}
-			yc[o] = m
-		})
-	}
+			o := nc*ohw + oy*ow + ox
+			y[o] = m
+			if arg != nil {
+				arg[o] = int32(at)
+			}
+		}
+	})
 }
 
-// MaxPool2DBackward writes to dx the gradient of max pooling: each dy goes
-// to the first tap (in row-major order) holding its window's maximum in x.
-// dx is overwritten.
-func MaxPool2DBackward(p PoolParams, x, dy, dx []float32) {
-	oh, ow := p.check("MaxPool2DBackward", len(x), len(dy))
-	if len(dx) < len(x[:p.N*p.C*p.H*p.W]) {
-		panic("kernels: MaxPool2DBackward: dx shorter than x")
-	}
+// MaxPool2DBackward writes to dx (N×C×H×W, overwritten) the gradient of
+// max pooling: each dy goes to the tap MaxPool2D recorded in arg.
+func MaxPool2DBackward(p PoolParams, dy []float32, arg []int32, dx []float32) {
+	p, oh, ow := p.check("MaxPool2DBackward", len(dx), len(dy))
 	hw, ohw := p.H*p.W, oh*ow
-	clear(dx[:p.N*p.C*hw])
-	for nc := 0; nc < p.N*p.C; nc++ {
-		xc, dxc, dyc := x[nc*hw:(nc+1)*hw], dx[nc*hw:(nc+1)*hw], dy[nc*ohw:(nc+1)*ohw]
-		p.window(oh, ow, func(o, y0, y1, x0, x1 int) {
-			best, arg := float32(math.Inf(-1)), -1
-			for iy := y0; iy < y1; iy++ {
-				for ix := x0; ix < x1; ix++ {
-					if v := xc[iy*p.W+ix]; v > best || arg < 0 {
-						best, arg = v, iy*p.W+ix
-					}
+	if len(arg) < p.N*p.C*ohw {
+		panic("kernels: MaxPool2DBackward: arg shorter than dy")
+	}
+	ParallelRange(p.N*p.C, p.N*p.C*(hw+ohw), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			dxc := dx[nc*hw : (nc+1)*hw]
+			clear(dxc)
+			for o, at := range arg[nc*ohw : (nc+1)*ohw] {
+				if at >= 0 {
+					dxc[at] += dy[nc*ohw+o]
 				}
 			}
-			if arg >= 0 {
-				dxc[arg] += dyc[o]
-			}
-		})
-	}
+		}
+	})
 }
 
-func (p PoolParams) divisor(y0, y1, x0, x1 int) float32 {
+// divisor is what a window's sum is divided by (0 for a window with
+// nothing to average).
+func (p PoolParams) divisor(ylo, yhi, ypad, xlo, xhi, xpad int) float32 {
 	if p.CountIncludePad {
-		return float32(p.R * p.S)
+		return float32(ypad * xpad)
 	}
-	return float32(max((y1-y0)*(x1-x0), 1))
+	return float32(max(yhi-ylo, 0) * max(xhi-xlo, 0))
 }
 
-// AvgPool2D writes the window averages of x to y.
+// AvgPool2D writes the window averages of x to y (0 for a window with
+// nothing to average).
 func AvgPool2D(p PoolParams, x, y []float32) {
-	oh, ow := p.check("AvgPool2D", len(x), len(y))
+	p, oh, ow := p.check("AvgPool2D", len(x), len(y))
 	hw, ohw := p.H*p.W, oh*ow
-	for nc := 0; nc < p.N*p.C; nc++ {
-		xc, yc := x[nc*hw:(nc+1)*hw], y[nc*ohw:(nc+1)*ohw]
-		p.window(oh, ow, func(o, y0, y1, x0, x1 int) {
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, ypad int) {
+		xc := x[nc*hw : (nc+1)*hw]
+		for ox := 0; ox < ow; ox++ {
+			ix, xlo, xhi, xpad := p.cols(ox)
 			var s float32
-			for iy := y0; iy < y1; iy++ {
-				for _, v := range xc[iy*p.W+x0 : iy*p.W+x1] {
-					s += v
+			for ty := ylo; ty < yhi; ty++ {
+				row := (iy+ty*p.DilH)*p.W + ix
+				for tx := xlo; tx < xhi; tx++ {
+					s += xc[row+tx*p.DilW]
 				}
 			}
-			yc[o] = s / p.divisor(y0, y1, x0, x1)
-		})
-	}
+			if d := p.divisor(ylo, yhi, ypad, xlo, xhi, xpad); d > 0 {
+				s /= d
+			}
+			y[nc*ohw+oy*ow+ox] = s
+		}
+	})
 }
 
 // AvgPool2DBackward writes to dx (N×C×H×W, overwritten) the gradient of
 // average pooling given dy.
 func AvgPool2DBackward(p PoolParams, dy, dx []float32) {
-	oh, ow := p.check("AvgPool2DBackward", len(dx), len(dy))
+	p, oh, ow := p.check("AvgPool2DBackward", len(dx), len(dy))
 	hw, ohw := p.H*p.W, oh*ow
 	clear(dx[:p.N*p.C*hw])
-	for nc := 0; nc < p.N*p.C; nc++ {
-		dxc, dyc := dx[nc*hw:(nc+1)*hw], dy[nc*ohw:(nc+1)*ohw]
-		p.window(oh, ow, func(o, y0, y1, x0, x1 int) {
-			g := dyc[o] / p.divisor(y0, y1, x0, x1)
-			for iy := y0; iy < y1; iy++ {
-				row := dxc[iy*p.W+x0 : iy*p.W+x1]
-				for i := range row {
-					row[i] += g
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, ypad int) {
+		dxc := dx[nc*hw : (nc+1)*hw]
+		for ox := 0; ox < ow; ox++ {
+			ix, xlo, xhi, xpad := p.cols(ox)
+			d := p.divisor(ylo, yhi, ypad, xlo, xhi, xpad)
+			if d == 0 {
+				continue
+			}
+			g := dy[nc*ohw+oy*ow+ox] / d
+			for ty := ylo; ty < yhi; ty++ {
+				row := (iy+ty*p.DilH)*p.W + ix
+				for tx := xlo; tx < xhi; tx++ {
+					dxc[row+tx*p.DilW] += g
 				}
 			}
-		})
+		}
+	})
+}
+
+// GlobalAvgPool writes to y[i] the mean of row i of x, for rows of inner
+// floats (an N×C×spatial tensor has N·C rows), summing in float64; an
+// empty row's mean is NaN.
+func GlobalAvgPool(rows, inner int, x, y []float32) {
+	checkRows("GlobalAvgPool", rows, inner, len(x), len(y))
+	for i := range y[:rows] {
+		var s float64
+		for _, v := range x[i*inner : (i+1)*inner] {
+			s += float64(v)
+		}
+		y[i] = float32(s / float64(inner))
+	}
+}
+
+// GlobalAvgPoolBackward writes to dx (rows × inner, overwritten) the
+// gradient of GlobalAvgPool: dy[i]/inner across row i.
+func GlobalAvgPoolBackward(rows, inner int, dy, dx []float32) {
+	checkRows("GlobalAvgPoolBackward", rows, inner, len(dx), len(dy))
+	for i, d := range dy[:rows] {
+		g := d / float32(inner)
+		row := dx[i*inner : (i+1)*inner]
+		for j := range row {
+			row[j] = g
+		}
+	}
+}
+
+// GlobalMaxPool writes to y[i] the largest value of row i of x (NaN when
+// the row holds one, −Inf when it is empty), for rows of inner floats.
+func GlobalMaxPool(rows, inner int, x, y []float32) {
+	checkRows("GlobalMaxPool", rows, inner, len(x), len(y))
+	for i := range y[:rows] {
+		m := float32(math.Inf(-1))
+		for _, v := range x[i*inner : (i+1)*inner] {
+			m = max(m, v)
+		}
+		y[i] = m
+	}
+}
+
+func checkRows(name string, rows, inner, lx, ly int) {
+	if rows < 0 || inner < 0 || lx < rows*inner || ly < rows {
+		panic(fmt.Sprintf("kernels: %s: %d rows of %d with slices of %d and %d floats", name, rows, inner, lx, ly))
 	}
 }
