@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
-	"github.com/fmixzoo/zoo/internal/nn"
 	"github.com/fmixzoo/zoo/kernels"
 )
 
@@ -127,46 +125,6 @@ func (g window2d) outShape(n, c int, nd int) []int {
 	return []int{n, c, g.oh, g.ow}
 }
 
-// im2col writes the patches of one group of one image, cin channels of
-// x (h×w each), as a (cin·kh·kw) × (oh·ow) matrix.
-func (g window2d) im2col(x []float32, cin int, col []float32) {
-	ohw := g.oh * g.ow
-	r := 0
-	for ci := 0; ci < cin; ci++ {
-		xc := x[ci*g.h*g.w:]
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				row := col[r*ohw : (r+1)*ohw]
-				r++
-				i := 0
-				for oy := 0; oy < g.oh; oy++ {
-					iy := oy*g.sh - g.pt + ky*g.dh
-					if iy < 0 || iy >= g.h {
-						clear(row[i : i+g.ow])
-						i += g.ow
-						continue
-					}
-					xr := xc[iy*g.w : (iy+1)*g.w]
-					ix := -g.pl + kx*g.dw
-					for ox := 0; ox < g.ow; ox++ {
-						if ix >= 0 && ix < g.w {
-							row[i] = xr[ix]
-						} else {
-							row[i] = 0
-						}
-						ix += g.sw
-						i++
-					}
-				}
-			}
-		}
-	}
-}
-
-func (g window2d) pointwise() bool {
-	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0
-}
-
 func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if err := need(in, 2); err != nil {
 		return nil, err
@@ -208,72 +166,20 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, err
 	}
 	out := g.outShape(n, m, len(x.shape)-2)
-	cg, mg := cin/group, m/group
-	krows := cg * g.kh * g.kw
-	ohw := g.oh * g.ow
-	// The patch matrix (im2col) is krows×ohw: bound it before any run
-	// allocates it (each factor is bounded, so the product cannot overflow).
-	if _, err := checkedSize([]int{krows, ohw}); err != nil {
+	krows := cin / group * g.kh * g.kw
+	// The kernels' pure-Go path packs a krows×(oh·ow) patch matrix: bound
+	// it before any run allocates it (each factor is bounded, so the
+	// product cannot overflow).
+	if _, err := checkedSize([]int{krows, g.oh * g.ow}); err != nil {
 		return nil, fmt.Errorf("convolution patch matrix: %w", err)
 	}
-	if err := c.checkFold(in, float64(n)*float64(m)*float64(krows)*float64(ohw)); err != nil {
+	if err := c.checkFold(in, float64(n)*float64(m)*float64(krows)*float64(g.oh*g.ow)); err != nil {
 		return nil, err
 	}
-	colPool := sync.Pool{New: func() any { s := make([]float32, krows*ohw); return &s }}
-	relu := c.node.relu
-	fn := func(d [][]float32, y []float32) {
-		xd, wd := d[0], d[1]
-		var bias []float32
-		if len(d) > 2 {
-			bias = d[2]
-		}
-		image := func(img int, gemm func(m, n, k int, a, b, c []float32, acc bool)) {
-			colp := colPool.Get().(*[]float32)
-			defer colPool.Put(colp)
-			for gi := 0; gi < group; gi++ {
-				xs := xd[(img*cin+gi*cg)*g.h*g.w:]
-				ys := y[(img*m+gi*mg)*ohw : (img*m+(gi+1)*mg)*ohw]
-				ws := wd[gi*mg*krows : (gi+1)*mg*krows]
-				var src []float32
-				if g.pointwise() {
-					src = xs[:krows*ohw]
-				} else {
-					g.im2col(xs, cg, *colp)
-					src = *colp
-				}
-				gemm(mg, ohw, krows, ws, src, ys, false)
-				if bias != nil {
-					for k := 0; k < mg; k++ {
-						bv := bias[gi*mg+k]
-						row := ys[k*ohw : (k+1)*ohw]
-						for i := range row {
-							row[i] += bv
-						}
-					}
-				}
-				if relu {
-					for i, v := range ys {
-						ys[i] = max(v, 0)
-					}
-				}
-			}
-		}
-		if n == 1 {
-			image(0, nn.GemmNN)
-			return
-		}
-		kernels.ParallelRange(n, n*m*ohw*krows, func(lo, hi int) {
-			for img := lo; img < hi; img++ {
-				image(img, nn.GemmNN)
-			}
-		})
-	}
-	kp := kernels.ConvParams{N: n, C: cin, H: g.h, W: g.w, K: m, R: g.kh, S: g.kw,
-		StrideH: g.sh, StrideW: g.sw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
-		DilH: g.dh, DilW: g.dw, Group: group}
-	oh, ow := kp.OutHW()
-	fast := oh == g.oh && ow == g.ow && shapeSize(out) > 0 && shapeSize(x.shape) > 0
-	if res != nil && (!fast || res.konst || !slices.Equal(res.shape, out)) {
+	// An empty input (no channels, or a spatial size of 0 padded to a
+	// window) gives an output of bias alone; kernels.Conv2D takes neither.
+	empty := shapeSize(x.shape) == 0 || shapeSize(out) == 0
+	if res != nil && (empty || res.konst || !slices.Equal(res.shape, out)) {
 		// The fused residual does not fit this geometry: Conv, Add, Relu.
 		node := c.node
 		c.node.residual, c.node.relu = false, false
@@ -287,11 +193,32 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		return ops["Relu"](c, nil, y)
 	}
-	if fast {
-		act := kernels.ActNone
-		if relu {
-			act = kernels.ActReLU
+	act := kernels.ActNone
+	if c.node.relu {
+		act = kernels.ActReLU
+	}
+	var fn func(d [][]float32, y []float32)
+	if empty {
+		ohw := g.oh * g.ow
+		fn = func(d [][]float32, y []float32) {
+			for i := 0; i < n*m; i++ {
+				var v float32
+				if len(d) > 2 {
+					v = d[2][i%m]
+				}
+				if act == kernels.ActReLU {
+					v = max(v, 0)
+				}
+				row := y[i*ohw : (i+1)*ohw]
+				for j := range row {
+					row[j] = v
+				}
+			}
 		}
+	} else {
+		kp := kernels.ConvParams{N: n, C: cin, H: g.h, W: g.w, K: m, R: g.kh, S: g.kw,
+			StrideH: g.sh, StrideW: g.sw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
+			DilH: g.dh, DilW: g.dw, Group: group}
 		// Constant weights are packed for the microkernels once, here, not
 		// on every call.
 		var packed *kernels.PackedConv
@@ -320,11 +247,7 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if res != nil {
 		args = append(args, res)
 	}
-	y := c.emit("Conv", args, out, fn)
-	if fast && y.step != nil {
-		y.step.full = true // the kernels overwrite y
-	}
-	return []*value{y}, nil
+	return []*value{c.emitFull("Conv", args, out, fn)}, nil
 }
 
 func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
@@ -341,45 +264,30 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			return nil, fmt.Errorf("input %d has %d values for %d channels", i, in[i].size(), ch)
 		}
 	}
-	eps := float64(a.float("epsilon", 1e-5))
-	inner := shapeSize(x.shape[2:])
+	eps := a.float("epsilon", 1e-5)
+	n, inner := x.shape[0], shapeSize(x.shape[2:])
 	// With constant statistics (always, for exports) the per-channel scale
 	// and shift are computed once here, not on every run.
+	fold := func(gamma, beta, mean, variance []float32) (scale, shift []float32) {
+		scale, shift = make([]float32, ch), make([]float32, ch)
+		kernels.BatchNormFold(gamma, beta, mean, variance, eps, scale, shift)
+		return scale, shift
+	}
 	var scale, shift []float32
 	if in[1].konst && in[2].konst && in[3].konst && in[4].konst {
-		scale, shift = bnScaleShift(in[1].floats(), in[2].floats(), in[3].floats(), in[4].floats(), eps)
+		scale, shift = fold(in[1].floats(), in[2].floats(), in[3].floats(), in[4].floats())
 	}
-	relu := c.node.relu // a fused Relu (see fuse)
+	act := kernels.ActNone
+	if c.node.relu { // a fused Relu (see fuse)
+		act = kernels.ActReLU
+	}
 	return []*value{c.emitFull("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
-		xd, sc, sh := d[0], scale, shift
+		sc, sh := scale, shift
 		if sc == nil {
-			sc, sh = bnScaleShift(d[1], d[2], d[3], d[4], eps)
+			sc, sh = fold(d[1], d[2], d[3], d[4])
 		}
-		act := kernels.ActNone
-		if relu {
-			act = kernels.ActReLU
-		}
-		if inner == 0 {
-			return
-		}
-		kernels.ParallelRange(len(xd)/inner, len(xd), func(lo, hi int) {
-			for nc := lo; nc < hi; nc++ {
-				k := nc % ch
-				kernels.AffineRow(y[nc*inner:(nc+1)*inner], xd[nc*inner:(nc+1)*inner], sc[k], sh[k], act)
-			}
-		})
+		kernels.ScaleShift(n, ch, inner, d[0], sc, sh, y, act)
 	})}, nil
-}
-
-// bnScaleShift turns inference BatchNormalization statistics into a
-// per-channel scale and shift: y = x·scale + shift.
-func bnScaleShift(gamma, beta, mean, variance []float32, eps float64) (scale, shift []float32) {
-	scale, shift = make([]float32, len(gamma)), make([]float32, len(gamma))
-	for k := range gamma {
-		scale[k] = float32(float64(gamma[k]) / math.Sqrt(float64(variance[k])+eps))
-		shift[k] = beta[k] - mean[k]*scale[k]
-	}
-	return scale, shift
 }
 
 func pool(isMax bool) opFunc {
@@ -409,7 +317,8 @@ func pool(isMax bool) opFunc {
 		if len(kernel) > 2 {
 			return c.poolND(a, x, kernel, isMax, includePad)
 		}
-		g, err := c.window(a, x.shape[2:], kernel, a.int("ceil_mode", 0) != 0)
+		ceil := a.int("ceil_mode", 0) != 0
+		g, err := c.window(a, x.shape[2:], kernel, ceil)
 		if err != nil {
 			return nil, err
 		}
@@ -422,51 +331,14 @@ func pool(isMax bool) opFunc {
 		if isMax {
 			name = "MaxPool"
 		}
+		p := kernels.PoolParams{N: n, C: ch, H: g.h, W: g.w, R: g.kh, S: g.kw, StrideH: g.sh, StrideW: g.sw,
+			PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr, DilH: g.dh, DilW: g.dw, Ceil: ceil, CountIncludePad: includePad}
 		return []*value{c.emit(name, in[:1], out, func(d [][]float32, y []float32) {
-			kernels.ParallelRange(n*ch, n*ch*g.oh*g.ow*g.kh*g.kw, func(lo, hi int) {
-				for nc := lo; nc < hi; nc++ {
-					xp := d[0][nc*g.h*g.w : (nc+1)*g.h*g.w]
-					yp := y[nc*g.oh*g.ow : (nc+1)*g.oh*g.ow]
-					for oy := 0; oy < g.oh; oy++ {
-						for ox := 0; ox < g.ow; ox++ {
-							y0, x0 := oy*g.sh-g.pt, ox*g.sw-g.pl
-							best := float32(math.Inf(-1))
-							var sum float32
-							count, padded := 0, 0
-							for ky := 0; ky < g.kh; ky++ {
-								iy := y0 + ky*g.dh
-								if iy >= g.h+g.pb {
-									break
-								}
-								for kx := 0; kx < g.kw; kx++ {
-									ix := x0 + kx*g.dw
-									if ix >= g.w+g.pr {
-										break
-									}
-									padded++
-									if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
-										continue
-									}
-									v := xp[iy*g.w+ix]
-									best = max(best, v)
-									sum += v
-									count++
-								}
-							}
-							switch {
-							case isMax:
-								yp[oy*g.ow+ox] = best
-							case includePad:
-								yp[oy*g.ow+ox] = sum / float32(padded)
-							case count > 0:
-								yp[oy*g.ow+ox] = sum / float32(count)
-							default:
-								yp[oy*g.ow+ox] = 0
-							}
-						}
-					}
-				}
-			})
+			if isMax {
+				kernels.MaxPool2D(p, d[0], y, nil)
+				return
+			}
+			kernels.AvgPool2D(p, d[0], y)
 		})}, nil
 	}
 }
@@ -486,22 +358,11 @@ func globalPool(isMax bool) opFunc {
 		}
 		inner := shapeSize(x.shape[2:])
 		return []*value{c.emit(c.node.op.Name, in[:1], out, func(d [][]float32, y []float32) {
-			for i := range y {
-				row := d[0][i*inner : (i+1)*inner]
-				if isMax {
-					m := float32(math.Inf(-1))
-					for _, v := range row {
-						m = max(m, v)
-					}
-					y[i] = m
-					continue
-				}
-				var s float64
-				for _, v := range row {
-					s += float64(v)
-				}
-				y[i] = float32(s / float64(inner))
+			if isMax {
+				kernels.GlobalMaxPool(len(y), inner, d[0], y)
+				return
 			}
+			kernels.GlobalAvgPool(len(y), inner, d[0], y)
 		})}, nil
 	}
 }
@@ -545,12 +406,11 @@ func gemm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		if ta {
 			A = transpose2(A, k, m)
 		}
-		switch {
-		case tb:
-			nn.GemmNT(m, n, k, A, B, y, false)
-		default:
-			nn.GemmNN(m, n, k, A, B, y, false)
+		ldb := n
+		if tb {
+			ldb = k
 		}
+		kernels.Sgemm(false, tb, m, n, k, 1, A, k, B, ldb, 0, y, n)
 		if alpha != 1 {
 			for i := range y {
 				y[i] *= alpha
@@ -611,7 +471,7 @@ func matmul(c *opCtx, _ attrs, in []*value) ([]*value, error) {
 	}
 	return []*value{c.emit("MatMul", in[:2], final, func(d [][]float32, y []float32) {
 		forBroadcast(batch, sa, sb, func(o, ia, ib int) {
-			nn.GemmNN(m, n, k, d[0][ia*m*k:(ia+1)*m*k], d[1][ib*k*n:(ib+1)*k*n], y[o*m*n:(o+1)*m*n], false)
+			kernels.Sgemm(false, false, m, n, k, 1, d[0][ia*m*k:(ia+1)*m*k], k, d[1][ib*k*n:(ib+1)*k*n], n, 0, y[o*m*n:(o+1)*m*n], n)
 		})
 	})}, nil
 }

@@ -21,7 +21,6 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 		return nil, nil, fmt.Errorf("batchnorm %s: input shape %v, want N×%d×H×W", l.Name, s, l.InC)
 	}
 	n, c, hw := s[0], s[1], s[2]*s[3]
-	m := n * hw
 	rm := tg.net.byName[l.Name+".running_mean"].Value
 	rv := tg.net.byName[l.Name+".running_var"].Value
 	nbt := tg.net.byName[l.Name+".num_batches_tracked"].Value
@@ -30,108 +29,54 @@ func (tg *tgraph) batchNorm(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.
 		act = kernels.ActReLU
 	}
 	if !tg.train {
+		// The engine's arithmetic: running statistics folded into a scale
+		// and shift, as the exported BatchNormalization is.
+		scale, shift := make([]float32, c), make([]float32, c)
 		o := tg.op("BatchNormEval", []int{4, 1, 1}, s, func(in [][]float32, o []float32) error {
-			for ch := 0; ch < c; ch++ {
-				scale := in[1][ch] / sqrt32(rv[ch]+bnEps)
-				shift := in[2][ch] - rm[ch]*scale
-				for b := 0; b < n; b++ {
-					off := (b*c + ch) * hw
-					kernels.AffineRow(o[off:off+hw], in[0][off:off+hw], scale, shift, act)
-				}
-			}
+			kernels.BatchNormFold(in[1], in[2], rm, rv, bnEps, scale, shift)
+			kernels.ScaleShift(n, c, hw, in[0], scale, shift, o, act)
 			return nil
 		})
 		o.NoGrad = []bool{false, true, true}
-		o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-			// dx = dy·γ/√(var+ε), masked by the fused ReLU's output.
-			b := tg.op("BatchNormEvalGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
-				y, dy, gamma := in[0], in[1], in[2]
+		o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+			// dx = dy·scale, masked by the fused ReLU's output; scale is
+			// the forward pass's (output orders this after it).
+			b := tg.op("BatchNormEvalGrad", []int{4, 4}, s, func(in [][]float32, o []float32) error {
+				y, dy := in[0], in[1]
 				kernels.ParallelRange(n*c, len(dy), func(lo, hi int) {
 					for bc := lo; bc < hi; bc++ {
 						ch, off := bc%c, bc*hw
-						scale := gamma[ch] / sqrt32(rv[ch]+bnEps)
 						if relu {
 							// o = scale·dy where y > 0 (z is unused: b = 0).
-							kernels.Affine2MaskRow(o[off:off+hw], dy[off:off+hw], dy[off:off+hw], y[off:off+hw], scale, 0, 0)
+							kernels.Affine2MaskRow(o[off:off+hw], dy[off:off+hw], dy[off:off+hw], y[off:off+hw], scale[ch], 0, 0)
 							continue
 						}
-						kernels.AffineRow(o[off:off+hw], dy[off:off+hw], scale, 0, kernels.ActNone)
+						kernels.AffineRow(o[off:off+hw], dy[off:off+hw], scale[ch], 0, kernels.ActNone)
 					}
 				})
 				return nil
 			})
-			d, err := apply(b, output, grad, inputs[1])
+			d, err := apply(b, output, grad)
 			return G.Nodes{d, nil, nil}, err
 		}
 		y, err := apply(o, x, p[l.Name+".weight"], p[l.Name+".bias"])
 		return y, s, err
 	}
-	if m < 2 {
+	if n*hw < 2 {
 		return nil, nil, fmt.Errorf("batchnorm %s: training needs more than one value per channel, got input %v", l.Name, s)
 	}
-	xhat := make([]float32, s.TotalSize())
-	invstd := make([]float32, c)
+	bn := &kernels.BatchNormTrain{N: n, C: c, HW: hw, Eps: bnEps, Momentum: bnMomentum, Act: act,
+		RunMean: rm, RunVar: rv, XHat: make([]float32, s.TotalSize()), InvStd: make([]float32, c)}
 	dgamma := make([]float32, c)
 	dbeta := make([]float32, c)
 	o := tg.op("BatchNormTrain", []int{4, 1, 1}, s, func(in [][]float32, o []float32) error {
-		x, gamma, beta := in[0], in[1], in[2]
-		kernels.ParallelRange(c, len(x), func(lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				var sum float64
-				for b := 0; b < n; b++ {
-					sum += float64(kernels.SumRow(x[(b*c+ch)*hw : (b*c+ch+1)*hw]))
-				}
-				mean := sum / float64(m)
-				var sq float64
-				for b := 0; b < n; b++ {
-					sq += float64(kernels.SumSqDevRow(x[(b*c+ch)*hw:(b*c+ch+1)*hw], float32(mean)))
-				}
-				variance := sq / float64(m)
-				is := float32(1 / sqrt64(variance+bnEps))
-				invstd[ch] = is
-				for b := 0; b < n; b++ {
-					off := (b*c + ch) * hw
-					kernels.AffineRow(xhat[off:off+hw], x[off:off+hw], is, -float32(mean)*is, kernels.ActNone)
-					kernels.AffineRow(o[off:off+hw], xhat[off:off+hw], gamma[ch], beta[ch], act)
-				}
-				rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mean)
-				rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*variance*float64(m)/float64(m-1))
-			}
-		})
+		bn.Forward(in[0], in[1], in[2], o)
 		nbt[0]++
 		return nil
 	})
 	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("BatchNormGrad", []int{4, 4, 1}, s, func(in [][]float32, o []float32) error {
-			y, dy, gamma := in[0], in[1], in[2]
-			kernels.ParallelRange(c, len(dy), func(lo, hi int) {
-				for ch := lo; ch < hi; ch++ {
-					var sdy, sdyx float64
-					for b := 0; b < n; b++ {
-						off := (b*c + ch) * hw
-						var a, d float32
-						if relu {
-							a, d = kernels.MaskedDotSumRow(dy[off:off+hw], xhat[off:off+hw], y[off:off+hw])
-						} else {
-							a, d = kernels.DotSumRow(dy[off:off+hw], xhat[off:off+hw])
-						}
-						sdy += float64(a)
-						sdyx += float64(d)
-					}
-					dgamma[ch], dbeta[ch] = float32(sdyx), float32(sdy)
-					// dx = k·(m·dy − Σdy − x̂·Σ(dy·x̂)), k = γ·invstd/m
-					k := gamma[ch] * invstd[ch] / float32(m)
-					mdy, mdyx := float32(sdy), float32(sdyx)
-					for b := 0; b < n; b++ {
-						off := (b*c + ch) * hw
-						if relu {
-							kernels.Affine2MaskRow(o[off:off+hw], dy[off:off+hw], xhat[off:off+hw], y[off:off+hw], k*float32(m), -k*mdyx, -k*mdy)
-							continue
-						}
-						kernels.Affine2Row(o[off:off+hw], dy[off:off+hw], xhat[off:off+hw], k*float32(m), -k*mdyx, -k*mdy)
-					}
-				}
-			})
+			bn.Backward(in[0], in[1], in[2], o, dgamma, dbeta)
 			return nil
 		})
 		gx, err := apply(dx, output, grad, inputs[1])

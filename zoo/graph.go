@@ -5,7 +5,6 @@ import (
 	"github.com/fmixzoo/zoo/internal/arena"
 	"github.com/fmixzoo/zoo/internal/funcop"
 	"github.com/fmixzoo/zoo/kernels"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -151,7 +150,3 @@ func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node
 	}
 	return apply(o, logits, targets)
 }
-
-func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
-
-func sqrt64(v float64) float64 { return math.Sqrt(v) }

@@ -2,7 +2,6 @@ package zoo
 
 import (
 	"fmt"
-	"github.com/fmixzoo/zoo/internal/nn"
 	"github.com/fmixzoo/zoo/kernels"
 
 	G "gorgonia.org/gorgonia"
@@ -64,13 +63,13 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 	if len(s) != 4 || s[1] != l.InC {
 		return nil, nil, fmt.Errorf("conv %s: input shape %v, want N×%d×H×W", l.Name, s, l.InC)
 	}
-	geo := nn.NewConvGeom(s[0], s[1], s[2], s[3], l.Out, l.K, l.Stride, l.Pad)
-	if geo.OH < 1 || geo.OW < 1 {
-		return nil, nil, fmt.Errorf("conv %s: input %v too small", l.Name, s)
-	}
-	out := tensor.Shape{s[0], l.Out, geo.OH, geo.OW}
 	kp := kernels.ConvParams{N: s[0], C: s[1], H: s[2], W: s[3], K: l.Out, R: l.K, S: l.K,
 		StrideH: l.Stride, StrideW: l.Stride, PadT: l.Pad, PadL: l.Pad, PadB: l.Pad, PadR: l.Pad}
+	oh, ow := kp.OutHW()
+	if oh < 1 || ow < 1 {
+		return nil, nil, fmt.Errorf("conv %s: input %v too small", l.Name, s)
+	}
+	out := tensor.Shape{s[0], l.Out, oh, ow}
 	w := p[l.Name+".weight"]
 	ins := []*G.Node{x, w}
 	dims := []int{4, 4}
@@ -120,10 +119,10 @@ func (tg *tgraph) conv(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Node,
 			return nil, err
 		}
 		if l.Bias {
-			ohw := geo.OH * geo.OW
+			ohw := oh * ow
 			db := tg.op("ConvGradBias", []int{4}, tensor.Shape{l.Out}, func(in [][]float32, o []float32) error {
 				clear(o)
-				for n := 0; n < geo.N; n++ {
+				for n := 0; n < kp.N; n++ {
 					for k := range o {
 						for _, v := range in[0][(n*l.Out+k)*ohw : (n*l.Out+k+1)*ohw] {
 							o[k] += v
@@ -165,38 +164,34 @@ func (tg *tgraph) pool(l Layer, x *G.Node, s tensor.Shape) (*G.Node, tensor.Shap
 	if len(s) != 4 {
 		return nil, nil, fmt.Errorf("%v: input shape %v is not N×C×H×W", l.Kind, s)
 	}
-	var geo nn.PoolGeom
-	if l.Kind == GlobalAvgPool {
-		geo = nn.NewPoolGeom(s[0], s[1], s[2], s[3], max(s[2], s[3]), 1, 0, false)
-		geo.OH, geo.OW = 1, 1
-	} else {
-		geo = nn.NewPoolGeom(s[0], s[1], s[2], s[3], l.K, l.Stride, l.Pad, l.Ceil)
+	n, c, h, w := s[0], s[1], s[2], s[3]
+	p := kernels.PoolParams{N: n, C: c, H: h, W: w, R: l.K, S: l.K, StrideH: l.Stride, StrideW: l.Stride,
+		PadT: l.Pad, PadL: l.Pad, PadB: l.Pad, PadR: l.Pad, Ceil: l.Ceil}
+	oh, ow := 1, 1
+	if l.Kind != GlobalAvgPool {
+		oh, ow = p.OutHW()
 	}
-	if geo.OH < 1 || geo.OW < 1 {
+	if oh < 1 || ow < 1 {
 		return nil, nil, fmt.Errorf("%v: input %v smaller than the window", l.Kind, s)
 	}
-	out := tensor.Shape{s[0], s[1], geo.OH, geo.OW}
-	var arg []int32
-	o := tg.op(l.Kind.String(), []int{4}, out, func(in [][]float32, o []float32) error {
-		if l.Kind == MaxPool {
-			geo.MaxForward(in[0], o, arg)
-		} else {
-			geo.AvgForward(in[0], o)
-		}
-		return nil
-	})
-	if l.Kind == MaxPool {
-		arg = make([]int32, out.TotalSize())
+	out := tensor.Shape{n, c, oh, ow}
+	var fwd func(x, y []float32)
+	var bwd func(dy, dx []float32)
+	switch l.Kind {
+	case MaxPool:
+		arg := make([]int32, out.TotalSize()) // the taps the gradient goes to
+		fwd = func(x, y []float32) { kernels.MaxPool2D(p, x, y, arg) }
+		bwd = func(dy, dx []float32) { kernels.MaxPool2DBackward(p, dy, arg, dx) }
+	case AvgPool:
+		fwd = func(x, y []float32) { kernels.AvgPool2D(p, x, y) }
+		bwd = func(dy, dx []float32) { kernels.AvgPool2DBackward(p, dy, dx) }
+	default:
+		fwd = func(x, y []float32) { kernels.GlobalAvgPool(n*c, h*w, x, y) }
+		bwd = func(dy, dx []float32) { kernels.GlobalAvgPoolBackward(n*c, h*w, dy, dx) }
 	}
+	o := tg.op(l.Kind.String(), []int{4}, out, func(in [][]float32, o []float32) error { fwd(in[0], o); return nil })
 	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-		b := tg.op(l.Kind.String()+"Grad", []int{4, 4}, s, func(in [][]float32, o []float32) error {
-			if l.Kind == MaxPool {
-				geo.MaxBackward(in[1], arg, o)
-			} else {
-				geo.AvgBackward(in[1], o)
-			}
-			return nil
-		})
+		b := tg.op(l.Kind.String()+"Grad", []int{4, 4}, s, func(in [][]float32, o []float32) error { bwd(in[1], o); return nil })
 		d, err := apply(b, output, grad)
 		return G.Nodes{d}, err
 	}
@@ -211,7 +206,7 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 	n, in, outF := s[0], l.InC, l.Out
 	out := tensor.Shape{n, outF}
 	o := tg.op("Linear", []int{2, 2, 1}, out, func(v [][]float32, o []float32) error {
-		nn.GemmNT(n, outF, in, v[0], v[1], o, false)
+		kernels.Sgemm(false, true, n, outF, in, 1, v[0], in, v[1], in, 0, o, outF)
 		for i := 0; i < n; i++ {
 			for j, b := range v[2] {
 				o[i*outF+j] += b
@@ -222,7 +217,7 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 	o.NoGrad = []bool{false, !tg.train, !tg.train}
 	o.Diff = func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		dx := tg.op("LinearGradInput", []int{2, 2}, s, func(v [][]float32, o []float32) error {
-			nn.GemmNN(n, in, outF, v[0], v[1], o, false)
+			kernels.Sgemm(false, false, n, in, outF, 1, v[0], outF, v[1], in, 0, o, in)
 			return nil
 		})
 		if !tg.train {
@@ -230,7 +225,7 @@ func (tg *tgraph) linear(l Layer, x *G.Node, s tensor.Shape, p map[string]*G.Nod
 			return G.Nodes{gx, nil, nil}, err
 		}
 		dw := tg.op("LinearGradWeight", []int{2, 2}, tensor.Shape{outF, in}, func(v [][]float32, o []float32) error {
-			nn.GemmTN(outF, in, n, v[0], v[1], o, false)
+			kernels.Sgemm(true, false, outF, in, n, 1, v[0], outF, v[1], in, 0, o, in)
 			return nil
 		})
 		db := tg.op("LinearGradBias", []int{2}, tensor.Shape{outF}, func(v [][]float32, o []float32) error {
