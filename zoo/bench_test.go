@@ -11,12 +11,21 @@ func benchmarkTrainStep(b *testing.B, arch string, args Args, batch int) {
 		b.Fatal(err)
 	}
 	x, targets := randomBatch(rand.New(rand.NewPCG(1, 1)), n, batch)
-	if _, err := n.TrainStep(x, batch, targets); err != nil {
+	benchImages(b, batch, func() error {
+		_, err := n.TrainStep(x, batch, targets)
+		return err
+	})
+}
+
+// benchImages runs step once to warm up, then b.N times, and reports the
+// images a second, batch to a step.
+func benchImages(b *testing.B, batch int, step func() error) {
+	if err := step(); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := n.TrainStep(x, batch, targets); err != nil {
+		if err := step(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,16 +48,10 @@ func benchmarkInputGradient(b *testing.B, arch string, args Args, batch int) {
 	n.Freeze()
 	x, _ := randomBatch(rand.New(rand.NewPCG(1, 1)), n, batch)
 	o := GradOptions{Classes: make([]int, batch), CrossEntropy: true, Input: true}
-	if _, err := n.Gradients(x, batch, o); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		if _, err := n.Gradients(x, batch, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+	benchImages(b, batch, func() error {
+		_, err := n.Gradients(x, batch, o)
+		return err
+	})
 }
 
 // BenchmarkInputGradient reports the throughput of eval-mode input

@@ -5,12 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fmixzoo/zoo/engine"
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,26 +17,11 @@ import (
 // Every architecture's ONNX export, run by the engine, gives the logits of
 // the Gorgonia eval graph, at two batch sizes (the batch axis is dynamic).
 func TestExportRoundTripsThroughEngine(t *testing.T) {
-	for _, tc := range []struct {
-		arch string
-		args Args
-	}{
-		{"lenet", Args{}},
-		{"preact_resnet18", Args{Width: 4}},
-		{"pyramidnet", Args{Depth: 11, Alpha: 8}},
-		{"wrn", Args{Depth: 10, Widen: 1}},
-		{"densenet_bc", Args{Depth: 10, Growth: 4}},
-		{"resnet18", Args{Width: 4, NumClasses: 10}},
-		{"resnet34", Args{Width: 2, NumClasses: 5}},
-		{"resnet50", Args{Width: 2, NumClasses: 6}},
-		{"resnet101", Args{Width: 2, NumClasses: 7}},
-		{"resnet152", Args{Width: 2, NumClasses: 8}},
-	} {
+	for _, tc := range smallNets {
 		t.Run(tc.arch, func(t *testing.T) {
-			n, err := Build(tc.arch, tc.args)
-			require.NoError(t, err)
+			n := tc.build(t)
 			if strings.HasPrefix(tc.arch, "resnet") {
-				n.input = []int{3, 64, 64}
+				n.input = []int{3, 64, 64} // twice the arguments' size: H×W is dynamic
 			}
 			rng := rand.New(rand.NewPCG(7, 8))
 			// Train a few steps so BatchNorm statistics and weights are not trivial.
@@ -95,12 +79,8 @@ func abs32(v float32) float64 {
 func TestImportExportReproducesPyTorch(t *testing.T) {
 	for _, fx := range loadFixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
-			f, err := os.Open(filepath.Join(fixtures, fx.LegacyPT))
-			require.NoError(t, err)
-			defer f.Close()
-			st, err := f.Stat()
-			require.NoError(t, err)
-			n, err := ImportPT(fx.Arch, fx.Args, f, st.Size())
+			f, size := openFixture(t, fx.LegacyPT)
+			n, err := ImportPT(fx.Arch, fx.Args, f, size)
 			require.NoError(t, err)
 			n.input = fx.InputShape[1:]
 			var buf bytes.Buffer
@@ -109,7 +89,7 @@ func TestImportExportReproducesPyTorch(t *testing.T) {
 			require.NoError(t, err)
 			out, err := m.Run(context.Background(), engine.Tensor{Shape: fx.InputShape, Data: readF32(t, fx.Input)})
 			require.NoError(t, err)
-			assertClose(t, readF32(t, fx.Logits), out[0].Data)
+			testutil.AssertLogits(t, readF32(t, fx.Logits), out[0].Data)
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // A frozen network computes what the live one does, keeps its packed
@@ -26,7 +28,7 @@ func TestFreeze(t *testing.T) {
 	require.True(t, n.Frozen())
 	frozen, err := n.Forward(x, batch)
 	require.NoError(t, err)
-	assertClose(t, live, frozen)
+	testutil.AssertLogits(t, live, frozen)
 	frozenCAM, err := n.GradCAM(x, batch, CAMOptions{})
 	require.NoError(t, err)
 	for i := range liveCAM {
@@ -49,14 +51,14 @@ func TestFreeze(t *testing.T) {
 	}
 	stale, err := n.Forward(x, batch)
 	require.NoError(t, err)
-	assertClose(t, frozen, stale)
+	testutil.AssertLogits(t, frozen, stale)
 	n.Freeze()
 	fresh, err := n.Forward(x, batch)
 	require.NoError(t, err)
 	n.Thaw()
 	want, err := n.Forward(x, batch)
 	require.NoError(t, err)
-	assertClose(t, want, fresh)
+	testutil.AssertLogits(t, want, fresh)
 	assert.NotEqual(t, frozen, fresh)
 
 	n.Freeze()

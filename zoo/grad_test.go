@@ -8,22 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// smallNets are every architecture at a size a test can differentiate in
-// well under a second.
-var smallNets = []struct {
-	arch string
-	args Args
-}{
-	{"lenet", Args{Width: 4}},
-	{"preact_resnet18", Args{Width: 4, InputSize: 16}},
-	{"pyramidnet", Args{Depth: 11, Alpha: 6, InputSize: 32}},
-	{"wrn", Args{Depth: 10, Widen: 1, InputSize: 32}},
-	{"densenet_bc", Args{Depth: 10, Growth: 4, InputSize: 16}},
-	{"resnet18", Args{Width: 4, NumClasses: 10, InputSize: 32}},
-	{"resnet50", Args{Width: 4, NumClasses: 10, InputSize: 32}},
-}
+	"github.com/fmixzoo/zoo/internal/testutil"
+)
 
 // randomizeBN gives BatchNorm non-trivial statistics and affine parameters,
 // so that eval mode is not close to the identity.
@@ -89,8 +76,7 @@ func TestGradientsInputMatchesFiniteDifferences(t *testing.T) {
 			continue
 		}
 		t.Run(tc.arch, func(t *testing.T) {
-			n, err := Build(tc.arch, tc.args)
-			require.NoError(t, err)
+			n := tc.build(t)
 			rng := rand.New(rand.NewPCG(7, uint64(len(tc.arch))))
 			randomizeBN(n, rng)
 			const batch = 2
@@ -107,7 +93,7 @@ func TestGradientsInputMatchesFiniteDifferences(t *testing.T) {
 			} {
 				g, err := n.Gradients(x, batch, o)
 				require.NoError(t, err)
-				assertClose(t, want, g.Logits)
+				testutil.AssertLogits(t, want, g.Logits)
 				if o.Top1 {
 					require.Equal(t, []int{argmax(want[:classes]), argmax(want[classes:])}, g.Classes)
 					o.Classes = g.Classes // the objective at x, for the differences
@@ -147,8 +133,7 @@ func TestGradientsInputMatchesFiniteDifferences(t *testing.T) {
 func TestGradientsLayer(t *testing.T) {
 	for _, tc := range smallNets {
 		t.Run(tc.arch, func(t *testing.T) {
-			n, err := Build(tc.arch, tc.args)
-			require.NoError(t, err)
+			n := tc.build(t)
 			names := n.LayerNames()
 			require.Contains(t, names, n.CAMLayer())
 			rng := rand.New(rand.NewPCG(9, 1))

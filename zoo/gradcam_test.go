@@ -1,14 +1,14 @@
 package zoo
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
 // gradcamFixture is one entry of testdata/torch/gradcam.json, written by
@@ -28,14 +28,10 @@ type gradcamFixture struct {
 
 func loadGradcamFixture(t *testing.T, fx gradcamFixture) *Net {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtures, fx.PT))
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
+	f, size := openFixture(t, fx.PT)
 	args := fx.Args
 	args.InputSize = fx.InputShape[2]
-	n, err := ImportPT(fx.Arch, args, f, st.Size())
+	n, err := ImportPT(fx.Arch, args, f, size)
 	require.NoError(t, err)
 	return n
 }
@@ -59,10 +55,7 @@ func assertMapsClose(t *testing.T, want, got []float32, tol float64, what string
 // Gradients and GradCAM equal PyTorch's autograd and a hook-based Grad-CAM
 // (gen_gradcam.py) within 1e-4, for every fixture architecture.
 func TestGradCAMMatchesPyTorch(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixtures, "gradcam.json"))
-	require.NoError(t, err)
-	var fxs []gradcamFixture
-	require.NoError(t, json.Unmarshal(b, &fxs))
+	fxs := testutil.ReadJSON[[]gradcamFixture](t, filepath.Join(fixtures, "gradcam.json"))
 	names := map[string]bool{}
 	for _, fx := range fxs {
 		names[fx.Name] = true

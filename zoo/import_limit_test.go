@@ -1,8 +1,6 @@
 package zoo
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/fmixzoo/zoo/internal/torchpt"
@@ -16,21 +14,13 @@ import (
 // before its later storages are read, not after the whole state dict has
 // been materialised and compared.
 func TestImportPTBoundedByArchitecture(t *testing.T) {
-	f, err := os.Open(filepath.Join(fixtures, "resnet18.pt"))
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	_, err = ImportPT("lenet", Args{NumClasses: 10, NC: 1, Width: 8}, f, st.Size())
+	f, size := openFixture(t, "resnet18.pt")
+	_, err := ImportPT("lenet", Args{NumClasses: 10, NC: 1, Width: 8}, f, size)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, torchpt.ErrMalformed)
 	assert.Contains(t, err.Error(), "elements exceed")
 
-	lenet, err := os.Open(filepath.Join(fixtures, "lenet.pt"))
-	require.NoError(t, err)
-	defer lenet.Close()
-	st, err = lenet.Stat()
-	require.NoError(t, err)
-	_, err = ImportPT("lenet", Args{NumClasses: 10, NC: 1, Width: 8}, lenet, st.Size())
+	lenet, size := openFixture(t, "lenet.pt")
+	_, err = ImportPT("lenet", Args{NumClasses: 10, NC: 1, Width: 8}, lenet, size)
 	require.NoError(t, err, "the bound admits the architecture's own checkpoint")
 }

@@ -17,8 +17,7 @@ import (
 func TestReadONNXRoundTrip(t *testing.T) {
 	for _, tc := range smallNets {
 		t.Run(tc.arch, func(t *testing.T) {
-			n, err := Build(tc.arch, tc.args)
-			require.NoError(t, err)
+			n := tc.build(t)
 			n.Init(42)
 			randomizeBN(n, rand.New(rand.NewPCG(4, 2)))
 			var buf bytes.Buffer

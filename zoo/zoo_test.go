@@ -1,11 +1,11 @@
 package zoo
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/fmixzoo/zoo/internal/torchpt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,29 +13,53 @@ import (
 
 const fixtures = "../testdata/torch"
 
-type fixture struct {
-	Name          string `json:"name"`
-	Arch          string `json:"arch"`
-	Args          Args   `json:"args"`
-	InputShape    []int  `json:"input_shape"`
-	LogitsShape   []int  `json:"logits_shape"`
-	Params        int    `json:"params"`
-	StateDictKeys int    `json:"state_dict_keys"`
-	ONNX          string `json:"onnx"`
-	Input         string `json:"input"`
-	Logits        string `json:"logits"`
-	PT            string `json:"pt"`
-	LegacyPT      string `json:"legacy_pt"`
-}
+// fixture is one entry of testdata/torch/manifest.json.
+type fixture = testutil.TorchFixture[Args]
 
 func loadFixtures(t *testing.T) []fixture {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtures, "manifest.json"))
+	return testutil.TorchFixtures[Args](t, fixtures)
+}
+
+// readF32 reads a raw float32 fixture of testdata/torch.
+func readF32(t *testing.T, name string) []float32 {
+	t.Helper()
+	return testutil.ReadF32(t, filepath.Join(fixtures, name))
+}
+
+// openFixture opens a file of testdata/torch for the test, with its size.
+func openFixture(t *testing.T, name string) (*os.File, int64) {
+	t.Helper()
+	return testutil.Open(t, filepath.Join(fixtures, name))
+}
+
+// smallNet is a network of one architecture at a size a test can train
+// and differentiate in well under a second.
+type smallNet struct {
+	arch string
+	args Args
+}
+
+// smallNets holds one of each architecture; the resnets have class counts
+// of their own, so that their output widths differ.
+var smallNets = []smallNet{
+	{"lenet", Args{Width: 4}},
+	{"preact_resnet18", Args{Width: 4, InputSize: 16}},
+	{"pyramidnet", Args{Depth: 11, Alpha: 6, InputSize: 32}},
+	{"wrn", Args{Depth: 10, Widen: 1, InputSize: 32}},
+	{"densenet_bc", Args{Depth: 10, Growth: 4, InputSize: 16}},
+	{"resnet18", Args{Width: 4, NumClasses: 10, InputSize: 32}},
+	{"resnet34", Args{Width: 2, NumClasses: 5, InputSize: 32}},
+	{"resnet50", Args{Width: 4, NumClasses: 6, InputSize: 32}},
+	{"resnet101", Args{Width: 2, NumClasses: 7, InputSize: 32}},
+	{"resnet152", Args{Width: 2, NumClasses: 8, InputSize: 32}},
+}
+
+func (s smallNet) build(t *testing.T) *Net {
+	t.Helper()
+	n, err := Build(s.arch, s.args)
 	require.NoError(t, err)
-	var fx []fixture
-	require.NoError(t, json.Unmarshal(data, &fx))
-	require.NotEmpty(t, fx)
-	return fx
+	return n
 }
 
 // The published parameter counts (PyTorch's sum of numel over parameters()).
@@ -69,12 +93,8 @@ func TestFixturesLoadStrict(t *testing.T) {
 			assert.Equal(t, fx.Params, n.NumParams())
 			assert.Len(t, n.StateDictKeys(), fx.StateDictKeys)
 			for _, file := range []string{fx.PT, fx.LegacyPT} {
-				f, err := os.Open(filepath.Join(fixtures, file))
-				require.NoError(t, err)
-				st, err := f.Stat()
-				require.NoError(t, err)
-				imported, err := ImportPT(fx.Arch, fx.Args, f, st.Size())
-				f.Close()
+				f, size := openFixture(t, file)
+				imported, err := ImportPT(fx.Arch, fx.Args, f, size)
 				require.NoError(t, err, file)
 				assert.Equal(t, fx.Params, imported.NumParams())
 			}
