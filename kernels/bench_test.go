@@ -74,8 +74,7 @@ func BenchmarkConv2D(b *testing.B) {
 			p := l.p
 			p.N = batch
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*p.C*p.R*p.S)
+			x, w := randConv(rng, p)
 			y := make([]float32, p.N*p.K*oh*ow)
 			bias := randSlice(rng, p.K)
 			b.Run(fmt.Sprintf("N=%d/%s", batch, l.name), func(b *testing.B) {
@@ -114,8 +113,7 @@ func BenchmarkConv2DBackward(b *testing.B) {
 		p := l.p
 		p.N = 64
 		oh, ow := p.OutHW()
-		x := randSlice(rng, p.N*p.C*p.H*p.W)
-		w := randSlice(rng, p.K*p.C*p.R*p.S)
+		x, w := randConv(rng, p)
 		dy := randSlice(rng, p.N*p.K*oh*ow)
 		dx, dw := make([]float32, len(x)), make([]float32, len(w))
 		b.Run("data/N=64/"+l.name, func(b *testing.B) {

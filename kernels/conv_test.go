@@ -54,6 +54,11 @@ func convName(p ConvParams) string {
 		p.N, p.C, p.H, p.W, p.K, p.R, p.S, p.StrideH, p.StrideW, p.PadT, p.PadL, p.PadB, p.PadR, p.DilH, p.DilW, p.Group)
 }
 
+// randConv draws an input and then a filter for p.
+func randConv(rng *rand.Rand, p ConvParams) (x, w []float32) {
+	return randSlice(rng, p.N*p.C*p.H*p.W), randSlice(rng, p.K*(p.C/p.norm().Group)*p.R*p.S)
+}
+
 func TestConv2DMatchesReference(t *testing.T) {
 	forEachPath(t, testConv2D)
 }
@@ -64,8 +69,7 @@ func testConv2D(t *testing.T) {
 		t.Run(convName(p), func(t *testing.T) {
 			q := p.norm()
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			x, w := randConv(rng, p)
 			var bias, res []float32
 			act := Activation(i % 2)
 			if i%3 != 0 {
@@ -97,8 +101,7 @@ func testConv2DBackward(t *testing.T) {
 		t.Run(convName(p), func(t *testing.T) {
 			q := p.norm()
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			x, w := randConv(rng, p)
 			dy := randSlice(rng, p.N*p.K*oh*ow)
 
 			dx := randSlice(rng, len(x)) // garbage: must be overwritten
@@ -125,10 +128,8 @@ func TestConv2DBackwardIsAdjoint(t *testing.T) {
 		return s
 	}
 	for _, p := range convCases(rng)[:20] {
-		q := p.norm()
 		oh, ow := p.OutHW()
-		x := randSlice(rng, p.N*p.C*p.H*p.W)
-		w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+		x, w := randConv(rng, p)
 		dy := randSlice(rng, p.N*p.K*oh*ow)
 		y := make([]float32, len(dy))
 		Conv2D(p, x, w, nil, y, ActNone)
@@ -187,8 +188,7 @@ func TestPackedConvMatchesReference(t *testing.T) {
 		for i, p := range convCases(rng) {
 			q := p.norm()
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*(p.C/q.Group)*p.R*p.S)
+			x, w := randConv(rng, p)
 			bias := randSlice(rng, p.K)
 			res := randSlice(rng, p.N*p.K*oh*ow)
 			pc := NewPackedConv(p, w)
@@ -233,8 +233,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 				require.True(t, c.winograd(), convName(p))
 			}
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*p.C*9)
+			x, w := randConv(rng, p)
 			bias := randSlice(rng, p.K)
 			var res []float32
 			if i%2 == 0 {
@@ -276,8 +275,7 @@ func TestWinogradAsmMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	for i, p := range winogradCases {
 		oh, ow := p.OutHW()
-		x := randSlice(rng, p.N*p.C*p.H*p.W)
-		w := randSlice(rng, p.K*p.C*9)
+		x, w := randConv(rng, p)
 		o := ConvOpts{Bias: randSlice(rng, p.K), Act: Activation(i % 2)}
 		if i%2 == 1 {
 			o.Residual = randSlice(rng, p.N*p.K*oh*ow)
@@ -307,8 +305,7 @@ func TestPackedConvNarrowProducts(t *testing.T) {
 			{N: 2, C: 64, H: 2, W: 2, K: 130, R: 1, S: 1},
 		} {
 			oh, ow := p.OutHW()
-			x := randSlice(rng, p.N*p.C*p.H*p.W)
-			w := randSlice(rng, p.K*p.C*p.R*p.S)
+			x, w := randConv(rng, p)
 			bias := randSlice(rng, p.K)
 			y := randSlice(rng, p.N*p.K*oh*ow)
 			NewPackedConv(p, w).Conv2D(p.N, x, y, ConvOpts{Bias: bias, Act: ActReLU})
