@@ -79,10 +79,7 @@ func abs32(v float32) float64 {
 func TestImportExportReproducesPyTorch(t *testing.T) {
 	for _, fx := range loadFixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
-			f, size := openFixture(t, fx.LegacyPT)
-			n, err := ImportPT(fx.Arch, fx.Args, f, size)
-			require.NoError(t, err)
-			n.input = fx.InputShape[1:]
+			n := importFixture(t, fx, fx.LegacyPT)
 			var buf bytes.Buffer
 			require.NoError(t, n.ExportONNX(&buf, nil))
 			m, err := engine.Read(buf.Bytes())

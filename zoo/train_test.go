@@ -16,10 +16,7 @@ import (
 func TestForwardMatchesPyTorch(t *testing.T) {
 	for _, fx := range loadFixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
-			f, size := openFixture(t, fx.PT)
-			n, err := ImportPT(fx.Arch, fx.Args, f, size)
-			require.NoError(t, err)
-			n.input = fx.InputShape[1:]
+			n := importFixture(t, fx, fx.PT)
 			x, want := readF32(t, fx.Input), readF32(t, fx.Logits)
 			got, err := n.Forward(x, fx.InputShape[0])
 			require.NoError(t, err)

@@ -33,6 +33,17 @@ func openFixture(t *testing.T, name string) (*os.File, int64) {
 	return testutil.Open(t, filepath.Join(fixtures, name))
 }
 
+// importFixture imports the fixture's state dict from file (its PT or
+// LegacyPT) for the fixture's input shape.
+func importFixture(t *testing.T, fx fixture, file string) *Net {
+	t.Helper()
+	f, size := openFixture(t, file)
+	n, err := ImportPT(fx.Arch, fx.Args, f, size)
+	require.NoError(t, err)
+	n.input = fx.InputShape[1:]
+	return n
+}
+
 // smallNet is a network of one architecture at a size a test can train
 // and differentiate in well under a second.
 type smallNet struct {
