@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -12,17 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
 	"github.com/fmixzoo/zoo/internal/server/demotest"
-	"github.com/fmixzoo/zoo/internal/server/zootest"
-	"github.com/fmixzoo/zoo/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,25 +170,12 @@ func TestExplainConcurrentRequests(t *testing.T) {
 // Fashion-MNIST image: the overlay is the model's 28×28 input with a
 // heatmap over it, not a blank or uniform picture.
 func TestDemoOverlayShippedModel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
-	_, err := demotest.Chromium()
-	testutil.Need(t, err)
-	testutil.NeedFile(t, zootest.FashionDir)
-	imgs, _, err := zootest.FashionTest(1)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	imgPath := filepath.Join(dir, "fashion0.png")
-	require.NoError(t, os.WriteFile(imgPath, zootest.PNG(imgs[0]), 0o644))
+	s := demotest.NewSession(t, "demo-why.png")
 	ts := shippedServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	shot := filepath.Join(dir, "demo-why.png")
-	o, err := demotest.Explain(ctx, ts.URL+"/", imgPath, filepath.Join(dir, "profile"), shot)
+	o, err := s.Explain(ts.URL + "/")
 	require.NoError(t, err)
-	keepScreenshot(t, shot)
-	t.Logf("demo page screenshot: %s (overlay %+v)", shot, o)
+	keepScreenshot(t, s.Shot)
+	t.Logf("demo page screenshot: %s (overlay %+v)", s.Shot, o)
 	assert.Equal(t, 28, o.Width)
 	assert.Equal(t, 28, o.Height)
 	assert.Greater(t, o.Distinct, 50, "a heatmap over a photo has many colours")

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -161,18 +160,11 @@ func TestServeFashionAccuracy(t *testing.T) {
 
 	// The demo page, against the same process, with the first image.
 	t.Run("demo page", func(t *testing.T) {
-		_, err := demotest.Chromium()
-		testutil.Need(t, err)
-		dir := t.TempDir()
-		imgPath := filepath.Join(dir, "fashion0.png")
-		require.NoError(t, os.WriteFile(imgPath, zootest.PNG(imgs[0]), 0o644))
-		shot := filepath.Join(dir, "demo.png")
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		r, err := demotest.Run(ctx, p.url+"/", imgPath, filepath.Join(dir, "profile"), shot)
+		s := demotest.NewSession(t, "demo.png") // the first test image, as local[0] and labels[0]
+		r, err := s.Run(p.url + "/")
 		require.NoError(t, err)
-		keepScreenshot(t, shot)
-		t.Logf("demo page screenshot: %s (top-1 %q, %d bars, %s; true label %q)", shot, r.Top1, r.Bars, r.Status, model.Info().Labels[labels[0]])
+		keepScreenshot(t, s.Shot)
+		t.Logf("demo page screenshot: %s (top-1 %q, %d bars, %s; true label %q)", s.Shot, r.Top1, r.Bars, r.Status, model.Info().Labels[labels[0]])
 		assert.Equal(t, model.Info().Labels[local[0]], r.Top1, "the page shows the in-process top-1")
 		assert.Equal(t, 5, r.Bars)
 		assert.Contains(t, r.Status, m.Name)
