@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -119,8 +118,7 @@ func TestExplainJSON(t *testing.T) {
 			r := do(t, http.MethodPost, ts.URL+"/v1/models/fake/explain"+tc.query, img)
 			require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 			assert.Equal(t, "application/json", r.header.Get("Content-Type"))
-			var got explainReply
-			require.NoError(t, json.Unmarshal(r.body, &got))
+			got := decodeReply[explainReply](t, r)
 			assert.Equal(t, "fake", got.Model)
 			assert.Equal(t, "pixels", got.Layer)
 			require.Len(t, got.Explanations, 1)

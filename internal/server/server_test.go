@@ -54,7 +54,13 @@ type reply struct {
 
 func (r reply) json(t *testing.T) map[string]any {
 	t.Helper()
-	var v map[string]any
+	return decodeReply[map[string]any](t, r)
+}
+
+// decodeReply decodes r's JSON body into a T.
+func decodeReply[T any](t *testing.T, r reply) T {
+	t.Helper()
+	var v T
 	require.NoError(t, json.Unmarshal(r.body, &v), "body: %s", r.body)
 	return v
 }
@@ -98,9 +104,7 @@ type classifyReply struct {
 func decodeClassify(t *testing.T, r reply) classifyReply {
 	t.Helper()
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	var c classifyReply
-	require.NoError(t, json.Unmarshal(r.body, &c))
-	return c
+	return decodeReply[classifyReply](t, r)
 }
 
 func encodeWith(t *testing.T, enc func(io.Writer, image.Image) error) []byte {
@@ -203,8 +207,7 @@ func TestListAndDescribe(t *testing.T) {
 			assert.Contains(t, r.json(t)["error"], "filter")
 			continue
 		}
-		var got struct{ Models []modelSummary }
-		require.NoError(t, json.Unmarshal(r.body, &got))
+		got := decodeReply[struct{ Models []modelSummary }](t, r)
 		var names []string
 		for _, m := range got.Models {
 			names = append(names, m.Name)

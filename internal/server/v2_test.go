@@ -81,8 +81,7 @@ func TestV2InferJSON(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := do(t, "POST", ts.URL+"/v2/models/m/infer", inferJSON(t, []int{3, 1, 4, 4}, data, ""))
 			require.Equal(t, 200, r.status, "body: %s", r.body)
-			var resp inferResponse
-			require.NoError(t, json.Unmarshal(r.body, &resp))
+			resp := decodeReply[inferResponse](t, r)
 			assert.Equal(t, "m", resp.ModelName)
 			assert.Equal(t, "req-1", resp.ID)
 			require.Len(t, resp.Outputs, 1)
@@ -105,8 +104,7 @@ func TestV2InferClassification(t *testing.T) {
 	r := do(t, "POST", ts.URL+"/v2/models/m/infer",
 		inferJSON(t, []int{2, 1, 4, 4}, x, `,"outputs":[{"name":"logits","parameters":{"classification":2}}]`))
 	require.Equal(t, 200, r.status, "body: %s", r.body)
-	var resp inferResponse
-	require.NoError(t, json.Unmarshal(r.body, &resp))
+	resp := decodeReply[inferResponse](t, r)
 	o := resp.Outputs[0]
 	assert.Equal(t, "BYTES", o.Datatype)
 	assert.Equal(t, []int{2, 2}, o.Shape)
