@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,22 +19,9 @@ import (
 // (testdata/torch/gen_preprocess.py).
 func TestVerifyImageNetFolderCLI(t *testing.T) {
 	pre := filepath.Join(torchDir, "preprocess")
-	tree := testutil.ReadJSON[struct {
-		PT      string              `json:"pt"`
-		Synsets string              `json:"synsets"`
-		Tree    map[string][]string `json:"tree"`
-		Top1    float64             `json:"top1"`
-		Top5    float64             `json:"top5"`
-	}](t, filepath.Join(pre, "imagenet_tree.json"))
+	tree := testutil.ReadImageNetTree[struct{}](t, pre)
 	dir := t.TempDir()
-	for syn, files := range tree.Tree {
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, "val", syn), 0o755))
-		for _, f := range files {
-			b, err := os.ReadFile(filepath.Join(pre, "inputs", f))
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "val", syn, strings.TrimSuffix(f, ".jpg")+".JPEG"), b, 0o644))
-		}
-	}
+	tree.Build(t, dir)
 	store, manifest := scratchStore(t, dir)
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"import", "--arch", "resnet18", "--width", "8", "--num-classes", "1000", "--in", filepath.Join(pre, tree.PT),

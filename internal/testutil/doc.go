@@ -1,7 +1,8 @@
 // Package testutil holds what the module's tests share, so that each is
 // written once: the PyTorch fixtures under testdata/torch (their manifest,
-// raw float32 files and the tolerance logits are held to), a log sink safe
-// for concurrent writers, child processes killed with the test, allocation
+// raw float32 files, the tolerance logits are held to, and the ImageNet
+// folder tree with PyTorch's accuracy on it), a log sink safe for
+// concurrent writers, child processes killed with the test, allocation
 // counting, and the rule for tools and data sets the test environment
 // installs.
 //

@@ -53,6 +53,25 @@ func TestReadTreeAndOpen(t *testing.T) {
 	assert.Equal(t, "plain", string(buf))
 }
 
+// The ImageNet tree fixture names files that exist and lays out one JPEG
+// per listed image, in its synset's folder.
+func TestImageNetTree(t *testing.T) {
+	tr := ReadImageNetTree[map[string]int](t, "../../testdata/torch/preprocess")
+	assert.Equal(t, 1000, tr.Args["num_classes"])
+	assert.FileExists(t, filepath.Join(tr.Dir, tr.Synsets))
+	assert.FileExists(t, filepath.Join(tr.Dir, tr.PT))
+	root := t.TempDir()
+	tr.Build(t, root)
+	built, err := filepath.Glob(filepath.Join(root, "val", "n*", "*.JPEG"))
+	require.NoError(t, err)
+	assert.Len(t, built, len(tr.Images))
+	for syn, files := range tr.Tree {
+		for _, f := range files {
+			assert.FileExists(t, filepath.Join(root, "val", syn, strings.TrimSuffix(f, ".jpg")+".JPEG"))
+		}
+	}
+}
+
 func TestDecodeFile(t *testing.T) {
 	img, format := DecodeFile(t, "../../testdata/torch/preprocess/inputs/dog420.jpg")
 	assert.Equal(t, "jpeg", format)
