@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/fmixzoo/zoo/hub"
-	"github.com/fmixzoo/zoo/internal/train"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/zoo"
 
 	"github.com/fmixzoo/zoo/internal/atomicfile"
@@ -184,15 +184,15 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, n := range names {
 		e, _ := m.Lookup(n)
 		start := time.Now()
-		data, err := hub.ImportPyTorch(ctx, e, hub.ImportEnv{Cache: cache, Logger: logger, Progress: stderr,
+		file, err := hub.ImportPyTorch(ctx, e, hub.ImportEnv{Cache: cache, Logger: logger, Progress: stderr,
 			HTTPClient: client.HTTPClient, Upstream: client.Upstream})
 		if err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
-		if e, err = hub.Publish(ctx, store, *manifestOut, e, data); err != nil {
+		if e, err = hub.Publish(ctx, store, *manifestOut, e, file); err != nil {
 			return fmt.Errorf("pull %s: %w", n, err)
 		}
-		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(data), e.Weights.SHA256, time.Since(start).Seconds())
+		fmt.Fprintf(stdout, "%s: %s (%d bytes, sha256 %s) in %.1fs\n", n, e.Weights.Key, len(file), e.Weights.SHA256, time.Since(start).Seconds())
 	}
 	return nil
 }
@@ -206,12 +206,12 @@ func importEntry(name, arch string, net *zoo.Net, dataset, source string) (hub.E
 	in := hub.Input{Shape: shape, Mean: repeat(0, c), Std: repeat(1, c), Crop: h, Interpolation: "bilinear", Scale: 255}
 	notes := "imported with zoo-train import from " + source + "; set input mean/std and labels for the training data"
 	if dataset != "" {
-		canon, err := train.CanonicalName(dataset)
+		canon, err := data.CanonicalName(dataset)
 		if err != nil {
 			return hub.Entry{}, err
 		}
 		dataset = canon
-		if tf, err := train.TestTransform(canon); err == nil && tf.C == c && tf.Crop == h && shape[2] == h {
+		if tf, err := data.TestTransform(canon); err == nil && tf.C == c && tf.Crop == h && shape[2] == h {
 			v := tf.Vision()
 			in.Mean, in.Std, in.Resize = v.Mean, v.Std, tf.Resize
 			notes = "imported with zoo-train import from " + source + "; normalised as the " + canon + " test transform; set labels for the training data"

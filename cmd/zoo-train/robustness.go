@@ -14,8 +14,8 @@ import (
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/attack"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/internal/progress"
-	"github.com/fmixzoo/zoo/internal/train"
 
 	"github.com/fmixzoo/zoo/internal/atomicfile"
 )
@@ -49,7 +49,7 @@ dataset at its default location. Images go through the entry's preprocessing.
 
 func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("robustness", stderr, robustnessUsage)
-	data := fs.String("data", os.Getenv("ZOO_DATA"), "dataset name or directory (env ZOO_DATA)")
+	dataArg := fs.String("data", os.Getenv("ZOO_DATA"), "dataset name or directory (env ZOO_DATA)")
 	attacks := fs.String("attacks", strings.Join(attack.AllAttacks, ","), "comma-separated attacks")
 	epsList := fs.String("eps", "", "comma-separated ε list (default the seed's: "+formatEps(attack.SeedEpsilons)+")")
 	limit := fs.Int("limit", 0, "attack only the first N test images (0: all)")
@@ -93,7 +93,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	for _, name := range names {
 		start := time.Now()
-		res, err := sweepModel(ctx, name, *data, *limit, attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}, opts, stderr, *quiet)
+		res, err := sweepModel(ctx, name, *dataArg, *limit, attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}, opts, stderr, *quiet)
 		if err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func writeSweep(csvPath, pngPath string, all []attack.ModelResults) error {
 
 // sweepModel loads one model and its test images in pixel space and runs
 // the sweep.
-func sweepModel(ctx context.Context, name, data string, limit int, o attack.SweepOptions, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.SweepOptions, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
 	model, err := hub.LoadContext(ctx, name, opts...)
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func sweepModel(ctx context.Context, name, data string, limit int, o attack.Swee
 		return nil, err
 	}
 	e := model.Info()
-	ds, err := openSweepData(e.Dataset, data)
+	ds, err := openSweepData(e.Dataset, dataArg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -178,7 +178,7 @@ func sweepModel(ctx context.Context, name, data string, limit int, o attack.Swee
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		v, err := model.Preprocess(train.ExampleImage(ex))
+		v, err := model.Preprocess(data.ExampleImage(ex))
 		if err != nil {
 			return nil, fmt.Errorf("%s: preprocess example %d: %w", name, i, err)
 		}
@@ -210,17 +210,17 @@ func sweepModel(ctx context.Context, name, data string, limit int, o attack.Swee
 
 // openSweepData opens the test split: --data as a dataset name, else as a
 // directory of the entry's dataset, else the entry's dataset's default.
-func openSweepData(entryDataset, data string) (train.Dataset, error) {
-	if data == "" {
-		return train.Open(entryDataset, "", train.TestSplit)
+func openSweepData(entryDataset, dataArg string) (data.Dataset, error) {
+	if dataArg == "" {
+		return data.Open(entryDataset, "", data.TestSplit)
 	}
-	if st, err := os.Stat(data); err == nil && st.IsDir() {
-		return train.Open(entryDataset, data, train.TestSplit)
+	if st, err := os.Stat(dataArg); err == nil && st.IsDir() {
+		return data.Open(entryDataset, dataArg, data.TestSplit)
 	}
-	if _, err := train.CanonicalName(data); err != nil {
-		return nil, fmt.Errorf("--data %q is neither a dataset name nor a directory: %w", data, err)
+	if _, err := data.CanonicalName(dataArg); err != nil {
+		return nil, fmt.Errorf("--data %q is neither a dataset name nor a directory: %w", dataArg, err)
 	}
-	return train.Open(data, "", train.TestSplit)
+	return data.Open(dataArg, "", data.TestSplit)
 }
 
 func parseEps(s string) ([]float64, error) {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/attack"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/internal/testutil"
-	"github.com/fmixzoo/zoo/internal/train"
 )
 
 // A short sweep of the shipped lenet_fashion_baseline on 64 Fashion-MNIST
@@ -69,13 +69,13 @@ func TestRobustnessCommand(t *testing.T) {
 	// The clean error through the hub's engine, on the same images.
 	model, err := hub.Load("lenet_fashion_baseline")
 	require.NoError(t, err)
-	ds, err := train.Open("fashion_mnist", "", train.TestSplit)
+	ds, err := data.Open("fashion_mnist", "", data.TestSplit)
 	require.NoError(t, err)
 	wrong := 0
 	for i := range limit {
 		ex, err := ds.Example(i)
 		require.NoError(t, err)
-		x, err := model.Preprocess(train.ExampleImage(ex))
+		x, err := model.Preprocess(data.ExampleImage(ex))
 		require.NoError(t, err)
 		o, err := model.Run(context.Background(), hub.Tensor{Shape: append([]int{1}, model.Info().Input.Shape...), Data: x})
 		require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 
 	fmixzoo "github.com/fmixzoo/zoo"
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/internal/train"
 )
 
@@ -93,7 +94,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Schedule, cfg.Milestones = "multistep", m
 	}
-	ds, err := train.CanonicalName(cfg.Dataset)
+	ds, err := data.CanonicalName(cfg.Dataset)
 	if err != nil {
 		return err
 	}
@@ -145,14 +146,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // labelsFor returns the class names of a dataset from the label set of the
 // same name in the weights.json being updated (or the embedded one).
 func labelsFor(dataset, manifestPath string) ([]string, string, error) {
-	data := fmixzoo.Manifest
+	manifest := fmixzoo.Manifest
 	if manifestPath != "" {
 		var err error
-		if data, err = os.ReadFile(manifestPath); err != nil {
+		if manifest, err = os.ReadFile(manifestPath); err != nil {
 			return nil, "", fmt.Errorf("read labels: %w", err)
 		}
 	}
-	m, err := hub.ParseManifest(data)
+	m, err := hub.ParseManifest(manifest)
 	if err != nil {
 		return nil, "", fmt.Errorf("read labels: %w", err)
 	}

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"runtime"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/zoo"
 )
 
@@ -72,8 +72,8 @@ func (t *tally) result() EvalResult {
 
 // EvaluateNet measures net (eval mode, through its training graph) on ds
 // with the test transform tf.
-func EvaluateNet(ctx context.Context, net *zoo.Net, ds Dataset, tf Transform, batch int) (EvalResult, error) {
-	l, err := NewLoader(ds, tf, LoaderOptions{BatchSize: batch})
+func EvaluateNet(ctx context.Context, net *zoo.Net, ds data.Dataset, tf data.Transform, batch int) (EvalResult, error) {
+	l, err := data.NewLoader(ds, tf, data.LoaderOptions{BatchSize: batch})
 	if err != nil {
 		return EvalResult{}, err
 	}
@@ -100,14 +100,14 @@ const EvalBatch = 100
 // EvaluateModel measures an inference model (ONNX through the engine) on ds,
 // preprocessing every image with the model's entry (hub's Preprocess), so
 // the number is what a user of the hub gets.
-func EvaluateModel(ctx context.Context, m *hub.Model, ds Dataset) (EvalResult, error) {
+func EvaluateModel(ctx context.Context, m *hub.Model, ds data.Dataset) (EvalResult, error) {
 	return evaluateModel(ctx, m, ds, nil)
 }
 
 // evaluateModel runs EvaluateModel's batches, decoding and preprocessing the
 // images of a batch on all cores (in a fixed order, so results do not depend
 // on scheduling), and reports after each batch to meter when it is not nil.
-func evaluateModel(ctx context.Context, m *hub.Model, ds Dataset, meter *evalMeter) (EvalResult, error) {
+func evaluateModel(ctx context.Context, m *hub.Model, ds data.Dataset, meter *evalMeter) (EvalResult, error) {
 	start := time.Now()
 	in := m.Info().Input
 	per := in.Shape[0] * in.Shape[1] * in.Shape[2]
@@ -134,7 +134,7 @@ func evaluateModel(ctx context.Context, m *hub.Model, ds Dataset, meter *evalMet
 						errs[j] = err
 						continue
 					}
-					v, err := m.Preprocess(ExampleImage(ex))
+					v, err := m.Preprocess(data.ExampleImage(ex))
 					if err != nil {
 						errs[j] = fmt.Errorf("train: evaluate: example %d: %w", lo+j, err)
 						continue
@@ -166,22 +166,4 @@ func evaluateModel(ctx context.Context, m *hub.Model, ds Dataset, meter *evalMet
 	r := t.result()
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
-}
-
-// ExampleImage wraps an example as an image.Image (grey or RGBA), the form
-// hub's preprocessing takes.
-func ExampleImage(ex Example) image.Image {
-	r := image.Rect(0, 0, ex.W, ex.H)
-	if ex.C == 1 {
-		return &image.Gray{Pix: ex.Pix, Stride: ex.W, Rect: r}
-	}
-	img := image.NewRGBA(r)
-	plane := ex.H * ex.W
-	for i := 0; i < plane; i++ {
-		img.Pix[4*i] = ex.Pix[i]
-		img.Pix[4*i+1] = ex.Pix[plane+i]
-		img.Pix[4*i+2] = ex.Pix[2*plane+i]
-		img.Pix[4*i+3] = 255
-	}
-	return img
 }

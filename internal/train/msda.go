@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fmixzoo/zoo/fmix"
+	"github.com/fmixzoo/zoo/internal/data"
 )
 
 // MSDAConfig selects the mixed-sample data augmentation of a run.
@@ -71,7 +72,7 @@ func (mx *mixer) startEpoch(epoch int) error {
 // λ·onehot(y) + (1-λ)·onehot(y[perm]), or onehot(y) when λ was
 // reformulated (the published loss is then plain cross-entropy). The
 // returned slice is reused by the next call.
-func (mx *mixer) mix(b *Batch, classes int) ([]float32, error) {
+func (mx *mixer) mix(b *data.Batch, classes int) ([]float32, error) {
 	r, err := mx.m.Mix(b.X, b.X, b.N)
 	if err != nil {
 		return nil, fmt.Errorf("train: msda: %w", err)

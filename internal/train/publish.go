@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 )
 
 // PublishOptions configure Publish.
@@ -56,11 +57,11 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 	if o.Key == "" {
 		o.Key = o.Name + ".onnx"
 	}
-	dsName, err := CanonicalName(cfg.Dataset)
+	dsName, err := data.CanonicalName(cfg.Dataset)
 	if err != nil {
 		return hub.Entry{}, err
 	}
-	tf, err := TestTransform(dsName)
+	tf, err := data.TestTransform(dsName)
 	if err != nil {
 		return hub.Entry{}, err
 	}
@@ -86,12 +87,12 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 	if err := res.Net.ExportONNX(&onnx, map[string]string{hub.MetadataEntryKey: string(meta), "name": o.Name}); err != nil {
 		return hub.Entry{}, fmt.Errorf("train: publish %s: export onnx: %w", o.Name, err)
 	}
-	data := onnx.Bytes()
-	model, err := hub.ReadONNX(data)
+	file := onnx.Bytes()
+	model, err := hub.ReadONNX(file)
 	if err != nil {
 		return hub.Entry{}, fmt.Errorf("train: publish %s: the exported ONNX does not load: %w", o.Name, err)
 	}
-	testSet, err := Open(dsName, cfg.DataDir, TestSplit)
+	testSet, err := data.Open(dsName, cfg.DataDir, data.TestSplit)
 	if err != nil {
 		return hub.Entry{}, err
 	}
@@ -101,11 +102,11 @@ func Publish(ctx context.Context, res *Result, o PublishOptions) (hub.Entry, err
 	}
 	top1, top5 := ev.Top1, ev.Top5
 	e.Accuracy = hub.Accuracy{Top1: &top1, Top5: &top5, Source: "measured", Provenance: provenance(res, cfg, o, ev, testSet)}
-	return hub.Publish(ctx, o.Store, o.Manifest, e, data)
+	return hub.Publish(ctx, o.Store, o.Manifest, e, file)
 }
 
 // provenance describes how an accuracy was produced, in one line.
-func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test Dataset) string {
+func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test data.Dataset) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "measured by zoo-train on %d %s test images through the exported ONNX (engine, hub preprocessing, batch %d); ",
 		ev.Images, cfg.Dataset, EvalBatch)
@@ -117,7 +118,7 @@ func provenance(res *Result, cfg Config, o PublishOptions, ev EvalResult, test D
 	if res.Stopped != "" {
 		fmt.Fprintf(&b, " (%s)", res.Stopped)
 	}
-	files := append(append([]FileDigest{}, res.TrainFiles...), test.Files()...)
+	files := append(append([]data.FileDigest{}, res.TrainFiles...), test.Files()...)
 	if len(files) > 0 {
 		b.WriteString("; data:")
 		for _, f := range files {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 )
 
 // TestShippedModelsVerify re-measures every model this repository ships (its
@@ -16,7 +17,7 @@ import (
 // whole Fashion-MNIST test set through hub.Load, as `zoo-train verify` does,
 // and requires the stored top-1 and top-5 exactly.
 func TestShippedModelsVerify(t *testing.T) {
-	if _, err := os.Stat(DefaultDir(FashionMNIST)); err != nil {
+	if _, err := os.Stat(data.DefaultDir(data.FashionMNIST)); err != nil {
 		t.Skipf("Fashion-MNIST not installed (%v); make test installs it", err)
 	}
 	m, err := hub.DefaultManifest()

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/zoo"
 )
 
@@ -96,7 +97,7 @@ type Result struct {
 	// Stopped says why training ended before Config.Epochs ("" when it did not).
 	Stopped string
 	// TrainFiles and TestFiles are the dataset files read, with digests.
-	TrainFiles, TestFiles []FileDigest
+	TrainFiles, TestFiles []data.FileDigest
 }
 
 // Train runs cfg, reporting progress to log (nil: quiet).
@@ -105,7 +106,7 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if cfg.Dataset == "" {
 		return nil, errors.New("train: no dataset")
 	}
-	dsName, err := CanonicalName(cfg.Dataset)
+	dsName, err := data.CanonicalName(cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -114,20 +115,20 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if err := sched.Validate(); err != nil {
 		return nil, err
 	}
-	trainSet, err := Open(dsName, cfg.DataDir, TrainSplit)
+	trainSet, err := data.Open(dsName, cfg.DataDir, data.TrainSplit)
 	if err != nil {
 		return nil, err
 	}
-	testSet, err := Open(dsName, cfg.DataDir, TestSplit)
+	testSet, err := data.Open(dsName, cfg.DataDir, data.TestSplit)
 	if err != nil {
 		return nil, err
 	}
-	trainSet, testSet = limit(trainSet, cfg.TrainLimit), limit(testSet, cfg.TestLimit)
-	tf, err := TrainTransform(dsName)
+	trainSet, testSet = data.Limit(trainSet, cfg.TrainLimit), data.Limit(testSet, cfg.TestLimit)
+	tf, err := data.TrainTransform(dsName)
 	if err != nil {
 		return nil, err
 	}
-	testTF, err := TestTransform(dsName)
+	testTF, err := data.TestTransform(dsName)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func Train(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 	}
 
-	loader, err := NewLoader(trainSet, tf, LoaderOptions{BatchSize: cfg.BatchSize, Shuffle: true, DropLast: trainSet.Len() >= cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed})
+	loader, err := data.NewLoader(trainSet, tf, data.LoaderOptions{BatchSize: cfg.BatchSize, Shuffle: true, DropLast: trainSet.Len() >= cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -299,19 +300,4 @@ func tensors(ps []*zoo.Param) []NamedTensor {
 		out[i] = NamedTensor{Name: p.Name, Shape: p.Shape, Data: p.Value}
 	}
 	return out
-}
-
-// limited is the first n examples of a dataset.
-type limited struct {
-	Dataset
-	n int
-}
-
-func (l limited) Len() int { return l.n }
-
-func limit(ds Dataset, n int) Dataset {
-	if n <= 0 || n >= ds.Len() {
-		return ds
-	}
-	return limited{ds, n}
 }

@@ -11,6 +11,7 @@ import (
 
 	fmixzoo "github.com/fmixzoo/zoo"
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/internal/testutil"
 )
 
@@ -18,13 +19,13 @@ import (
 // Fashion-MNIST package.
 func requireFashion(t *testing.T) {
 	t.Helper()
-	testutil.NeedFile(t, DefaultDir(FashionMNIST))
+	testutil.NeedFile(t, data.DefaultDir(data.FashionMNIST))
 }
 
 // smokeConfig is a short real run: LeNet on Fashion-MNIST.
 func smokeConfig(mode string) Config {
 	c := DefaultConfig()
-	c.Arch, c.Dataset = "lenet", FashionMNIST
+	c.Arch, c.Dataset = "lenet", data.FashionMNIST
 	c.Epochs, c.BatchSize, c.StepsPerEpoch = 3, 64, 50
 	c.LR = 0.05
 	c.TestLimit = 500
@@ -94,9 +95,9 @@ func TestPublishToS3AndVerify(t *testing.T) {
 	require.NoError(t, os.WriteFile(manifest, fmixzoo.Manifest, 0o644))
 	base, err := hub.ParseManifest(fmixzoo.Manifest)
 	require.NoError(t, err)
-	labels := base.LabelSet(FashionMNIST)
+	labels := base.LabelSet(data.FashionMNIST)
 	e, err := Publish(ctx, res, PublishOptions{Name: "lenet_fashion_test", Store: store, Manifest: manifest,
-		Labels: labels, LabelSet: FashionMNIST, CommandLine: []string{"zoo-train", "train"}, GitCommit: "abc"})
+		Labels: labels, LabelSet: data.FashionMNIST, CommandLine: []string{"zoo-train", "train"}, GitCommit: "abc"})
 	require.NoError(t, err)
 	require.NotNil(t, e.Accuracy.Top1)
 	assert.Greater(t, *e.Accuracy.Top1, 40.0)

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/data"
 	"github.com/fmixzoo/zoo/zoo"
 )
 
@@ -47,9 +48,9 @@ type VerifyOptions struct {
 	// Limit evaluates only the first N test images (0: all); rows then
 	// compare against nothing and say so.
 	Limit int
-	// Synsets is the ImageNet synset list (see ReadSynsets) that maps
+	// Synsets is the ImageNet synset list (see data.ReadSynsets) that maps
 	// DataDir's folder-per-synset validation images to class indices; ""
-	// looks for one of SynsetFileNames beside the images.
+	// looks for one of data.SynsetFileNames beside the images.
 	Synsets string
 	// Progress, when not nil, gets a progress bar per model (a line every
 	// 30 s when it is not a terminal).
@@ -104,7 +105,7 @@ func Verify(ctx context.Context, o VerifyOptions) ([]VerifyRow, error) {
 			}
 		}
 	}
-	sets := map[string]Dataset{}
+	sets := map[string]data.Dataset{}
 	setErrs := map[string]error{}
 	var failed int
 	rows := make([]VerifyRow, 0, len(names))
@@ -128,7 +129,7 @@ func Verify(ctx context.Context, o VerifyOptions) ([]VerifyRow, error) {
 	return rows, nil
 }
 
-func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOptions, sets map[string]Dataset, setErrs map[string]error) VerifyRow {
+func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOptions, sets map[string]data.Dataset, setErrs map[string]error) VerifyRow {
 	row := VerifyRow{Name: e.Name, Reported: e.Accuracy.Top1, ReportedTop5: e.Accuracy.Top5, Source: e.Accuracy.Source,
 		ImgSize: e.Input.Shape[1], Interpolation: e.Input.Interpolation, CropPct: 1}
 	if e.Input.Resize > 0 {
@@ -144,7 +145,7 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 		return row
 	}
 	if o.Limit > 0 {
-		ds = limit(ds, o.Limit)
+		ds = data.Limit(ds, o.Limit)
 	}
 	if e.Weights.SHA256 == "" && e.Upstream == nil {
 		row.Verdict, row.Reason = VerdictSkipped, "no weights published for this entry"
@@ -193,8 +194,8 @@ func verifyOne(ctx context.Context, m *hub.Manifest, e hub.Entry, o VerifyOption
 	return row
 }
 
-func testSet(name, dir, synsets string, sets map[string]Dataset, errs map[string]error) (Dataset, error) {
-	canon, err := CanonicalName(name)
+func testSet(name, dir, synsets string, sets map[string]data.Dataset, errs map[string]error) (data.Dataset, error) {
+	canon, err := data.CanonicalName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -204,13 +205,13 @@ func testSet(name, dir, synsets string, sets map[string]Dataset, errs map[string
 	if err, ok := errs[canon]; ok {
 		return nil, err
 	}
-	var ds Dataset
-	if canon == ImageNet {
+	var ds data.Dataset
+	if canon == data.ImageNet {
 		// Folder per synset, labels by the synset list (torchvision's
 		// order), never by the folders present.
-		ds, err = OpenImageNetVal(dir, synsets)
+		ds, err = data.OpenImageNetVal(dir, synsets)
 	} else {
-		ds, err = Open(canon, dir, TestSplit)
+		ds, err = data.Open(canon, dir, data.TestSplit)
 	}
 	if err != nil {
 		errs[canon] = err

@@ -1,4 +1,4 @@
-package train
+package data
 
 import (
 	"bytes"
@@ -174,5 +174,52 @@ func TestCanonicalName(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 	_, err := CanonicalName("svhn")
+	assert.ErrorIs(t, err, ErrDataset)
+}
+
+var preprocessDir = filepath.Join("..", "..", "testdata", "torch", "preprocess")
+
+func TestOpenSynsetFolderMapsByList(t *testing.T) {
+	tr := testutil.ReadImageNetTree[struct{}](t, preprocessDir)
+	dir := t.TempDir()
+	tr.Build(t, dir)
+	synsets, err := ReadSynsets(filepath.Join(preprocessDir, tr.Synsets))
+	require.NoError(t, err)
+	require.Len(t, synsets, 1000)
+	assert.Equal(t, "n01440764", synsets[0])
+	ds, err := OpenSynsetFolder(filepath.Join(dir, "val"), synsets)
+	require.NoError(t, err)
+	assert.Equal(t, 1000, ds.NumClasses())
+	require.Equal(t, len(tr.Images), ds.Len())
+	want := map[int]int{}
+	for _, im := range tr.Images {
+		want[im.Class]++
+	}
+	got := map[int]int{}
+	for i := range ds.Len() {
+		ex, err := ds.Example(i)
+		require.NoError(t, err)
+		got[ex.Label]++
+	}
+	assert.Equal(t, want, got, "labels are the folders' indices in the synset list (1, 2, 500, 999), not 0-3")
+
+	// A folder outside the list, a list out of order, no list at all.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "val", "n99999999"), 0o755))
+	_, err = OpenSynsetFolder(filepath.Join(dir, "val"), synsets)
+	assert.ErrorContains(t, err, `"n99999999" is not in the synset list`)
+	bad := filepath.Join(dir, "bad.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("n01443537 goldfish\nn01440764 tench\n"), 0o644))
+	_, err = ReadSynsets(bad)
+	assert.ErrorContains(t, err, "ascending order")
+	require.NoError(t, os.WriteFile(bad, []byte("tench\n"), 0o644))
+	_, err = ReadSynsets(bad)
+	assert.ErrorContains(t, err, "not a WordNet id")
+	_, err = OpenImageNetVal(dir, "")
+	assert.ErrorContains(t, err, "pass --synsets FILE")
+	flat := filepath.Join(dir, "flat")
+	require.NoError(t, os.MkdirAll(flat, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(flat, "ILSVRC2012_val_00000001.JPEG"), []byte("x"), 0o644))
+	_, err = OpenSynsetFolder(flat, synsets)
+	assert.ErrorContains(t, err, "sort them into one folder per synset")
 	assert.ErrorIs(t, err, ErrDataset)
 }

@@ -1,4 +1,4 @@
-package train
+package data
 
 import (
 	"context"
@@ -135,62 +135,13 @@ func TestLoaderReproducible(t *testing.T) {
 	}
 }
 
-func TestSGDMatchesPyTorch(t *testing.T) {
-	// Two steps of torch.optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
-	// on w = [1, -2] with grads [0.5, 0.5] then [-1, 2], by hand:
-	// step 1: d = [0.51, 0.48]; buf = d; w = [0.949, -2.048]
-	// step 2: d = [-1+0.00949, 2-0.02048] = [-0.99051, 1.97952]
-	//         buf = 0.9·[0.51,0.48] + d = [-0.53151, 2.41152]; w = [1.002151, -2.289152]
-	o := &SGD{Momentum: 0.9, WeightDecay: 0.01}
-	w := []float32{1, -2}
-	require.NoError(t, o.Step(0.1, [][]float32{w}, [][]float32{{0.5, 0.5}}))
-	assert.InDeltaSlice(t, []float32{0.949, -2.048}, w, 1e-6)
-	require.NoError(t, o.Step(0.1, [][]float32{w}, [][]float32{{-1, 2}}))
-	assert.InDeltaSlice(t, []float32{1.002151, -2.289152}, w, 1e-5)
-	assert.Error(t, o.Step(0.1, [][]float32{w, w}, [][]float32{{1, 1}, {1, 1}}))
-	assert.Error(t, o.Step(0.1, [][]float32{w}, [][]float32{{1}}))
-}
-
-func TestSchedule(t *testing.T) {
-	ms := Schedule{Base: 0.1, Kind: "multistep", Milestones: []int{100, 150}, Gamma: 0.1, Epochs: 200}
-	require.NoError(t, ms.Validate())
-	tests := []struct {
-		s     Schedule
-		epoch int
-		step  int
-		want  float64
-	}{
-		{ms, 0, 0, 0.1},
-		{ms, 99, 0, 0.1},
-		{ms, 100, 0, 0.01},
-		{ms, 199, 0, 0.001},
-		{Schedule{Base: 0.1, Kind: "cosine", Epochs: 10}, 0, 0, 0.1},
-		{Schedule{Base: 0.1, Kind: "cosine", Epochs: 10}, 5, 0, 0.05},
-		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 0, 0, 0.1 / 50},
-		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 4, 9, 0.1},
-		{Schedule{Base: 0.1, Kind: "multistep", Epochs: 10, Warmup: 5}, 2, 4, 0.1 * 25 / 50},
-	}
-	for _, tt := range tests {
-		assert.InDelta(t, tt.want, tt.s.LR(tt.epoch, tt.step, 10), 1e-12, "%+v epoch %d step %d", tt.s, tt.epoch, tt.step)
-	}
-	m, err := ParseMilestones("100, 150")
-	require.NoError(t, err)
-	assert.Equal(t, []int{100, 150}, m)
-	for _, bad := range []string{"150,100", "x", "-3"} {
-		_, err := ParseMilestones(bad)
-		assert.Error(t, err, bad)
-	}
-	assert.Error(t, Schedule{Base: 0.1, Kind: "step", Epochs: 1}.Validate())
-}
-
 // TestEvalMatchesTorchvision runs the trainer's test transform on a real
 // photograph and compares with torchvision's Resize(256), CenterCrop(224)
 // output (testdata/torch/gen_preprocess.py): the trainer evaluates on the
 // very inputs hub serves.
 func TestEvalMatchesTorchvision(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "torch", "preprocess")
 	open := func(p string) image.Image {
-		img, _ := testutil.DecodeFile(t, filepath.Join(dir, p))
+		img, _ := testutil.DecodeFile(t, filepath.Join(preprocessDir, p))
 		return img
 	}
 	for _, tt := range []struct {

@@ -1,4 +1,4 @@
-package train
+package data
 
 import (
 	"crypto/sha256"
@@ -78,6 +78,23 @@ func (d *memDataset) Example(i int) (Example, error) {
 	n := d.c * d.h * d.w
 	return Example{Pix: d.pix[i*n : (i+1)*n : (i+1)*n], C: d.c, H: d.h, W: d.w, Label: d.labels[i]}, nil
 }
+
+// Limit is the first n examples of ds, or ds itself when n is 0 or not
+// below ds.Len(): smoke runs, tests and verify --limit.
+func Limit(ds Dataset, n int) Dataset {
+	if n <= 0 || n >= ds.Len() {
+		return ds
+	}
+	return limited{ds, n}
+}
+
+// limited is the first n examples of a dataset.
+type limited struct {
+	Dataset
+	n int
+}
+
+func (l limited) Len() int { return l.n }
 
 // Names of the datasets Open knows.
 const (

@@ -1,4 +1,4 @@
-package train
+package data
 
 import (
 	"fmt"
@@ -111,4 +111,22 @@ func ImageToExample(img image.Image) (Example, error) {
 		return Example{}, fmt.Errorf("train: %w", err)
 	}
 	return Example{Pix: p.Pix, C: 3, H: p.H, W: p.W}, nil
+}
+
+// ExampleImage wraps an example as an image.Image (grey or RGBA), the form
+// hub's preprocessing takes.
+func ExampleImage(ex Example) image.Image {
+	r := image.Rect(0, 0, ex.W, ex.H)
+	if ex.C == 1 {
+		return &image.Gray{Pix: ex.Pix, Stride: ex.W, Rect: r}
+	}
+	img := image.NewRGBA(r)
+	plane := ex.H * ex.W
+	for i := 0; i < plane; i++ {
+		img.Pix[4*i] = ex.Pix[i]
+		img.Pix[4*i+1] = ex.Pix[plane+i]
+		img.Pix[4*i+2] = ex.Pix[2*plane+i]
+		img.Pix[4*i+3] = 255
+	}
+	return img
 }
