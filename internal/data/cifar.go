@@ -35,7 +35,7 @@ func OpenCIFAR(dir string, classes int, split Split) (Dataset, error) {
 			files = []string{"test.bin"}
 		}
 	default:
-		return nil, fmt.Errorf("train: CIFAR with %d classes: want 10 or 100: %w", classes, ErrDataset)
+		return nil, fmt.Errorf("data: CIFAR with %d classes: want 10 or 100: %w", classes, ErrDataset)
 	}
 	if _, err := os.Stat(filepath.Join(dir, files[0])); errors.Is(err, fs.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(dir, sub, files[0])); err == nil {
@@ -49,16 +49,16 @@ func OpenCIFAR(dir string, classes int, split Split) (Dataset, error) {
 		p := filepath.Join(dir, name)
 		raw, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("train: read CIFAR-%d file %s: %w: %w", classes, p, ErrDataset, err)
+			return nil, fmt.Errorf("data: read CIFAR-%d file %s: %w: %w", classes, p, ErrDataset, err)
 		}
 		if len(raw) == 0 || len(raw)%record != 0 {
-			return nil, fmt.Errorf("train: %s: %d bytes is not a whole number of %d-byte CIFAR-%d records: %w",
+			return nil, fmt.Errorf("data: %s: %d bytes is not a whole number of %d-byte CIFAR-%d records: %w",
 				p, len(raw), record, classes, ErrDataset)
 		}
 		for off := 0; off < len(raw); off += record {
 			label := int(raw[off+labelBytes-1])
 			if label >= classes {
-				return nil, fmt.Errorf("train: %s: record %d has label %d, want 0..%d: %w",
+				return nil, fmt.Errorf("data: %s: record %d has label %d, want 0..%d: %w",
 					p, off/record, label, classes-1, ErrDataset)
 			}
 			d.labels = append(d.labels, label)

@@ -73,7 +73,7 @@ func (d *memDataset) Files() []FileDigest { return d.files }
 
 func (d *memDataset) Example(i int) (Example, error) {
 	if i < 0 || i >= len(d.labels) {
-		return Example{}, fmt.Errorf("train: example %d out of range [0,%d)", i, len(d.labels))
+		return Example{}, fmt.Errorf("data: example %d out of range [0,%d)", i, len(d.labels))
 	}
 	n := d.c * d.h * d.w
 	return Example{Pix: d.pix[i*n : (i+1)*n : (i+1)*n], C: d.c, H: d.h, W: d.w, Label: d.labels[i]}, nil
@@ -121,7 +121,7 @@ func CanonicalName(name string) (string, error) {
 	case "imagenet", "folder":
 		return ImageNet, nil
 	}
-	return "", fmt.Errorf("train: unknown dataset %q (want fashion_mnist, mnist, cifar10, cifar100 or imagenet): %w", name, ErrDataset)
+	return "", fmt.Errorf("data: unknown dataset %q (want fashion_mnist, mnist, cifar10, cifar100 or imagenet): %w", name, ErrDataset)
 }
 
 // DefaultDir is where a dataset is looked for when --data is not given:
@@ -186,7 +186,7 @@ func Open(name, dir string, split Split) (Dataset, error) {
 	if dir == "" {
 		dir = DefaultDir(canon)
 		if dir == "" {
-			return nil, fmt.Errorf("train: dataset %s has no default location; pass --data: %w", canon, ErrDataset)
+			return nil, fmt.Errorf("data: dataset %s has no default location; pass --data: %w", canon, ErrDataset)
 		}
 	}
 	switch canon {
@@ -209,12 +209,12 @@ func Open(name, dir string, split Split) (Dataset, error) {
 func digestFile(path string) (FileDigest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return FileDigest{}, fmt.Errorf("train: hash %s: %w", path, err)
+		return FileDigest{}, fmt.Errorf("data: hash %s: %w", path, err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return FileDigest{}, fmt.Errorf("train: hash %s: %w", path, err)
+		return FileDigest{}, fmt.Errorf("data: hash %s: %w", path, err)
 	}
 	return FileDigest{Path: path, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

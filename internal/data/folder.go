@@ -27,7 +27,7 @@ type folderDataset struct {
 func OpenFolder(dir string) (Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("train: read image folder %s (want one subfolder per class): %w: %w", dir, ErrDataset, err)
+		return nil, fmt.Errorf("data: read image folder %s (want one subfolder per class): %w: %w", dir, ErrDataset, err)
 	}
 	d := &folderDataset{}
 	for _, e := range entries {
@@ -42,7 +42,7 @@ func OpenFolder(dir string) (Dataset, error) {
 		}
 	}
 	if len(d.paths) == 0 {
-		return nil, fmt.Errorf("train: image folder %s: no JPEG or PNG files in class subfolders: %w", dir, ErrDataset)
+		return nil, fmt.Errorf("data: image folder %s: no JPEG or PNG files in class subfolders: %w", dir, ErrDataset)
 	}
 	return d, nil
 }
@@ -52,7 +52,7 @@ func OpenFolder(dir string) (Dataset, error) {
 func (d *folderDataset) addFolder(folder string, label int, kind string) error {
 	files, err := os.ReadDir(folder)
 	if err != nil {
-		return fmt.Errorf("train: read %s folder %s: %w: %w", kind, folder, ErrDataset, err)
+		return fmt.Errorf("data: read %s folder %s: %w: %w", kind, folder, ErrDataset, err)
 	}
 	for _, f := range files {
 		switch strings.ToLower(filepath.Ext(f.Name())) {
@@ -73,30 +73,30 @@ func (d *folderDataset) Files() []FileDigest { return nil }
 
 func (d *folderDataset) Example(i int) (Example, error) {
 	if i < 0 || i >= len(d.paths) {
-		return Example{}, fmt.Errorf("train: example %d out of range [0,%d)", i, len(d.paths))
+		return Example{}, fmt.Errorf("data: example %d out of range [0,%d)", i, len(d.paths))
 	}
 	f, err := os.Open(d.paths[i])
 	if err != nil {
-		return Example{}, fmt.Errorf("train: open image %s: %w: %w", d.paths[i], ErrDataset, err)
+		return Example{}, fmt.Errorf("data: open image %s: %w: %w", d.paths[i], ErrDataset, err)
 	}
 	defer f.Close()
 	cfg, _, err := image.DecodeConfig(f)
 	if err != nil {
-		return Example{}, fmt.Errorf("train: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
+		return Example{}, fmt.Errorf("data: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > vision.MaxPixels {
-		return Example{}, fmt.Errorf("train: decode %s: %d×%d pixels (want 1 to %d): %w", d.paths[i], cfg.Width, cfg.Height, vision.MaxPixels, ErrDataset)
+		return Example{}, fmt.Errorf("data: decode %s: %d×%d pixels (want 1 to %d): %w", d.paths[i], cfg.Width, cfg.Height, vision.MaxPixels, ErrDataset)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Example{}, fmt.Errorf("train: read %s: %w: %w", d.paths[i], ErrDataset, err)
+		return Example{}, fmt.Errorf("data: read %s: %w: %w", d.paths[i], ErrDataset, err)
 	}
 	img, _, err := image.Decode(f)
 	if err != nil {
-		return Example{}, fmt.Errorf("train: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
+		return Example{}, fmt.Errorf("data: decode %s (want JPEG or PNG): %w: %w", d.paths[i], ErrDataset, err)
 	}
 	ex, err := ImageToExample(img)
 	if err != nil {
-		return Example{}, fmt.Errorf("train: %s: %w: %w", d.paths[i], ErrDataset, err)
+		return Example{}, fmt.Errorf("data: %s: %w: %w", d.paths[i], ErrDataset, err)
 	}
 	ex.Label = d.labels[i]
 	return ex, nil
@@ -108,7 +108,7 @@ func (d *folderDataset) Example(i int) (Example, error) {
 func ImageToExample(img image.Image) (Example, error) {
 	p, err := vision.Convert(img, 3)
 	if err != nil {
-		return Example{}, fmt.Errorf("train: %w", err)
+		return Example{}, fmt.Errorf("data: %w", err)
 	}
 	return Example{Pix: p.Pix, C: 3, H: p.H, W: p.W}, nil
 }

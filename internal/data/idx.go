@@ -38,12 +38,12 @@ func OpenIDX(dir string, split Split) (Dataset, error) {
 		return nil, err
 	}
 	if imgDims[0] != lblDims[0] {
-		return nil, fmt.Errorf("train: %s has %d images but %s has %d labels: %w", imgPath, imgDims[0], lblPath, lblDims[0], ErrDataset)
+		return nil, fmt.Errorf("data: %s has %d images but %s has %d labels: %w", imgPath, imgDims[0], lblPath, lblDims[0], ErrDataset)
 	}
 	labels := make([]int, len(lbl))
 	for i, l := range lbl {
 		if l > 9 {
-			return nil, fmt.Errorf("train: %s: label %d of example %d, want 0..9: %w", lblPath, l, i, ErrDataset)
+			return nil, fmt.Errorf("data: %s: label %d of example %d, want 0..9: %w", lblPath, l, i, ErrDataset)
 		}
 		labels[i] = int(l)
 	}
@@ -65,10 +65,10 @@ func findIDX(dir, base string) (string, error) {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("train: stat %s: %w", p, err)
+			return "", fmt.Errorf("data: stat %s: %w", p, err)
 		}
 	}
-	return "", fmt.Errorf("train: %s: missing IDX file (want %s or %s.gz): %w",
+	return "", fmt.Errorf("data: %s: missing IDX file (want %s or %s.gz): %w",
 		filepath.Join(dir, base), base, base, ErrDataset)
 }
 
@@ -80,7 +80,7 @@ const maxIDXBytes = 1 << 31
 func readIDXFile(path string, ndim int) ([]int, []uint8, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("train: open %s: %w: %w", path, ErrDataset, err)
+		return nil, nil, fmt.Errorf("data: open %s: %w: %w", path, ErrDataset, err)
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReader(f)
@@ -92,14 +92,14 @@ func readIDXFile(path string, ndim int) ([]int, []uint8, error) {
 	if magic == [2]byte{0x1f, 0x8b} {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("train: %s: bad gzip stream: %w: %w", path, ErrDataset, err)
+			return nil, nil, fmt.Errorf("data: %s: bad gzip stream: %w: %w", path, ErrDataset, err)
 		}
 		defer zr.Close()
 		r = zr
 	}
 	dims, data, err := decodeIDX(r, ndim)
 	if err != nil {
-		return nil, nil, fmt.Errorf("train: %s: %w", path, err)
+		return nil, nil, fmt.Errorf("data: %s: %w", path, err)
 	}
 	return dims, data, nil
 }

@@ -48,10 +48,10 @@ type Loader struct {
 // NewLoader returns a loader over ds.
 func NewLoader(ds Dataset, tf Transform, opts LoaderOptions) (*Loader, error) {
 	if opts.BatchSize <= 0 {
-		return nil, fmt.Errorf("train: batch size %d, want > 0", opts.BatchSize)
+		return nil, fmt.Errorf("data: batch size %d, want > 0", opts.BatchSize)
 	}
 	if ds.Len() == 0 {
-		return nil, fmt.Errorf("train: empty dataset: %w", ErrDataset)
+		return nil, fmt.Errorf("data: empty dataset: %w", ErrDataset)
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -156,7 +156,7 @@ func (l *Loader) build(epoch, b int, order []int) (*Batch, error) {
 			return nil, err
 		}
 		if err := l.tf.Apply(ex, rng, batch.X[i*per:(i+1)*per]); err != nil {
-			return nil, fmt.Errorf("train: transform example %d: %w", idx, err)
+			return nil, fmt.Errorf("data: transform example %d: %w", idx, err)
 		}
 		batch.Labels[i] = ex.Label
 	}

@@ -27,7 +27,7 @@ var wnid = regexp.MustCompile(`^n[0-9]{8}$`)
 func ReadSynsets(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("train: read synset list: %w: %w", ErrDataset, err)
+		return nil, fmt.Errorf("data: read synset list: %w: %w", ErrDataset, err)
 	}
 	defer f.Close()
 	var out []string
@@ -39,22 +39,22 @@ func ReadSynsets(path string) ([]string, error) {
 		}
 		id, _, _ := strings.Cut(line, " ")
 		if !wnid.MatchString(id) {
-			return nil, fmt.Errorf("train: synset list %s line %d: %q is not a WordNet id (want n########): %w", path, n, id, ErrDataset)
+			return nil, fmt.Errorf("data: synset list %s line %d: %q is not a WordNet id (want n########): %w", path, n, id, ErrDataset)
 		}
 		if len(out) > 0 && id <= out[len(out)-1] {
-			return nil, fmt.Errorf("train: synset list %s line %d: %s does not follow %s (want distinct ids in ascending order, as torchvision's class indices are): %w",
+			return nil, fmt.Errorf("data: synset list %s line %d: %s does not follow %s (want distinct ids in ascending order, as torchvision's class indices are): %w",
 				path, n, id, out[len(out)-1], ErrDataset)
 		}
 		if len(out) == 100000 {
-			return nil, fmt.Errorf("train: synset list %s: more than 100000 lines: %w", path, ErrDataset)
+			return nil, fmt.Errorf("data: synset list %s: more than 100000 lines: %w", path, ErrDataset)
 		}
 		out = append(out, id)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("train: read synset list %s: %w: %w", path, ErrDataset, err)
+		return nil, fmt.Errorf("data: read synset list %s: %w: %w", path, ErrDataset, err)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("train: synset list %s is empty: %w", path, ErrDataset)
+		return nil, fmt.Errorf("data: synset list %s is empty: %w", path, ErrDataset)
 	}
 	return out, nil
 }
@@ -69,7 +69,7 @@ func FindSynsets(dirs ...string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("train: no synset list (%s) in %s; pass --synsets FILE: %w",
+	return "", fmt.Errorf("data: no synset list (%s) in %s; pass --synsets FILE: %w",
 		strings.Join(SynsetFileNames, ", "), strings.Join(dirs, ", "), ErrDataset)
 }
 
@@ -81,7 +81,7 @@ func FindSynsets(dirs ...string) (string, error) {
 func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("train: read ImageNet folder %s (want one folder per synset): %w: %w", dir, ErrDataset, err)
+		return nil, fmt.Errorf("data: read ImageNet folder %s (want one folder per synset): %w: %w", dir, ErrDataset, err)
 	}
 	index := make(map[string]int, len(synsets))
 	for i, s := range synsets {
@@ -99,14 +99,14 @@ func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 		}
 	}
 	if len(folders) == 0 && loose > 0 {
-		return nil, fmt.Errorf("train: ImageNet folder %s holds %d images and no synset folders: sort them into one folder per synset first (Kaggle's copy: by LOC_val_solution.csv; the ILSVRC devkit: by ILSVRC2012_validation_ground_truth.txt): %w",
+		return nil, fmt.Errorf("data: ImageNet folder %s holds %d images and no synset folders: sort them into one folder per synset first (Kaggle's copy: by LOC_val_solution.csv; the ILSVRC devkit: by ILSVRC2012_validation_ground_truth.txt): %w",
 			dir, loose, ErrDataset)
 	}
 	sort.Strings(folders)
 	for _, name := range folders {
 		label, ok := index[name]
 		if !ok {
-			return nil, fmt.Errorf("train: ImageNet folder %s: %q is not in the synset list (%d synsets, %s … %s): %w",
+			return nil, fmt.Errorf("data: ImageNet folder %s: %q is not in the synset list (%d synsets, %s … %s): %w",
 				dir, name, len(synsets), synsets[0], synsets[len(synsets)-1], ErrDataset)
 		}
 		if err := d.addFolder(filepath.Join(dir, name), label, "synset"); err != nil {
@@ -114,7 +114,7 @@ func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 		}
 	}
 	if len(d.paths) == 0 {
-		return nil, fmt.Errorf("train: ImageNet folder %s: no JPEG or PNG files in synset folders: %w", dir, ErrDataset)
+		return nil, fmt.Errorf("data: ImageNet folder %s: no JPEG or PNG files in synset folders: %w", dir, ErrDataset)
 	}
 	return d, nil
 }
@@ -124,7 +124,7 @@ func OpenSynsetFolder(dir string, synsets []string) (Dataset, error) {
 // SynsetFileNames found in the images' folder or the one above it.
 func OpenImageNetVal(dir, synsetsFile string) (Dataset, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("train: imagenet has no default location; pass --data DIR (DIR/val/n01440764/*.JPEG …): %w", ErrDataset)
+		return nil, fmt.Errorf("data: imagenet has no default location; pass --data DIR (DIR/val/n01440764/*.JPEG …): %w", ErrDataset)
 	}
 	val := dir
 	if st, err := os.Stat(filepath.Join(dir, "val")); err == nil && st.IsDir() {

@@ -45,11 +45,11 @@ var (
 
 func (n Norm) check(c int) error {
 	if len(n.Mean) != c || len(n.Std) != c {
-		return fmt.Errorf("train: normalisation has %d means and %d stds for %d channels", len(n.Mean), len(n.Std), c)
+		return fmt.Errorf("data: normalisation has %d means and %d stds for %d channels", len(n.Mean), len(n.Std), c)
 	}
 	for _, s := range n.Std {
 		if s == 0 {
-			return fmt.Errorf("train: normalisation std of 0")
+			return fmt.Errorf("data: normalisation std of 0")
 		}
 	}
 	return nil
@@ -71,7 +71,7 @@ func channels(ex Example, c int) (Example, error) {
 	case ex.C == 3 && c == 1:
 		out.Pix = vision.Luma(vision.Planes{Pix: ex.Pix, C: 3, H: ex.H, W: ex.W}).Pix
 	default:
-		return Example{}, fmt.Errorf("train: cannot turn a %d-channel image into %d channels", ex.C, c)
+		return Example{}, fmt.Errorf("data: cannot turn a %d-channel image into %d channels", ex.C, c)
 	}
 	return out, nil
 }
@@ -99,12 +99,12 @@ func (t CropFlip) Apply(ex Example, rng *rand.Rand, dst []float32) error {
 		return err
 	}
 	if len(dst) != t.C*t.Size*t.Size {
-		return fmt.Errorf("train: crop output has %d elements, want %d", len(dst), t.C*t.Size*t.Size)
+		return fmt.Errorf("data: crop output has %d elements, want %d", len(dst), t.C*t.Size*t.Size)
 	}
 	ox, oy := (ex.W-t.Size)/2, (ex.H-t.Size)/2
 	if t.Pad > 0 || ex.W != t.Size || ex.H != t.Size {
 		if ex.W+2*t.Pad < t.Size || ex.H+2*t.Pad < t.Size {
-			return fmt.Errorf("train: %d×%d image padded by %d is smaller than the %d crop", ex.W, ex.H, t.Pad, t.Size)
+			return fmt.Errorf("data: %d×%d image padded by %d is smaller than the %d crop", ex.W, ex.H, t.Pad, t.Size)
 		}
 		if rng != nil {
 			oy = rng.IntN(ex.H+2*t.Pad-t.Size+1) - t.Pad
@@ -167,16 +167,16 @@ func (t Eval) Apply(ex Example, _ *rand.Rand, dst []float32) error {
 		return err
 	}
 	if len(dst) != t.C*t.Crop*t.Crop {
-		return fmt.Errorf("train: eval output has %d elements, want %d", len(dst), t.C*t.Crop*t.Crop)
+		return fmt.Errorf("data: eval output has %d elements, want %d", len(dst), t.C*t.Crop*t.Crop)
 	}
 	if t.Resize == 0 && (ex.H < t.Crop || ex.W < t.Crop) {
-		return fmt.Errorf("train: %d×%d image is smaller than the %d crop", ex.W, ex.H, t.Crop)
+		return fmt.Errorf("data: %d×%d image is smaller than the %d crop", ex.W, ex.H, t.Crop)
 	}
 	if t.Resize > 0 && t.Resize < t.Crop {
-		return fmt.Errorf("train: resize %d is smaller than the %d crop", t.Resize, t.Crop)
+		return fmt.Errorf("data: resize %d is smaller than the %d crop", t.Resize, t.Crop)
 	}
 	if _, err := t.Vision().ApplyPlanes(vision.Planes{Pix: ex.Pix, C: ex.C, H: ex.H, W: ex.W}, dst); err != nil {
-		return fmt.Errorf("train: eval transform: %w", err)
+		return fmt.Errorf("data: eval transform: %w", err)
 	}
 	return nil
 }
@@ -285,7 +285,7 @@ func TrainTransform(dataset string) (Transform, error) {
 	case ImageNet:
 		return RandomResizedCrop{Size: 224, Norm: ImageNetNorm}, nil
 	}
-	return nil, fmt.Errorf("train: no training transform for dataset %q: %w", dataset, ErrDataset)
+	return nil, fmt.Errorf("data: no training transform for dataset %q: %w", dataset, ErrDataset)
 }
 
 // TestTransform is the published test transform for a dataset.
@@ -300,5 +300,5 @@ func TestTransform(dataset string) (Eval, error) {
 	case ImageNet:
 		return Eval{C: 3, Resize: 256, Crop: 224, Norm: ImageNetNorm}, nil
 	}
-	return Eval{}, fmt.Errorf("train: no test transform for dataset %q: %w", dataset, ErrDataset)
+	return Eval{}, fmt.Errorf("data: no test transform for dataset %q: %w", dataset, ErrDataset)
 }
