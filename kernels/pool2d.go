@@ -68,39 +68,59 @@ func (p PoolParams) check(name string, lx, ly int) (q PoolParams, oh, ow int) {
 	return q, oh, ow
 }
 
-// span is one window along one dimension: tap t reads coordinate
-// at + t·dil, taps [lo, hi) fall inside the input (none when hi ≤ lo) and
-// the first padded taps lie inside the padded input.
-func span(o, stride, padBegin, padEnd, dil, k, in int) (at, lo, hi, padded int) {
-	at = o*stride - padBegin
-	if dil == 1 {
-		return at, max(0, -at), min(k, in-at), min(k, in+padEnd-at)
+// axis is one spatial dimension of a pooling window.
+type axis struct{ stride, padBegin, padEnd, dil, k, in int }
+
+// span is output position o's window along a: tap t reads coordinate
+// at + t·dil, and taps [lo, hi) fall inside the input (none when hi ≤ lo).
+func (a axis) span(o int) (at, lo, hi int) {
+	at = o*a.stride - a.padBegin
+	if a.dil == 1 {
+		return at, max(0, -at), min(a.k, a.in-at)
 	}
-	if at < 0 {
-		lo = (-at + dil - 1) / dil
-	}
-	return at, lo, min(k, (in-at+dil-1)/dil), min(k, (in+padEnd-at+dil-1)/dil)
+	return at, max(0, (-at+a.dil-1)/a.dil), min(a.k, (a.in-at+a.dil-1)/a.dil)
 }
 
-// eachRow calls f for every output row oy of every channel plane nc, the
-// planes spread over the cores, with the row's window span (see span).
-func (p PoolParams) eachRow(oh, ow int, f func(nc, oy, iy, ylo, yhi, ypad int)) {
+// padded is the number of taps of the window starting at at that lie
+// inside the padded input.
+func (a axis) padded(at int) int {
+	return min(a.k, (a.in+a.padEnd-at+a.dil-1)/a.dil)
+}
+
+// window is normalised PoolParams as the loops read them, small enough
+// for closures to hold a copy.
+type window struct {
+	rows, cols axis
+	includePad bool
+}
+
+func (p PoolParams) window() window {
+	return window{rows: axis{p.StrideH, p.PadT, p.PadB, p.DilH, p.R, p.H},
+		cols: axis{p.StrideW, p.PadL, p.PadR, p.DilW, p.S, p.W}, includePad: p.CountIncludePad}
+}
+
+// eachRow calls f for every output row oy of every channel plane nc of p,
+// the planes spread over the cores, with the row's window span.
+func (p PoolParams) eachRow(oh, ow int, f func(nc, oy, iy, ylo, yhi int)) {
+	rows := p.window().rows
 	ParallelRange(p.N*p.C, p.N*p.C*oh*ow*p.R*p.S, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			for oy := 0; oy < oh; oy++ {
-				iy, ylo, yhi, ypad := p.rows(oy)
-				f(nc, oy, iy, ylo, yhi, ypad)
+				iy, ylo, yhi := rows.span(oy)
+				f(nc, oy, iy, ylo, yhi)
 			}
 		}
 	})
 }
 
-func (p PoolParams) rows(oy int) (at, lo, hi, padded int) {
-	return span(oy, p.StrideH, p.PadT, p.PadB, p.DilH, p.R, p.H)
-}
-
-func (p PoolParams) cols(ox int) (at, lo, hi, padded int) {
-	return span(ox, p.StrideW, p.PadL, p.PadR, p.DilW, p.S, p.W)
+// divisor is what the sum of the window at (iy, ix) with in-input taps
+// [ylo, yhi)×[xlo, xhi) is divided by: 0 for a window with nothing to
+// average.
+func (w window) divisor(iy, ylo, yhi, ix, xlo, xhi int) float32 {
+	if w.includePad {
+		return float32(w.rows.padded(iy) * w.cols.padded(ix))
+	}
+	return float32(max(yhi-ylo, 0) * max(xhi-xlo, 0))
 }
 
 // MaxPool2D writes the window maxima of x to y (NaN when a window holds
@@ -113,20 +133,22 @@ func MaxPool2D(p PoolParams, x, y []float32, arg []int32) {
 	if arg != nil && len(arg) < p.N*p.C*ohw {
 		panic("kernels: MaxPool2D: arg shorter than y")
 	}
-	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, _ int) {
+	win := p.window()
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi int) {
 		xc := x[nc*hw : (nc+1)*hw]
+		w, dy, dx := win.cols.in, win.rows.dil, win.cols.dil
 		for ox := 0; ox < ow; ox++ {
-			ix, xlo, xhi, _ := p.cols(ox)
+			ix, xlo, xhi := win.cols.span(ox)
 			// at follows the first largest tap by a conditional move, not
 			// a branch on random data.
 			m, at := float32(math.Inf(-1)), -1
 			if ylo < yhi && xlo < xhi {
-				at = (iy+ylo*p.DilH)*p.W + ix + xlo*p.DilW
+				at = (iy+ylo*dy)*w + ix + xlo*dx
 			}
 			for ty := ylo; ty < yhi; ty++ {
-				row := (iy+ty*p.DilH)*p.W + ix
+				row := (iy+ty*dy)*w + ix
 				for tx := xlo; tx < xhi; tx++ {
-					i := row + tx*p.DilW
+					i := row + tx*dx
 					v := xc[i]
 					if v > m {
 						at = i
@@ -164,32 +186,25 @@ func MaxPool2DBackward(p PoolParams, dy []float32, arg []int32, dx []float32) {
 	})
 }
 
-// divisor is what a window's sum is divided by (0 for a window with
-// nothing to average).
-func (p PoolParams) divisor(ylo, yhi, ypad, xlo, xhi, xpad int) float32 {
-	if p.CountIncludePad {
-		return float32(ypad * xpad)
-	}
-	return float32(max(yhi-ylo, 0) * max(xhi-xlo, 0))
-}
-
 // AvgPool2D writes the window averages of x to y (0 for a window with
 // nothing to average).
 func AvgPool2D(p PoolParams, x, y []float32) {
 	p, oh, ow := p.check("AvgPool2D", len(x), len(y))
 	hw, ohw := p.H*p.W, oh*ow
-	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, ypad int) {
+	win := p.window()
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi int) {
 		xc := x[nc*hw : (nc+1)*hw]
+		w, dy, dx := win.cols.in, win.rows.dil, win.cols.dil
 		for ox := 0; ox < ow; ox++ {
-			ix, xlo, xhi, xpad := p.cols(ox)
+			ix, xlo, xhi := win.cols.span(ox)
 			var s float32
 			for ty := ylo; ty < yhi; ty++ {
-				row := (iy+ty*p.DilH)*p.W + ix
+				row := (iy+ty*dy)*w + ix
 				for tx := xlo; tx < xhi; tx++ {
-					s += xc[row+tx*p.DilW]
+					s += xc[row+tx*dx]
 				}
 			}
-			if d := p.divisor(ylo, yhi, ypad, xlo, xhi, xpad); d > 0 {
+			if d := win.divisor(iy, ylo, yhi, ix, xlo, xhi); d > 0 {
 				s /= d
 			}
 			y[nc*ohw+oy*ow+ox] = s
@@ -203,19 +218,21 @@ func AvgPool2DBackward(p PoolParams, dy, dx []float32) {
 	p, oh, ow := p.check("AvgPool2DBackward", len(dx), len(dy))
 	hw, ohw := p.H*p.W, oh*ow
 	clear(dx[:p.N*p.C*hw])
-	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi, ypad int) {
+	win := p.window()
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi int) {
 		dxc := dx[nc*hw : (nc+1)*hw]
+		w, sy, sx := win.cols.in, win.rows.dil, win.cols.dil
 		for ox := 0; ox < ow; ox++ {
-			ix, xlo, xhi, xpad := p.cols(ox)
-			d := p.divisor(ylo, yhi, ypad, xlo, xhi, xpad)
+			ix, xlo, xhi := win.cols.span(ox)
+			d := win.divisor(iy, ylo, yhi, ix, xlo, xhi)
 			if d == 0 {
 				continue
 			}
 			g := dy[nc*ohw+oy*ow+ox] / d
 			for ty := ylo; ty < yhi; ty++ {
-				row := (iy+ty*p.DilH)*p.W + ix
+				row := (iy+ty*sy)*w + ix
 				for tx := xlo; tx < xhi; tx++ {
-					dxc[row+tx*p.DilW] += g
+					dxc[row+tx*sx] += g
 				}
 			}
 		}
