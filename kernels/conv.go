@@ -95,8 +95,46 @@ func (c conv) check(name string, lx, lw, ly int) {
 	need("y", ly, c.N*c.K*c.ohw)
 }
 
-// im2col writes the crs×ohw patch matrix of one group's input x (cg×H×W).
-func (c conv) im2col(x, col []float32) {
+// inGroup, outGroup and filterGroup are group g's part of image n of an
+// input-shaped tensor (cg×H×W), of image n of an output-shaped one
+// (kg×OH×OW) and of the filters (kg×crs).
+func (c conv) inGroup(x []float32, n, g int) []float32 {
+	return x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
+}
+
+func (c conv) outGroup(y []float32, n, g int) []float32 {
+	return y[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
+}
+
+func (c conv) filterGroup(w []float32, g int) []float32 {
+	return w[g*c.kg*c.crs:][:c.kg*c.crs]
+}
+
+// colBuf returns scratch for one group's patch matrix, or nil when c is
+// pointwise (its input is its own patch matrix).
+func (c conv) colBuf() *buf {
+	if c.pointwise {
+		return nil
+	}
+	return getBuf(c.crs * c.ohw)
+}
+
+// patches returns the crs×ohw patch matrix of group g of image n of x:
+// that part of x itself when c is pointwise, else im2col's, in col.
+func (c conv) patches(x []float32, n, g int, col *buf) []float32 {
+	xg := c.inGroup(x, n, g)
+	if c.pointwise {
+		return xg
+	}
+	c.im2col(xg, col.s)
+	return col.s
+}
+
+// patchRows calls f for every row segment of one group's crs×ohw patch
+// matrix col (channel ci, kernel tap r, s, output row oy) with the row of
+// x (cg×H×W) it reads, nil for a row in the padding, and the column of
+// that row its first element reads.
+func (c conv) patchRows(x, col []float32, f func(seg, xr []float32, ix int)) {
 	for ci := 0; ci < c.cg; ci++ {
 		xc := x[ci*c.hw : (ci+1)*c.hw]
 		for r := 0; r < c.R; r++ {
@@ -104,65 +142,55 @@ func (c conv) im2col(x, col []float32) {
 				row := col[((ci*c.R+r)*c.S+s)*c.ohw:][:c.ohw]
 				dy, dx := r*c.DilH-c.PadT, s*c.DilW-c.PadL
 				for oy := 0; oy < c.oh; oy++ {
-					out := row[oy*c.ow : (oy+1)*c.ow]
-					iy := oy*c.StrideH + dy
-					if iy < 0 || iy >= c.H {
-						clear(out)
-						continue
+					var xr []float32
+					if iy := oy*c.StrideH + dy; iy >= 0 && iy < c.H {
+						xr = xc[iy*c.W : (iy+1)*c.W]
 					}
-					xr := xc[iy*c.W : (iy+1)*c.W]
-					if c.StrideW == 1 {
-						// Contiguous run: zeros, a copy, zeros.
-						lo := max(0, -dx)
-						hi := min(c.ow, c.W-dx)
-						if hi <= lo {
-							clear(out)
-							continue
-						}
-						clear(out[:lo])
-						copy(out[lo:hi], xr[lo+dx:hi+dx])
-						clear(out[hi:])
-						continue
-					}
-					for ox := range out {
-						ix := ox*c.StrideW + dx
-						if ix >= 0 && ix < c.W {
-							out[ox] = xr[ix]
-						} else {
-							out[ox] = 0
-						}
-					}
+					f(row[oy*c.ow:(oy+1)*c.ow], xr, dx)
 				}
 			}
 		}
 	}
 }
 
-// col2im adds the crs×ohw patch matrix col back into one group's dx.
-func (c conv) col2im(col, dx []float32) {
-	for ci := 0; ci < c.cg; ci++ {
-		xc := dx[ci*c.hw : (ci+1)*c.hw]
-		for r := 0; r < c.R; r++ {
-			for s := 0; s < c.S; s++ {
-				row := col[((ci*c.R+r)*c.S+s)*c.ohw:][:c.ohw]
-				dy, dxo := r*c.DilH-c.PadT, s*c.DilW-c.PadL
-				for oy := 0; oy < c.oh; oy++ {
-					iy := oy*c.StrideH + dy
-					if iy < 0 || iy >= c.H {
-						continue
-					}
-					xr := xc[iy*c.W : (iy+1)*c.W]
-					in := row[oy*c.ow : (oy+1)*c.ow]
-					for ox, v := range in {
-						ix := ox*c.StrideW + dxo
-						if ix >= 0 && ix < c.W {
-							xr[ix] += v
-						}
-					}
-				}
-			}
+// im2col writes the crs×ohw patch matrix of one group's input x (cg×H×W).
+func (c conv) im2col(x, col []float32) {
+	c.patchRows(x, col, func(seg, xr []float32, ix int) { gatherRow(seg, xr, ix, c.StrideW) })
+}
+
+// gatherRow writes d[i] = xr[ix + i·stride], zero where that falls
+// outside xr: one row of a patch matrix from one input row.
+func gatherRow(d, xr []float32, ix, stride int) {
+	if stride == 1 {
+		// Contiguous run: zeros, a copy, zeros.
+		lo, hi := max(0, -ix), min(len(d), len(xr)-ix)
+		if hi <= lo {
+			clear(d)
+			return
+		}
+		clear(d[:lo])
+		copy(d[lo:hi], xr[ix+lo:ix+hi])
+		clear(d[hi:])
+		return
+	}
+	for i := range d {
+		if xi := ix + i*stride; xi >= 0 && xi < len(xr) {
+			d[i] = xr[xi]
+		} else {
+			d[i] = 0
 		}
 	}
+}
+
+// col2im adds the crs×ohw patch matrix col back into one group's dx.
+func (c conv) col2im(col, dx []float32) {
+	c.patchRows(dx, col, func(seg, xr []float32, ix int) {
+		for i, v := range seg {
+			if xi := ix + i*c.StrideW; xi >= 0 && xi < len(xr) {
+				xr[xi] += v
+			}
+		}
+	})
 }
 
 // parallelImages runs f(n, threads) for every image n of the batch: images
@@ -344,26 +372,7 @@ func (c *conv) packSegs(panel, x []float32, kc, nr int, segs []patchSeg, taps []
 				clear(d)
 				continue
 			}
-			xr := x[sg.img+tp.ch+iy*c.W:][:c.W]
-			ix := ix0 + tp.s*c.DilW - c.PadL
-			if c.StrideW == 1 {
-				lo, hi := max(0, -ix), min(sg.n, c.W-ix)
-				if hi <= lo {
-					clear(d)
-					continue
-				}
-				clear(d[:lo])
-				copy(d[lo:hi], xr[ix+lo:ix+hi])
-				clear(d[hi:])
-				continue
-			}
-			for i := range d {
-				if xi := ix + i*c.StrideW; xi >= 0 && xi < c.W {
-					d[i] = xr[xi]
-				} else {
-					d[i] = 0
-				}
-			}
+			gatherRow(d, x[sg.img+tp.ch+iy*c.W:][:c.W], ix0+tp.s*c.DilW-c.PadL, c.StrideW)
 		}
 	}
 }

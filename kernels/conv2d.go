@@ -38,21 +38,11 @@ func Conv2DOpts(p ConvParams, x, w, y []float32, o ConvOpts) {
 		return
 	}
 	parallelImages(c.N, func(n, threads int) {
-		var col *buf
-		if !c.pointwise {
-			col = getBuf(c.crs * c.ohw)
-			defer putBuf(col)
-		}
+		col := c.colBuf()
+		defer putBuf(col)
 		for g := 0; g < c.Group; g++ {
-			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
-			yg := y[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
-			b := xg
-			if !c.pointwise {
-				c.im2col(xg, col.s)
-				b = col.s
-			}
-			sgemmThreads(threads, false, false, c.kg, c.ohw, c.crs, 1, wg, c.crs, b, c.ohw, 0, yg, c.ohw)
+			b := c.patches(x, n, g, col)
+			sgemmThreads(threads, false, false, c.kg, c.ohw, c.crs, 1, c.filterGroup(w, g), c.crs, b, c.ohw, 0, c.outGroup(y, n, g), c.ohw)
 		}
 		epilogue(c, n, y, o)
 	})
@@ -94,7 +84,7 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 		}
 		for g := 0; g < c.Group; g++ {
 			src := bSource{cv: &c, x: x[(n0*c.C+g*c.cg)*c.hw:], imgStride: c.C * c.hw}
-			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			wg := c.filterGroup(w, g)
 			var pa *packedA
 			if packed != nil {
 				pa = packed.forKernel(mk, g)
@@ -210,35 +200,26 @@ func Conv2DBackwardData(p ConvParams, dy, w, dx []float32) {
 		}
 	}
 	parallelImages(c.N, func(n, threads int) {
-		var col *buf
-		if !c.pointwise {
-			col = getBuf(c.crs * c.ohw)
-			defer putBuf(col)
-		}
+		col := c.colBuf()
+		defer putBuf(col)
 		for g := 0; g < c.Group; g++ {
-			dxg := dx[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
-			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-			wg := w[g*c.kg*c.crs:][:c.kg*c.crs]
+			// Wᵀ·dy is dx itself when c is pointwise, else its patch
+			// matrix, folded back with col2im.
+			dxg, dyg := c.inGroup(dx, n, g), c.outGroup(dy, n, g)
+			out, ld := dxg, c.hw
+			if !c.pointwise {
+				out, ld = col.s, c.ohw
+			}
 			if packs != nil {
-				out, ld := dxg, c.hw
-				if !c.pointwise {
-					out, ld = col.s, c.ohw
-				}
 				src := bSource{b: dyg, ldb: c.ohw}
 				gemmSrcThreads(mk, threads, c.crs, c.ohw, c.kg, nil, c.kg, packs[g], &src, 0, out, ld, cTail{})
-				if !c.pointwise {
-					clear(dxg)
-					c.col2im(col.s, dxg)
-				}
-				continue
+			} else {
+				sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, c.filterGroup(w, g), c.crs, dyg, c.ohw, 0, out, ld)
 			}
-			if c.pointwise {
-				sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, wg, c.crs, dyg, c.ohw, 0, dxg, c.hw)
-				continue
+			if !c.pointwise {
+				clear(dxg)
+				c.col2im(col.s, dxg)
 			}
-			sgemmThreads(threads, true, false, c.crs, c.ohw, c.kg, 1, wg, c.crs, dyg, c.ohw, 0, col.s, c.ohw)
-			clear(dxg)
-			c.col2im(col.s, dxg)
 		}
 	})
 }
@@ -282,26 +263,16 @@ func Conv2DBackwardFilter(p ConvParams, x, dy, dw []float32) {
 		if mk != nil {
 			// Implicit GEMM: transposed patches packed straight from x.
 			for g := 0; g < c.Group; g++ {
-				src := bSource{cv: &c, x: x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw], transpose: true}
-				dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, dyg, c.ohw, nil, &src, 1, acc[g*c.kg*c.crs:], c.crs, cTail{})
+				src := bSource{cv: &c, x: c.inGroup(x, n, g), transpose: true}
+				gemmSrcThreads(mk, threads, c.kg, c.crs, c.ohw, c.outGroup(dy, n, g), c.ohw, nil, &src, 1, acc[g*c.kg*c.crs:], c.crs, cTail{})
 			}
 			return
 		}
-		var col *buf
-		if !c.pointwise {
-			col = getBuf(c.crs * c.ohw)
-			defer putBuf(col)
-		}
+		col := c.colBuf()
+		defer putBuf(col)
 		for g := 0; g < c.Group; g++ {
-			xg := x[(n*c.C+g*c.cg)*c.hw:][:c.cg*c.hw]
-			dyg := dy[(n*c.K+g*c.kg)*c.ohw:][:c.kg*c.ohw]
-			b := xg
-			if !c.pointwise {
-				c.im2col(xg, col.s)
-				b = col.s
-			}
-			sgemmThreads(threads, false, true, c.kg, c.crs, c.ohw, 1, dyg, c.ohw, b, c.ohw, 1, acc[g*c.kg*c.crs:], c.crs)
+			b := c.patches(x, n, g, col)
+			sgemmThreads(threads, false, true, c.kg, c.crs, c.ohw, 1, c.outGroup(dy, n, g), c.ohw, b, c.ohw, 1, acc[g*c.kg*c.crs:], c.crs)
 		}
 	})
 	for _, part := range parts[1:] {

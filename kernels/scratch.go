@@ -53,8 +53,11 @@ func getBuf(n int) *buf {
 	return b
 }
 
-// putBuf returns b for reuse.
+// putBuf returns b for reuse; b may be nil.
 func putBuf(b *buf) {
+	if b == nil {
+		return
+	}
 	scratch.Lock()
 	if len(scratch.free) < maxScratch {
 		scratch.free = append(scratch.free, b)
