@@ -68,22 +68,9 @@ func reshape(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, err
 	}
 	x := in[0]
-	var spec []int64
-	if c.opset < 5 {
-		s, ok := a.ints("shape")
-		if !ok {
-			return nil, errors.New("shape attribute missing")
-		}
-		spec = s
-	} else {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
-		s, err := in[1].ints()
-		if err != nil {
-			return nil, fmt.Errorf("shape: %w", err)
-		}
-		spec = s
+	spec, err := requiredInts(c, a, in, 5, "shape", 1)
+	if err != nil {
+		return nil, err
 	}
 	allowZero := a.int("allowzero", 0) != 0
 	out := make([]int, len(spec))
@@ -238,33 +225,26 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if mode != "constant" {
 		return nil, fmt.Errorf("pad mode %q is not supported (constant is)", mode)
 	}
-	var pads []int64
+	name := "pads"
+	if _, ok := a.ints(name); !ok && c.opset < 11 {
+		if _, ok := a.ints("paddings"); ok {
+			name = "paddings" // opset 1's name
+		}
+	}
+	pads, err := requiredInts(c, a, in, 11, name, 1)
+	if err != nil {
+		return nil, err
+	}
 	var fillv float32
 	var fill *value
-	if c.opset < 11 {
-		p, ok := a.ints("pads")
-		if !ok {
-			p, ok = a.ints("paddings")
+	switch {
+	case c.opset < 11:
+		fillv = a.float("value", 0)
+	case len(in) > 2 && in[2] != nil:
+		if in[2].size() != 1 {
+			return nil, errors.New("constant_value must be a scalar")
 		}
-		if !ok {
-			return nil, errors.New("pads attribute missing")
-		}
-		pads, fillv = p, a.float("value", 0)
-	} else {
-		if err := need(in, 2); err != nil {
-			return nil, err
-		}
-		p, err := in[1].ints()
-		if err != nil {
-			return nil, fmt.Errorf("pads: %w", err)
-		}
-		pads = p
-		if len(in) > 2 && in[2] != nil {
-			if in[2].size() != 1 {
-				return nil, errors.New("constant_value must be a scalar")
-			}
-			fill = in[2]
-		}
+		fill = in[2]
 	}
 	if len(in) > 3 && in[3] != nil {
 		return nil, errors.New("the axes input (opset 18) is not supported")
@@ -333,16 +313,33 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	})}, nil
 }
 
-func axesArg(c *opCtx, a attrs, in []*value, since int64) ([]int64, bool, error) {
-	if c.opset >= since {
-		if len(in) > 1 && in[1] != nil {
-			v, err := in[1].ints()
-			return v, true, err
-		}
-		return nil, false, nil
+// intsArg returns the integer list an operator takes as attribute name
+// before opset since and as input i from it on (the ONNX operators that
+// moved arguments into inputs); ok is false when the model gives neither.
+func intsArg(c *opCtx, a attrs, in []*value, since int64, name string, i int) (v []int64, ok bool, err error) {
+	if c.opset < since {
+		v, ok = a.ints(name)
+		return v, ok, nil
 	}
-	v, ok := a.ints("axes")
-	return v, ok, nil
+	if len(in) > i && in[i] != nil {
+		v, err = in[i].ints()
+		return v, true, err
+	}
+	return nil, false, nil
+}
+
+// requiredInts is intsArg for an argument the operator cannot do without.
+func requiredInts(c *opCtx, a attrs, in []*value, since int64, name string, i int) ([]int64, error) {
+	v, ok, err := intsArg(c, a, in, since, name, i)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", name, err)
+	case ok:
+		return v, nil
+	case c.opset < since:
+		return nil, fmt.Errorf("%s attribute missing", name)
+	}
+	return nil, need(in, i+1)
 }
 
 func squeeze(c *opCtx, a attrs, in []*value) ([]*value, error) {
@@ -350,7 +347,7 @@ func squeeze(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, err
 	}
 	x := in[0]
-	axes, ok, err := axesArg(c, a, in, 13)
+	axes, ok, err := intsArg(c, a, in, 13, "axes", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -384,12 +381,9 @@ func unsqueeze(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		return nil, err
 	}
 	x := in[0]
-	axes, ok, err := axesArg(c, a, in, 13)
+	axes, err := requiredInts(c, a, in, 13, "axes", 1)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, errors.New("axes missing")
 	}
 	r := len(x.shape) + len(axes)
 	if r > maxRank {
