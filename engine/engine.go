@@ -316,21 +316,20 @@ func valueOfTensor(t tensor.Tensor) (*value, error) {
 	case tensor.Float32:
 		return constF(shape, append([]float32(nil), d.Float32s()...)), nil
 	case tensor.Float64:
-		src := d.Float64s()
-		f := make([]float32, len(src))
-		for i, v := range src {
-			f[i] = float32(v)
-		}
-		return constF(shape, f), nil
+		return constF(shape, converted[float32](d.Float64s())), nil
 	case tensor.Int64:
 		return constI(shape, append([]int64(nil), d.Int64s()...)), nil
 	case tensor.Int32:
-		src := d.Int32s()
-		out := make([]int64, len(src))
-		for i, v := range src {
-			out[i] = int64(v)
-		}
-		return constI(shape, out), nil
+		return constI(shape, converted[int64](d.Int32s())), nil
 	}
 	return nil, fmt.Errorf("unsupported data type %v", d.Dtype())
+}
+
+// converted returns a copy of src with each value converted to U.
+func converted[U, T float32 | float64 | int32 | int64](src []T) []U {
+	out := make([]U, len(src))
+	for i, v := range src {
+		out[i] = U(v)
+	}
+	return out
 }

@@ -8,8 +8,8 @@ import "math"
 // only consumer of a Conv's output becomes the Conv's activation; an Add of
 // a per-channel constant (CNTK's bias) becomes the Conv's bias, and an Add
 // of a value computed earlier (a residual shortcut) is added in the Conv's
-// output pass. Both keep
-// the graph's outputs unchanged and save a pass over the activations.
+// output pass. All keep the graph's outputs unchanged and save a pass over
+// the activations.
 func (g *graphDef) fuse() {
 	g.ops = g.fuseOnce(g.foldBatchNorm)
 	g.ops = g.fuseOnce(g.foldBiasAdd)
@@ -18,9 +18,8 @@ func (g *graphDef) fuse() {
 }
 
 // fuseOnce applies try to every Conv (or BatchNormalization) whose single
-// output feeds exactly one
-// operation (and is no graph output); try reports whether it absorbed that
-// consumer, which is then dropped.
+// output feeds exactly one operation (and is no graph output); try reports
+// whether it absorbed that consumer, which is then dropped.
 func (g *graphDef) fuseOnce(try func(conv *opRecord, next opRecord, before map[string]bool) bool) []opRecord {
 	uses := map[string]int{}
 	for _, r := range g.ops {
@@ -137,22 +136,28 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool)
 	return true
 }
 
+// addend returns the other operand of add = conv + other when add is a
+// two-input Add and conv a Conv with nothing fused into it yet (not
+// Conv + itself).
+func addend(conv *opRecord, add opRecord) (other string, ok bool) {
+	if conv.op.Name != "Conv" || add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 ||
+		conv.relu || conv.residual || len(conv.inputs) < 2 {
+		return "", false
+	}
+	other = add.inputs[1]
+	if add.inputs[0] != conv.outputs[0] {
+		other = add.inputs[0]
+	}
+	return other, other != conv.outputs[0]
+}
+
 // foldBiasAdd folds add = Conv + constant, the constant broadcasting
 // per output channel (shape [M,1,1], [1,M,1,1] or [M] for a 1-D Conv
 // layout), into conv's bias.
 func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord, _ map[string]bool) bool {
-	if conv.op.Name != "Conv" {
+	other, ok := addend(conv, add)
+	if !ok {
 		return false
-	}
-	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
-		return false
-	}
-	other := add.inputs[1]
-	if add.inputs[0] != conv.outputs[0] {
-		other = add.inputs[0]
-	}
-	if other == conv.outputs[0] {
-		return false // Conv + itself
 	}
 	c, ok := g.floatConst(other)
 	w, okw := g.floatConst(conv.inputs[1])
@@ -192,21 +197,15 @@ func (g *graphDef) foldBiasAdd(conv *opRecord, add opRecord, _ map[string]bool) 
 // fourth input. conv falls back to a separate Add when r's shape is not the
 // Conv's output shape.
 func (g *graphDef) fuseResidual(conv *opRecord, add opRecord, before map[string]bool) bool {
-	if conv.op.Name != "Conv" {
+	r, ok := addend(conv, add)
+	if !ok {
 		return false
-	}
-	if add.op.Name != "Add" || len(add.inputs) != 2 || len(add.outputs) != 1 || conv.relu || conv.residual || len(conv.inputs) < 2 {
-		return false
-	}
-	r := add.inputs[1]
-	if add.inputs[0] != conv.outputs[0] {
-		r = add.inputs[0]
 	}
 	isInput := false
 	for _, in := range g.inputs {
 		isInput = isInput || in == r
 	}
-	if r == conv.outputs[0] || r == "" || !(before[r] || isInput) {
+	if r == "" || !(before[r] || isInput) {
 		return false
 	}
 	bias := ""
