@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 )
@@ -27,32 +28,42 @@ var archs = map[string]archDef{
 // withDefaults fills the zero fields of a with d's.
 func withDefaults(d Args) func(Args) Args {
 	return func(a Args) Args {
-		if a.NumClasses == 0 {
-			a.NumClasses = d.NumClasses
-		}
-		if a.NC == 0 {
-			a.NC = d.NC
-		}
-		if a.Depth == 0 {
-			a.Depth = d.Depth
-		}
-		if a.Alpha == 0 {
-			a.Alpha = d.Alpha
-		}
-		if a.Width == 0 {
-			a.Width = d.Width
-		}
-		if a.Widen == 0 {
-			a.Widen = d.Widen
-		}
-		if a.Growth == 0 {
-			a.Growth = d.Growth
-		}
-		if a.InputSize == 0 {
-			a.InputSize = d.InputSize
-		}
+		a.NumClasses = cmp.Or(a.NumClasses, d.NumClasses)
+		a.NC = cmp.Or(a.NC, d.NC)
+		a.Depth = cmp.Or(a.Depth, d.Depth)
+		a.Alpha = cmp.Or(a.Alpha, d.Alpha)
+		a.Width = cmp.Or(a.Width, d.Width)
+		a.Widen = cmp.Or(a.Widen, d.Widen)
+		a.Growth = cmp.Or(a.Growth, d.Growth)
+		a.InputSize = cmp.Or(a.InputSize, d.InputSize)
 		return a
 	}
+}
+
+// blockStride is 2 for the first block of every stage but the first,
+// where the feature maps halve, else 1.
+func blockStride(stage, blk int) int {
+	if blk == 0 && stage > 0 {
+		return 2
+	}
+	return 1
+}
+
+// blocksOf6n4 returns n for a depth of 6n+4, the rule of WRN and
+// DenseNet-BC.
+func blocksOf6n4(arch string, depth int) (int, error) {
+	if depth < 10 || (depth-4)%6 != 0 {
+		return 0, fmt.Errorf("%s depth must be 6n+4 with n >= 1, got %d", arch, depth)
+	}
+	return (depth - 4) / 6, nil
+}
+
+// preActHead ends a pre-activation network: BatchNorm bn and ReLU over x
+// (c channels), pool (which adds the pooling layer), a flatten and the
+// classifier, Linear "fc".
+func (b *builder) preActHead(bn string, x, c, classes int, pool func(x int) int) {
+	x = b.flatten(pool(b.relu(b.bn(bn, x, c))))
+	b.linear("fc", x, c, classes)
 }
 
 func positive(name string, v int) error {
@@ -92,10 +103,7 @@ func buildPreActResNet18(b *builder, a Args) error {
 	for stage, mult := range []int{1, 2, 4, 8} {
 		planes := w * mult
 		for blk := 0; blk < 2; blk++ {
-			stride := 1
-			if blk == 0 && stage > 0 {
-				stride = 2
-			}
+			stride := blockStride(stage, blk)
 			p := fmt.Sprintf("layer%d.%d", stage+1, blk)
 			act := b.relu(b.bn(p+".bn1", x, in))
 			sc := act
@@ -131,10 +139,7 @@ func buildPyramidNet(b *builder, a Args) error {
 	block := 0
 	for stage := 0; stage < 3; stage++ {
 		for blk := 0; blk < n; blk++ {
-			stride := 1
-			if blk == 0 && stage > 0 {
-				stride = 2
-			}
+			stride := blockStride(stage, blk)
 			featuremap = featuremap + addrate
 			planes := int(math.RoundToEven(featuremap))
 			out := 4 * planes
@@ -159,21 +164,19 @@ func buildPyramidNet(b *builder, a Args) error {
 		}
 		b.stage(fmt.Sprintf("layer%d", stage+1), x)
 	}
-	x = b.relu(b.bn("bn_final", x, in))
-	x = b.flatten(b.avgPool(x, 8, 8, false))
-	b.linear("fc", x, in, a.NumClasses)
+	b.preActHead("bn_final", x, in, a.NumClasses, func(x int) int { return b.avgPool(x, 8, 8, false) })
 	return nil
 }
 
 // buildWRN follows FMix's models/wide_resnet.py (dropout 0).
 func buildWRN(b *builder, a Args) error {
-	if a.Depth < 10 || (a.Depth-4)%6 != 0 {
-		return fmt.Errorf("WRN depth must be 6n+4 with n >= 1, got %d", a.Depth)
+	n, err := blocksOf6n4("WRN", a.Depth)
+	if err != nil {
+		return err
 	}
 	if err := positive("widen", a.Widen); err != nil {
 		return err
 	}
-	n := (a.Depth - 4) / 6
 	ch := []int{16, 16 * a.Widen, 32 * a.Widen, 64 * a.Widen}
 	x := b.input(a.NC, a.InputSize, a.InputSize)
 	x = b.conv("conv1", x, a.NC, 16, 3, 1, 1, false)
@@ -181,10 +184,7 @@ func buildWRN(b *builder, a Args) error {
 	for stage := 0; stage < 3; stage++ {
 		out := ch[stage+1]
 		for blk := 0; blk < n; blk++ {
-			stride := 1
-			if blk == 0 && stage > 0 {
-				stride = 2
-			}
+			stride := blockStride(stage, blk)
 			p := fmt.Sprintf("block%d.layer.%d", stage+1, blk)
 			act := b.relu(b.bn(p+".bn1", x, in))
 			h := b.conv(p+".conv1", act, in, out, 3, stride, 1, false)
@@ -198,21 +198,19 @@ func buildWRN(b *builder, a Args) error {
 		}
 		b.stage(fmt.Sprintf("block%d", stage+1), x)
 	}
-	x = b.relu(b.bn("bn1", x, in))
-	x = b.flatten(b.avgPool(x, 7, 7, false))
-	b.linear("fc", x, in, a.NumClasses)
+	b.preActHead("bn1", x, in, a.NumClasses, func(x int) int { return b.avgPool(x, 7, 7, false) })
 	return nil
 }
 
 // buildDenseNetBC follows FMix's models/densenet3.py (bottleneck, reduction 0.5).
 func buildDenseNetBC(b *builder, a Args) error {
-	if a.Depth < 10 || (a.Depth-4)%6 != 0 {
-		return fmt.Errorf("DenseNet-BC depth must be 6n+4 with n >= 1, got %d", a.Depth)
+	n, err := blocksOf6n4("DenseNet-BC", a.Depth)
+	if err != nil {
+		return err
 	}
 	if err := positive("growth", a.Growth); err != nil {
 		return err
 	}
-	n := ((a.Depth - 4) / 3) / 2
 	g := a.Growth
 	c := 2 * g
 	x := b.input(a.NC, a.InputSize, a.InputSize)
@@ -234,9 +232,7 @@ func buildDenseNetBC(b *builder, a Args) error {
 			c = out
 		}
 	}
-	x = b.relu(b.bn("bn1", x, c))
-	x = b.flatten(b.globalAvgPool(x))
-	b.linear("fc", x, c, a.NumClasses)
+	b.preActHead("bn1", x, c, a.NumClasses, b.globalAvgPool)
 	return nil
 }
 
@@ -259,10 +255,7 @@ func resnetDef(bottleneck bool, blocks ...int) archDef {
 			for stage, count := range blocks {
 				planes := w << stage
 				for blk := 0; blk < count; blk++ {
-					stride := 1
-					if blk == 0 && stage > 0 {
-						stride = 2
-					}
+					stride := blockStride(stage, blk)
 					p := fmt.Sprintf("layer%d.%d", stage+1, blk)
 					var h int
 					if bottleneck {
