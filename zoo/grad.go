@@ -3,9 +3,10 @@ package zoo
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
+
+	"github.com/fmixzoo/zoo/kernels"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -317,39 +318,14 @@ func (tg *tgraph) objectiveNode(logits, seed *G.Node, ce, top1 bool) (*G.Node, e
 				copy(dr, tr)
 				continue
 			}
-			// −Σ t·log softmax(z); its gradient is softmax(z)·Σt − t.
-			mx := math.Inf(-1)
-			for _, v := range zr {
-				mx = math.Max(mx, float64(v))
-			}
-			var se, st float64
-			for c, v := range zr {
-				e := math.Exp(float64(v) - mx)
-				dr[c] = float32(e)
-				se += e
-				st += float64(tr[c])
-			}
-			lse := mx + math.Log(se)
-			for c, v := range zr {
-				sum -= float64(tr[c]) * (float64(v) - lse)
-				dr[c] = float32(float64(dr[c])/se*st) - tr[c]
-			}
+			// The seed is one-hot (Classes or Top1).
+			sum += float64(kernels.SoftmaxCrossEntropy(1, classes, zr, tr, dr))
 		}
 		out[0] = float32(sum)
 		return nil
 	})
 	o.NoGrad = []bool{false, true}
-	o.Diff = func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-		// output is an input only to order this after the forward pass, whose dz it reads.
-		b := tg.op("ObjectiveGrad", []int{0, 0}, tensor.Shape{batch, classes}, func(in [][]float32, out []float32) error {
-			for i, v := range dz {
-				out[i] = v * in[1][0]
-			}
-			return nil
-		})
-		d, err := apply(b, output, grad)
-		return G.Nodes{d, nil}, err
-	}
+	o.Diff = tg.dzGrad("ObjectiveGrad", dz, batch, classes)
 	return apply(o, logits, seed)
 }
 

@@ -137,9 +137,18 @@ func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node
 		return nil
 	})
 	o.NoGrad = []bool{false, true}
-	o.Diff = func(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-		// output is an input only to order this after the forward pass, whose dz it reads.
-		b := tg.op("SoftmaxCrossEntropyGrad", []int{0, 0}, tensor.Shape{batch, classes}, func(in [][]float32, out []float32) error {
+	o.Diff = tg.dzGrad("SoftmaxCrossEntropyGrad", dz, batch, classes)
+	return apply(o, logits, targets)
+}
+
+// dzGrad is the derivative of a scalar op of (logits, targets) whose
+// forward pass leaves its gradient with respect to the logits in dz
+// (batch × classes): dz times the incoming gradient, none for the targets.
+func (tg *tgraph) dzGrad(name string, dz []float32, batch, classes int) func(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return func(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+		// output is an input only to order this after the forward pass,
+		// whose dz it reads.
+		b := tg.op(name, []int{0, 0}, tensor.Shape{batch, classes}, func(in [][]float32, out []float32) error {
 			for i, v := range dz {
 				out[i] = v * in[1][0]
 			}
@@ -148,5 +157,4 @@ func (tg *tgraph) lossNode(logits, targets *G.Node, batch, classes int) (*G.Node
 		d, err := apply(b, output, grad)
 		return G.Nodes{d, nil}, err
 	}
-	return apply(o, logits, targets)
 }
