@@ -83,13 +83,6 @@ func NewSampler(opts Options) (*Sampler, error) {
 	}, nil
 }
 
-// Options returns the sampler's options.
-func (s *Sampler) Options() Options {
-	o := s.opts
-	o.Shape = append([]int(nil), o.Shape...)
-	return o
-}
-
 // Size is the number of mask elements: the product of the shape.
 func (s *Sampler) Size() int { return s.plan.n }
 
