@@ -41,7 +41,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 
 func BenchmarkS3RawTransfer(b *testing.B) {
 	env := newBenchEnv(b)
-	client := env.store.(*S3Store).Client()
+	client := env.store.(*S3Store).client
 	b.SetBytes(int64(len(env.data)))
 	for b.Loop() {
 		obj, err := client.GetObject(context.Background(), testBucket, "big.onnx", minio.GetObjectOptions{})

@@ -304,7 +304,9 @@ func (m *Manifest) LabelSet(name string) []string {
 	return append([]string(nil), m.labelSets[name]...)
 }
 
-// Entries returns a copy of every entry, in manifest order.
+// Entries returns a copy of every entry, in manifest order: for programs
+// that walk the whole zoo (the README's model table and the tests do;
+// Names and Lookup serve single names).
 func (m *Manifest) Entries() []Entry {
 	return append([]Entry(nil), m.entries...)
 }

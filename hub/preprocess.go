@@ -7,10 +7,9 @@ import (
 	"github.com/fmixzoo/zoo/internal/vision"
 )
 
-// MaxImagePixels bounds the images Preprocess accepts.
-const MaxImagePixels = vision.MaxPixels
-
-// ErrImage is returned (wrapped) for images Preprocess cannot use.
+// ErrImage is returned (wrapped) for images Preprocess cannot use: nil,
+// empty or over 2^28 pixels (callers test it with errors.Is; it is
+// internal/vision's sentinel, which they cannot import).
 var ErrImage = vision.ErrImage
 
 // Preprocess turns img into the model's input, C×H×W float32 in row-major

@@ -205,7 +205,3 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
-
-// Client returns the underlying minio-go client (tests and tools use it to
-// create buckets).
-func (s *S3Store) Client() *minio.Client { return s.client }
