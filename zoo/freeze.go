@@ -22,9 +22,6 @@ func (n *Net) Thaw() {
 	n.packed, n.packedT = nil, nil
 }
 
-// Frozen reports whether the network is frozen (see Freeze).
-func (n *Net) Frozen() bool { return n.frozen }
-
 // packedConv returns the frozen network's packed convolution of a layer,
 // packing it on first use.
 func (n *Net) packedConv(name string, p kernels.ConvParams, w []float32) *kernels.PackedConv {

@@ -25,7 +25,7 @@ func TestFreeze(t *testing.T) {
 	require.NoError(t, err)
 
 	n.Freeze()
-	require.True(t, n.Frozen())
+	require.True(t, n.frozen)
 	frozen, err := n.Forward(x, batch)
 	require.NoError(t, err)
 	testutil.AssertLogits(t, live, frozen)
@@ -66,5 +66,5 @@ func TestFreeze(t *testing.T) {
 	targets[0], targets[10+3] = 1, 1
 	_, err = n.TrainStep(x, batch, targets)
 	require.NoError(t, err)
-	assert.False(t, n.Frozen(), "TrainStep thaws")
+	assert.False(t, n.frozen, "TrainStep thaws")
 }
