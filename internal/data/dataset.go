@@ -24,13 +24,6 @@ const (
 	TestSplit
 )
 
-func (s Split) String() string {
-	if s == TestSplit {
-		return "test"
-	}
-	return "train"
-}
-
 // Example is one labelled image: 8-bit pixels in C×H×W (planar) order.
 type Example struct {
 	Pix     []uint8

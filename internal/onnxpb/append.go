@@ -1,11 +1,11 @@
 package onnxpb
 
-import "google.golang.org/protobuf/encoding/protowire"
-
 // AppendInitializers returns model bytes whose graph also holds the given
 // initializers. Protobuf merges a repeated embedded message field, so the
 // original bytes are kept as they are and a second graph fragment holding
-// only the initializers is appended.
+// only the initializers is appended. For tests: engine's conformance test
+// adds initializers to the ONNX backend-test models; the exporter writes
+// its own.
 func AppendInitializers(model []byte, inits []Tensor) []byte {
 	var g []byte
 	for i := range inits {
@@ -14,5 +14,3 @@ func AppendInitializers(model []byte, inits []Tensor) []byte {
 	out := append([]byte(nil), model...)
 	return appendBytes(out, 7, g)
 }
-
-var _ = protowire.BytesType

@@ -56,10 +56,7 @@ func (p *Proc) Kill() {
 	<-p.done
 }
 
-// Done is closed when the process has exited.
-func (p *Proc) Done() <-chan struct{} { return p.done }
-
-// Err is the process's exit error, once Done is closed.
+// Err waits for the process to exit and returns its exit error.
 func (p *Proc) Err() error {
 	<-p.done
 	return p.err
