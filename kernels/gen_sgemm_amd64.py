@@ -9,6 +9,34 @@ NR-column panel (kc rows of NR floats). Accumulators stay in registers; C is
 read and written once at the end.
 """
 
+def macro(name, body):
+    """A #define of the instruction lines body: the assembler expands it in
+    place, so a kernel that uses it assembles to what writing body out
+    would."""
+    return [f"#define {name} \\"] + [l + ("; \\" if i < len(body) - 1 else "") for i, l in enumerate(body)] + [""]
+
+
+# Each kernel shape's loop step is a macro, and so is zeroing a run of
+# registers, defined on first use (the kernels that set C share them with
+# the ones that add to it, and the benchmark and dot kernels zero theirs
+# too).
+macros = []
+defined = set()
+
+
+def zero(reg, n):
+    """The lines that zero registers reg0 … reg(n−1): macros of eight."""
+    out = []
+    for lo in range(0, n, 8):
+        hi = min(lo + 8, n) - 1
+        name = f"ZERO_{reg}{lo}_{reg}{hi}"
+        if name not in defined:
+            defined.add(name)
+            macros.extend(macro(name, [f"\tVXORPS {reg}{i}, {reg}{i}, {reg}{i}" for i in range(lo, hi + 1)]))
+        out.append(f"\t{name}")
+    return out
+
+
 def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False):
     """mem_bcast: each FMA takes its A value as an embedded broadcast from
     memory (AVX-512 only) instead of a broadcast register. prefetch_a: when
@@ -18,37 +46,31 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
     acc = lambda r, v: f"{reg}{r * nvec + v}"
     nacc = mr * nvec
     breg = [f"{reg}{nacc + v}" for v in range(nvec)]
+    shape = f"K{mr}X{nr}{'_BCST' if mem_bcast else ''}"
+    if shape not in defined:
+        defined.add(shape)
+        step = [f"\tVMOVUPS {v * width}(BX), {breg[v]}" for v in range(nvec)]
+        if prefetch_a:
+            step.append(f"\tPREFETCHT0 {prefetch_a}(AX)")
+        for r in range(mr):
+            if mem_bcast:
+                step += [f"\tVFMADD231PS.BCST {4 * r}(AX), {breg[v]}, {acc(r, v)}" for v in range(nvec)]
+                continue
+            br = bcast_regs[r % len(bcast_regs)]
+            step.append(f"\tVBROADCASTSS {4 * r}(AX), {br}")
+            step += [f"\tVFMADD231PS {breg[v]}, {br}, {acc(r, v)}" for v in range(nvec)]
+        step += [f"\tADDQ ${4 * mr}, AX", f"\tADDQ ${nvec * width}, BX"]
+        macros.extend(macro(f"{shape}_STEP", step))
     out = []
     o = out.append
     o(f"// func {name}(kc int, a, b, c *float32, ldc int)")
     o(f"TEXT ·{name}(SB), NOSPLIT, $0-40")
-    o("\tMOVQ kc+0(FP), DI")
-    o("\tMOVQ a+8(FP), AX")
-    o("\tMOVQ b+16(FP), BX")
-    o("\tMOVQ c+24(FP), CX")
-    o("\tMOVQ ldc+32(FP), R8")
-    o("\tSHLQ $2, R8")
-    for i in range(nacc):
-        x = f"{reg}{i}"
-        o(f"\tVXORPS {x}, {x}, {x}")
+    o("\tKERNEL_ARGS")
+    out += zero(reg, nacc)
     o("\tTESTQ DI, DI")
     o(f"\tJEQ {name}_store")
     o(f"{name}_loop:")
-    for v in range(nvec):
-        o(f"\tVMOVUPS {v * width}(BX), {breg[v]}")
-    if prefetch_a:
-        o(f"\tPREFETCHT0 {prefetch_a}(AX)")
-    for r in range(mr):
-        if mem_bcast:
-            for v in range(nvec):
-                o(f"\tVFMADD231PS.BCST {4 * r}(AX), {breg[v]}, {acc(r, v)}")
-            continue
-        br = bcast_regs[r % len(bcast_regs)]
-        o(f"\tVBROADCASTSS {4 * r}(AX), {br}")
-        for v in range(nvec):
-            o(f"\tVFMADD231PS {breg[v]}, {br}, {acc(r, v)}")
-    o(f"\tADDQ ${4 * mr}, AX")
-    o(f"\tADDQ ${nvec * width}, BX")
+    o(f"\t{shape}_STEP")
     o("\tDECQ DI")
     o(f"\tJNE {name}_loop")
     o(f"{name}_store:")
@@ -81,13 +103,17 @@ k512n, _ = kernel("sgemmKernelAVX512x16", 16, 1, "Z", 64, [], mem_bcast=True, pr
 k512s, _ = kernel("sgemmKernelAVX512Set", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=True)
 k512ns, _ = kernel("sgemmKernelAVX512x16Set", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=4096, overwrite=True)
 k2, _ = kernel("sgemmKernelAVX2", 6, 2, "Y", 32, ["Y14", "Y15"])
-print("\n".join(lines + k512 + k512n + k512s + k512ns + k2))
+# Every kernel's arguments: kc in DI, a in AX, b in BX, c in CX, ldc in
+# bytes in R8.
+args = macro("KERNEL_ARGS", ["\tMOVQ kc+0(FP), DI", "\tMOVQ a+8(FP), AX", "\tMOVQ b+16(FP), BX",
+                             "\tMOVQ c+24(FP), CX", "\tMOVQ ldc+32(FP), R8", "\tSHLQ $2, R8"])
+print("\n".join(lines + args + macros + k512 + k512n + k512s + k512ns + k2))
 
 # fmaPeakAVX512 runs iters rounds of 24 independent 16-wide FMAs: the
 # machine's FMA peak, for benchmarks to compare against.
 peak = ["// func fmaPeakAVX512(iters int)", "TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8",
         "\tMOVQ iters+0(FP), DI", "\tVXORPS Z30, Z30, Z30", "\tVXORPS Z31, Z31, Z31"]
-peak += [f"\tVXORPS Z{i}, Z{i}, Z{i}" for i in range(24)]
+peak += zero("Z", 24)
 peak += ["\tTESTQ DI, DI", "\tJEQ peak_done", "peak_loop:"]
 peak += [f"\tVFMADD231PS Z30, Z31, Z{i}" for i in range(24)]
 peak += ["\tDECQ DI", "\tJNE peak_loop", "peak_done:", "\tVZEROUPPER", "\tRET", ""]
@@ -116,8 +142,7 @@ def dot_kernel():
     a("\tLEAQ (R8)(R8*2), R9")    # 3·lda
     a("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
     a("\tLEAQ (R10)(R10*4), R13")  # 5·ldb
-    for i in range(24):
-        a(f"\tVXORPS Z{i}, Z{i}, Z{i}")
+    o += zero("Z", 24)
     a("\tTESTQ DI, DI")
     a("\tJEQ dot_reduce")
     a("dot_loop:")

@@ -42,19 +42,22 @@ def rows4x4(base, stride, stride3, tmp, regs, store=None, mask=""):
                 o(f"\tVMOVUPS {ops[i]}, {r}")
 
 
-def input_transform(tmp):
+def input_transform():
     """V = Bᵀ·d·B in place on Z0…Z15 (d[a][b] in Z(4a+b)), Bᵀ = [1 0 −1 0;
-    0 1 1 0; 0 −1 1 0; 0 1 0 −1]; tmp is a scratch register."""
+    0 1 1 0; 0 −1 1 0; 0 1 0 −1], Z18 scratch: the macro
+    WINO_INPUT_TRANSFORM, which the assembler expands where it is used."""
     # Over rows, column b at a time, then over columns, row a at a time:
     # (x0, x1, x2, x3) → (x0−x2, x1+x2, x2−x1, x1−x3).
+    body = []
     for quad in ([(b, 4 + b, 8 + b, 12 + b) for b in range(4)] +
                  [(4 * a, 4 * a + 1, 4 * a + 2, 4 * a + 3) for a in range(4)]):
         x0, x1, x2, x3 = (Z(i) for i in quad)
-        o(f"\tVSUBPS {x2}, {x0}, {x0}")
-        o(f"\tVADDPS {x2}, {x1}, {tmp}")
-        o(f"\tVSUBPS {x1}, {x2}, {x2}")
-        o(f"\tVSUBPS {x3}, {x1}, {x3}")
-        o(f"\tVMOVAPS {tmp}, {x1}")
+        body += [f"\tVSUBPS {x2}, {x0}, {x0}", f"\tVADDPS {x2}, {x1}, Z18", f"\tVSUBPS {x1}, {x2}, {x2}",
+                 f"\tVSUBPS {x3}, {x1}, {x3}", "\tVMOVAPS Z18, " + x1]
+    o("#define WINO_INPUT_TRANSFORM \\")
+    for i, line in enumerate(body):
+        o(line + ("; \\" if i < len(body) - 1 else ""))
+    o("")
 
 
 def output_transform():
@@ -136,9 +139,9 @@ o("")
 table("zipLo", [i // 2 + (16 if i % 2 else 0) for i in range(16)],
       "// Interleaving two rows of 16 (a0 b0 a1 b1 …), for VPERMT2PS.")
 table("zipHi", [8 + i // 2 + (16 if i % 2 else 0) for i in range(16)], "")
-table("winoEven", [2 * i for i in range(16)],
-      "// Even lanes 0, 2, …, 30 and odd lanes 1, 3, …, 31 of a pair of vectors,\n// for VPERMI2PS.")
-table("winoOdd", [2 * i + 1 for i in range(16)], "")
+table("winoOdd", [2 * i + 1 for i in range(16)],
+      "// Odd lanes 1, 3, …, 31 of a pair of vectors, for VPERMI2PS (the even\n// ones are pack_amd64.s's evenLanes).")
+input_transform()
 
 # winoInputX: tiles in lanes, straight from NCHW x.
 o('''// func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows int, dst *float32, dcstride, dstride int, store uint32)
@@ -166,7 +169,7 @@ for arg, off, reg in (("dcstride", 64, "R11"), ("dstride", 72, "R12")):
 o("\tLEAQ (R12)(R12*2), R13")
 o("\tMOVL store+80(FP), BX")
 o("\tKMOVW BX, K5")
-o("\tVMOVUPS winoEven<>(SB), Z30")
+o("\tVMOVUPS ·evenLanes(SB), Z30")
 o("\tVMOVUPS winoOdd<>(SB), Z31")
 o("\tTESTQ CX, CX")
 o("\tJEQ winoInputX_done")
@@ -189,7 +192,7 @@ for a in range(4):
         o(f"\tVXORPS {r}, {r}, {r}")
     o(f"winoInputX_row{a}:")
     o("\tADDQ R8, AX")
-input_transform("Z18")
+o("\tWINO_INPUT_TRANSFORM")
 rows4x4("DI", "R12", "R13", "DX", [Z(i) for i in range(16)], store=True, mask="K5, ")
 epilogue("winoInputX", "CX", ["\tADDQ R9, SI", "\tADDQ R11, DI"])
 
@@ -293,7 +296,7 @@ def channel_kernel(name, frame, doc, args, positions, body):
 
 def input_body(loop):
     if loop:
-        input_transform("Z18")
+        o("\tWINO_INPUT_TRANSFORM")
     return 0
 
 

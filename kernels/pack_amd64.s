@@ -2,6 +2,25 @@
 
 #include "textflag.h"
 
+// PACK_ARGS loads the arguments both packers take: dst in DI, nr in bytes
+// in R8, x in SI, kc in CX, taps in DX, masks in R12, segBase in R9, iy0
+// in R10, h in R11, and store's low and high 16 lanes in K3 and K4.
+#define PACK_ARGS \
+	MOVQ dst+0(FP), DI; \
+	MOVQ nr+8(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ x+16(FP), SI; \
+	MOVQ kc+24(FP), CX; \
+	MOVQ taps+32(FP), DX; \
+	MOVQ masks+40(FP), R12; \
+	MOVQ segBase+48(FP), R9; \
+	MOVQ iy0+56(FP), R10; \
+	MOVQ h+64(FP), R11; \
+	MOVL store+72(FP), BX; \
+	KMOVW BX, K3; \
+	SHRL $16, BX; \
+	KMOVW BX, K4
+
 // func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32)
 //
 // One run of panel columns in kc consecutive panel rows (nr floats apart):
@@ -9,20 +28,7 @@
 // masks[taps[p].s], or zeros where the tap's input row iy0+taps[p].dy lies
 // outside [0, h); only the lanes in store are written.
 TEXT ·packTapRows(SB), NOSPLIT, $0-76
-	MOVQ dst+0(FP), DI
-	MOVQ nr+8(FP), R8
-	SHLQ $2, R8
-	MOVQ x+16(FP), SI
-	MOVQ kc+24(FP), CX
-	MOVQ taps+32(FP), DX
-	MOVQ masks+40(FP), R12
-	MOVQ segBase+48(FP), R9
-	MOVQ iy0+56(FP), R10
-	MOVQ h+64(FP), R11
-	MOVL store+72(FP), BX
-	KMOVW BX, K3
-	SHRL $16, BX
-	KMOVW BX, K4
+	PACK_ARGS
 	VXORPS Z2, Z2, Z2
 	TESTQ CX, CX
 	JEQ packTapRows_done
@@ -55,45 +61,33 @@ packTapRows_done:
 	VZEROUPPER
 	RET
 
-// Even lanes 0, 2, …, 30 of a pair of vectors, for VPERMT2PS.
-DATA evenLanes<>+0(SB)/4, $0
-DATA evenLanes<>+4(SB)/4, $2
-DATA evenLanes<>+8(SB)/4, $4
-DATA evenLanes<>+12(SB)/4, $6
-DATA evenLanes<>+16(SB)/4, $8
-DATA evenLanes<>+20(SB)/4, $10
-DATA evenLanes<>+24(SB)/4, $12
-DATA evenLanes<>+28(SB)/4, $14
-DATA evenLanes<>+32(SB)/4, $16
-DATA evenLanes<>+36(SB)/4, $18
-DATA evenLanes<>+40(SB)/4, $20
-DATA evenLanes<>+44(SB)/4, $22
-DATA evenLanes<>+48(SB)/4, $24
-DATA evenLanes<>+52(SB)/4, $26
-DATA evenLanes<>+56(SB)/4, $28
-DATA evenLanes<>+60(SB)/4, $30
-GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
+// Even lanes 0, 2, …, 30 of a pair of vectors, for VPERMT2PS here and
+// VPERMI2PS in wino_amd64.s.
+DATA ·evenLanes+0(SB)/4, $0
+DATA ·evenLanes+4(SB)/4, $2
+DATA ·evenLanes+8(SB)/4, $4
+DATA ·evenLanes+12(SB)/4, $6
+DATA ·evenLanes+16(SB)/4, $8
+DATA ·evenLanes+20(SB)/4, $10
+DATA ·evenLanes+24(SB)/4, $12
+DATA ·evenLanes+28(SB)/4, $14
+DATA ·evenLanes+32(SB)/4, $16
+DATA ·evenLanes+36(SB)/4, $18
+DATA ·evenLanes+40(SB)/4, $20
+DATA ·evenLanes+44(SB)/4, $22
+DATA ·evenLanes+48(SB)/4, $24
+DATA ·evenLanes+52(SB)/4, $26
+DATA ·evenLanes+56(SB)/4, $28
+DATA ·evenLanes+60(SB)/4, $30
+GLOBL ·evenLanes(SB), RODATA|NOPTR, $64
 
 // func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32)
 //
 // packTapRows for column stride 2: each row reads up to 64 consecutive
 // floats under a 64-lane mask and keeps the even ones.
 TEXT ·packTapRows2(SB), NOSPLIT, $0-76
-	MOVQ dst+0(FP), DI
-	MOVQ nr+8(FP), R8
-	SHLQ $2, R8
-	MOVQ x+16(FP), SI
-	MOVQ kc+24(FP), CX
-	MOVQ taps+32(FP), DX
-	MOVQ masks+40(FP), R12
-	MOVQ segBase+48(FP), R9
-	MOVQ iy0+56(FP), R10
-	MOVQ h+64(FP), R11
-	MOVL store+72(FP), BX
-	KMOVW BX, K3
-	SHRL $16, BX
-	KMOVW BX, K4
-	VMOVUPS evenLanes<>(SB), Z31
+	PACK_ARGS
+	VMOVUPS ·evenLanes(SB), Z31
 	VXORPS Z4, Z4, Z4
 	TESTQ CX, CX
 	JEQ packTapRows2_done
