@@ -159,9 +159,6 @@ func (m *Model) Metadata() map[string]string {
 	return out
 }
 
-// Opset is the model's default-domain operator set version.
-func (m *Model) Opset() int64 { return m.opset }
-
 func cloneInfos(v []ValueInfo) []ValueInfo {
 	out := make([]ValueInfo, len(v))
 	for i, vi := range v {
