@@ -128,18 +128,7 @@ func (w window) divisor(iy, ylo, yhi, ix, xlo, xhi int) float32 {
 // not nil (as long as y) it receives, for MaxPool2DBackward, the index
 // within its H×W plane of each window's first largest tap, or −1.
 func MaxPool2D(p PoolParams, x, y []float32, arg []int32) {
-	pool2D("MaxPool2D", p, x, y, arg, true)
-}
-
-// AvgPool2D writes the window averages of x to y (0 for a window with
-// nothing to average).
-func AvgPool2D(p PoolParams, x, y []float32) {
-	pool2D("AvgPool2D", p, x, y, nil, false)
-}
-
-// pool2D is MaxPool2D (isMax) and AvgPool2D.
-func pool2D(name string, p PoolParams, x, y []float32, arg []int32, isMax bool) {
-	p, oh, ow := p.check(name, len(x), len(y))
+	p, oh, ow := p.check("MaxPool2D", len(x), len(y))
 	hw, ohw := p.H*p.W, oh*ow
 	if arg != nil && len(arg) < p.N*p.C*ohw {
 		panic("kernels: MaxPool2D: arg shorter than y")
@@ -150,21 +139,6 @@ func pool2D(name string, p PoolParams, x, y []float32, arg []int32, isMax bool) 
 		w, dy, dx := win.cols.in, win.rows.dil, win.cols.dil
 		for ox := 0; ox < ow; ox++ {
 			ix, xlo, xhi := win.cols.span(ox)
-			o := nc*ohw + oy*ow + ox
-			if !isMax {
-				var s float32
-				for ty := ylo; ty < yhi; ty++ {
-					row := (iy+ty*dy)*w + ix
-					for tx := xlo; tx < xhi; tx++ {
-						s += xc[row+tx*dx]
-					}
-				}
-				if d := win.divisor(iy, ylo, yhi, ix, xlo, xhi); d > 0 {
-					s /= d
-				}
-				y[o] = s
-				continue
-			}
 			// at follows the first largest tap by a conditional move, not
 			// a branch on random data.
 			m, at := float32(math.Inf(-1)), -1
@@ -182,6 +156,7 @@ func pool2D(name string, p PoolParams, x, y []float32, arg []int32, isMax bool) 
 					m = max(m, v)
 				}
 			}
+			o := nc*ohw + oy*ow + ox
 			y[o] = m
 			if arg != nil {
 				arg[o] = int32(at)
@@ -207,6 +182,32 @@ func MaxPool2DBackward(p PoolParams, dy []float32, arg []int32, dx []float32) {
 					dxc[at] += dy[nc*ohw+o]
 				}
 			}
+		}
+	})
+}
+
+// AvgPool2D writes the window averages of x to y (0 for a window with
+// nothing to average).
+func AvgPool2D(p PoolParams, x, y []float32) {
+	p, oh, ow := p.check("AvgPool2D", len(x), len(y))
+	hw, ohw := p.H*p.W, oh*ow
+	win := p.window()
+	p.eachRow(oh, ow, func(nc, oy, iy, ylo, yhi int) {
+		xc := x[nc*hw : (nc+1)*hw]
+		w, dy, dx := win.cols.in, win.rows.dil, win.cols.dil
+		for ox := 0; ox < ow; ox++ {
+			ix, xlo, xhi := win.cols.span(ox)
+			var s float32
+			for ty := ylo; ty < yhi; ty++ {
+				row := (iy+ty*dy)*w + ix
+				for tx := xlo; tx < xhi; tx++ {
+					s += xc[row+tx*dx]
+				}
+			}
+			if d := win.divisor(iy, ylo, yhi, ix, xlo, xhi); d > 0 {
+				s /= d
+			}
+			y[nc*ohw+oy*ow+ox] = s
 		}
 	})
 }
