@@ -115,3 +115,21 @@ func testRowKernels(t *testing.T) {
 		}
 	}
 }
+
+func TestArgmax(t *testing.T) {
+	for _, c := range []struct {
+		v    []float32
+		want int
+	}{
+		{nil, 0},
+		{[]float32{-1}, 0},
+		{[]float32{1, 3, 2}, 1},
+		{[]float32{5, 5, 1}, 0},        // the first of ties
+		{[]float32{-3, -2, -2, -9}, 1}, // negatives
+		{[]float32{0, float32(math.Inf(1)), 1}, 1},
+	} {
+		if got := Argmax(c.v); got != c.want {
+			t.Errorf("Argmax(%v) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}

@@ -45,3 +45,15 @@ func SoftmaxCrossEntropy(n, classes int, logits, targets, dlogits []float32) flo
 	}
 	return float32(loss / float64(n))
 }
+
+// Argmax is the index of the largest value of v, the first of ties (the
+// predicted class of a row of logits); 0 for an empty v.
+func Argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

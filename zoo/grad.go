@@ -137,7 +137,7 @@ func (n *Net) Gradients(x []float32, batch int, o GradOptions) (*Gradients, erro
 	case spec.top1:
 		r.Classes = make([]int, batch)
 		for b := range r.Classes {
-			r.Classes[b] = argmax(r.Logits[b*classes : (b+1)*classes])
+			r.Classes[b] = kernels.Argmax(r.Logits[b*classes : (b+1)*classes])
 		}
 	}
 	if gg.dx != nil {
@@ -308,7 +308,7 @@ func (tg *tgraph) objectiveNode(logits, seed *G.Node, ce, top1 bool) (*G.Node, e
 			zr, tr, dr := z[b*classes:(b+1)*classes], t[b*classes:(b+1)*classes], dz[b*classes:(b+1)*classes]
 			if top1 {
 				clear(onehot)
-				onehot[argmax(zr)] = 1
+				onehot[kernels.Argmax(zr)] = 1
 				tr = onehot
 			}
 			if !ce {
@@ -327,15 +327,4 @@ func (tg *tgraph) objectiveNode(logits, seed *G.Node, ce, top1 bool) (*G.Node, e
 	o.NoGrad = []bool{false, true}
 	o.Diff = tg.dzGrad("ObjectiveGrad", dz, batch, classes)
 	return apply(o, logits, seed)
-}
-
-// argmax is the index of the largest value (the first of ties).
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fmixzoo/zoo/internal/testutil"
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // randomizeBN gives BatchNorm non-trivial statistics and affine parameters,
@@ -95,7 +96,7 @@ func TestGradientsInputMatchesFiniteDifferences(t *testing.T) {
 				require.NoError(t, err)
 				testutil.AssertLogits(t, want, g.Logits)
 				if o.Top1 {
-					require.Equal(t, []int{argmax(want[:classes]), argmax(want[classes:])}, g.Classes)
+					require.Equal(t, []int{kernels.Argmax(want[:classes]), kernels.Argmax(want[classes:])}, g.Classes)
 					o.Classes = g.Classes // the objective at x, for the differences
 				}
 				require.Len(t, g.Input, len(x))

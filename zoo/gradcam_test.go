@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fmixzoo/zoo/internal/testutil"
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // gradcamFixture is one entry of testdata/torch/gradcam.json, written by
@@ -95,7 +96,7 @@ func TestGradCAMTop1(t *testing.T) {
 	require.NoError(t, err)
 	logits, err := n.Forward(x, 2)
 	require.NoError(t, err)
-	classes := []int{argmax(logits[:10]), argmax(logits[10:])}
+	classes := []int{kernels.Argmax(logits[:10]), kernels.Argmax(logits[10:])}
 	named, err := n.GradCAM(x, 2, CAMOptions{Classes: classes, Layer: "layer4"})
 	require.NoError(t, err)
 	for i := range top {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // ErrInput marks inputs the attacks cannot run on (shapes, labels, ε).
@@ -201,19 +203,9 @@ func Misclassified(m Model, x []float32, labels []int) ([]bool, error) {
 func misclassified(logits []float32, labels []int, classes int) []bool {
 	out := make([]bool, len(labels))
 	for b, l := range labels {
-		out[b] = argmax(logits[b*classes:(b+1)*classes]) != l
+		out[b] = kernels.Argmax(logits[b*classes:(b+1)*classes]) != l
 	}
 	return out
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func sign(v float32) float32 {

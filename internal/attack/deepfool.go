@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // DeepFool is foolbox's LinfDeepFoolAttack with the "logits" loss.
@@ -71,7 +73,7 @@ func (d DeepFool) Run(m Model, x0 []float32, labels []int) ([]float32, int, erro
 		}
 		var active []int // indices into rows
 		for i, b := range rows {
-			if argmax(lg[i*classes:(i+1)*classes]) != labels[b] {
+			if kernels.Argmax(lg[i*classes:(i+1)*classes]) != labels[b] {
 				adv[b] = true
 			} else {
 				active = append(active, i)
