@@ -12,7 +12,8 @@
 # MANIFEST and STORE (default: the repository's weights.json and weights/)
 # receive the published entries and ONNX files; pointing them outside the
 # repository keeps the working tree clean, so every run's provenance names a
-# clean commit. Copy them into the repository when all five are done.
+# clean commit. When all five are done, ship them into the repository with
+#   go run scripts/ship-entries.go -from "$MANIFEST" -from-store "$STORE" 'preact_resnet18_fashion_*'
 set -euo pipefail
 
 RUNS=${RUNS:-$HOME/fmixzoo-runs}
