@@ -58,7 +58,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 0, "seed of PGD's random starts and the uniform noise")
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
-	appendOld := fs.Bool("append", false, "keep the other models of an existing DIR/robustness.csv (a long sweep can run one model at a time)")
+	appendOld := fs.Bool("append", false, "keep the other results (models, attacks, ε) of an existing DIR/robustness.csv (a long sweep can run one model, attack or few ε at a time)")
 	patterns, err := parseNames(fs, args)
 	if err != nil {
 		return err

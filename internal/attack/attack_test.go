@@ -227,7 +227,7 @@ func TestUniformNoise(t *testing.T) {
 }
 
 // ReadCSV reads back what WriteCSV wrote and refuses malformed files;
-// Merge replaces a model's rows or appends them.
+// Merge replaces rows of the same model, attack and ε and keeps the rest.
 func TestCSVRoundTrip(t *testing.T) {
 	all := []ModelResults{
 		{Model: "a", Results: []Result{{Attack: NameFGSM, Epsilon: 0, Success: 3, N: 10, Seconds: 1.5}, {Attack: NamePGD, Epsilon: 0.03, Success: 7, N: 10}}},
@@ -240,11 +240,21 @@ func TestCSVRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, all, got)
 
-	merged := Merge(all, []ModelResults{{Model: "b", Results: nil}, {Model: "c"}})
+	merged := Merge(all, []ModelResults{
+		{Model: "a", Results: []Result{{Attack: NamePGD, Epsilon: 0.03, Success: 8, N: 10}, {Attack: NameFGSM, Epsilon: 0.1, Success: 9, N: 10}}},
+		{Model: "b"},
+		{Model: "c", Results: []Result{{Attack: NameBIM, Epsilon: 0.5, Success: 1, N: 1}}},
+	})
 	require.Len(t, merged, 3)
-	assert.Nil(t, merged[1].Results)
+	assert.Equal(t, []Result{ // fgsm 0 kept, fgsm 0.1 added in ε order, pgd 0.03 replaced
+		{Attack: NameFGSM, Epsilon: 0, Success: 3, N: 10, Seconds: 1.5},
+		{Attack: NameFGSM, Epsilon: 0.1, Success: 9, N: 10},
+		{Attack: NamePGD, Epsilon: 0.03, Success: 8, N: 10},
+	}, merged[0].Results)
+	assert.Equal(t, all[1], merged[1], "a model with no new results keeps its own")
 	assert.Equal(t, "c", merged[2].Model)
-	assert.Len(t, all[1].Results, 1, "Merge leaves its input alone")
+	assert.Len(t, merged[2].Results, 1)
+	assert.Equal(t, 7, all[0].Results[1].Success, "Merge leaves its input alone")
 
 	head := strings.Join(CSVHeader, ",") + "\n"
 	for _, tc := range []struct{ name, csv, want string }{

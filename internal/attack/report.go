@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -177,17 +178,38 @@ func ReadCSV(r io.Reader) ([]ModelResults, error) {
 	}
 }
 
-// Merge returns old with each model of add replacing the one of the same
-// name, or appended after them.
+// Merge returns old with add's results in it: a result of add replaces the
+// one of the same model, attack and ε, or joins its model (appended after the
+// models of old when new); every other result of old stays. A long sweep can
+// so run one model, one attack or a few ε at a time (zoo-train robustness
+// --append). A merged model's results are ordered by attack (AllAttacks) and
+// ε; the inputs are left alone.
 func Merge(old, add []ModelResults) []ModelResults {
-	out := slices.Clone(old)
+	out := make([]ModelResults, len(old))
+	for i, m := range old {
+		out[i] = ModelResults{Model: m.Model, Results: slices.Clone(m.Results)}
+	}
 	for _, a := range add {
 		i := slices.IndexFunc(out, func(m ModelResults) bool { return m.Model == a.Model })
 		if i < 0 {
-			out = append(out, a)
-		} else {
-			out[i] = a
+			out = append(out, ModelResults{Model: a.Model})
+			i = len(out) - 1
 		}
+		m := &out[i]
+		for _, r := range a.Results {
+			j := slices.IndexFunc(m.Results, func(o Result) bool { return o.Attack == r.Attack && o.Epsilon == r.Epsilon })
+			if j < 0 {
+				m.Results = append(m.Results, r)
+			} else {
+				m.Results[j] = r
+			}
+		}
+		slices.SortStableFunc(m.Results, func(x, y Result) int {
+			if c := cmp.Compare(slices.Index(AllAttacks, x.Attack), slices.Index(AllAttacks, y.Attack)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.Epsilon, y.Epsilon)
+		})
 	}
 	return out
 }
