@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 0, "seed of PGD's random starts and the uniform noise")
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
-	appendOld := fs.Bool("append", false, "keep the other results (models, attacks, ε) of an existing DIR/robustness.csv (a long sweep can run one model, attack or few ε at a time)")
+	appendOld := fs.Bool("append", false, "keep the results in an existing DIR/robustness.csv and skip the attacks it already has at every ε over the same images (an interrupted sweep goes on where it stopped)")
 	patterns, err := parseNames(fs, args)
 	if err != nil {
 		return err
@@ -93,17 +94,26 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	for _, name := range names {
 		start := time.Now()
-		res, err := sweepModel(ctx, name, *dataArg, *limit, attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}, opts, stderr, *quiet)
+		o := attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}
+		// Written after every attack: an interrupted sweep keeps what it
+		// finished, and --append goes on from there.
+		o.AttackDone = func(res []attack.Result) error {
+			all = attack.Merge(all, []attack.ModelResults{{Model: name, Results: res}})
+			return writeSweep(csvPath, pngPath, all)
+		}
+		var have []attack.Result
+		if *appendOld {
+			have = modelResults(all, name)
+		}
+		res, err := sweepModel(ctx, name, *dataArg, *limit, o, have, opts, stderr, *quiet)
 		if err != nil {
 			return err
 		}
-		printSweep(stdout, name, res, eps, time.Since(start))
-		// Written after every model: an interrupted sweep keeps what it
-		// finished (and --append goes on from there).
-		all = attack.Merge(all, []attack.ModelResults{{Model: name, Results: res}})
-		if err := writeSweep(csvPath, pngPath, all); err != nil {
-			return err
+		if len(res) == 0 {
+			fmt.Fprintf(stdout, "%s: every attack and ε asked for is already in %s\n", name, csvPath)
+			continue
 		}
+		printSweep(stdout, name, res, eps, time.Since(start))
 	}
 	fmt.Fprintf(stdout, "wrote %s and %s\n", csvPath, pngPath)
 	return nil
@@ -141,7 +151,21 @@ func writeSweep(csvPath, pngPath string, all []attack.ModelResults) error {
 
 // sweepModel loads one model and its test images in pixel space and runs
 // the sweep.
-func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.SweepOptions, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+// modelResults is one model's results in all (nil when it has none).
+func modelResults(all []attack.ModelResults, name string) []attack.Result {
+	for _, m := range all {
+		if m.Model == name {
+			return m.Results
+		}
+	}
+	return nil
+}
+
+// sweepModel attacks the first limit (0: all) test images with every attack
+// of o, except those that have (from an earlier run) a result at every ε of
+// o over the same number of images; it returns the results of the attacks
+// it ran (none when have holds them all).
+func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.SweepOptions, have []attack.Result, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
 	model, err := hub.LoadContext(ctx, name, opts...)
 	if err != nil {
 		return nil, err
@@ -169,6 +193,14 @@ func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.S
 	}
 	if len(in.Mean) != c || len(in.Std) != c {
 		return nil, fmt.Errorf("%s: entry has %d means and %d stds for %d channels", name, len(in.Mean), len(in.Std), c)
+	}
+	o.Attacks = slices.DeleteFunc(slices.Clone(o.Attacks), func(a string) bool {
+		return !slices.ContainsFunc(o.Epsilons, func(e float64) bool {
+			return !slices.ContainsFunc(have, func(r attack.Result) bool { return r.Attack == a && r.Epsilon == e && r.N == n })
+		})
+	})
+	if len(o.Attacks) == 0 {
+		return nil, nil
 	}
 	x := make([]float32, n*per)
 	labels := make([]int, n)

@@ -115,6 +115,36 @@ func TestRobustnessCommand(t *testing.T) {
 	require.Len(t, merged[1].Results, 1)
 	assert.Equal(t, 8, merged[1].Results[0].N)
 
+	// A sweep run in pieces gives the whole sweep's counts: the first piece
+	// (FGSM) is saved when its attack ends, --append skips it and runs the
+	// rest, and a third run finds nothing left to do.
+	pieces := t.TempDir()
+	readPieces := func() []attack.ModelResults {
+		f, err := os.Open(filepath.Join(pieces, "robustness.csv"))
+		require.NoError(t, err)
+		defer f.Close()
+		all, err := attack.ReadCSV(f)
+		require.NoError(t, err)
+		return all
+	}
+	common := []string{"lenet_fashion_baseline", "--limit", "64", "--eps", "0,0.02,0.1", "--out", pieces, "--quiet", "--data", "fashion_mnist"}
+	require.NoError(t, runRobustness(context.Background(), append(common, "--attacks", "fgsm"), &stdout, &stderr), stderr.String())
+	first := readPieces()
+	require.Len(t, first, 1)
+	require.Len(t, first[0].Results, 3)
+	require.NoError(t, runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr), stderr.String())
+	whole := readPieces()
+	require.Len(t, whole, 1)
+	require.Len(t, whole[0].Results, 15)
+	assert.Equal(t, first[0].Results, whole[0].Results[:3], "FGSM was not run again")
+	for _, r := range whole[0].Results {
+		assert.Equal(t, success[r.Attack][r.Epsilon], r.Success, "%s at ε = %g in pieces", r.Attack, r.Epsilon)
+	}
+	stdout.Reset()
+	require.NoError(t, runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "already in")
+	assert.Equal(t, whole, readPieces())
+
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -3,6 +3,7 @@ package attack
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -72,6 +73,24 @@ type SweepOptions struct {
 	// Progress, when not nil, is called after each piece of work with the
 	// work done and the total, in gradient evaluations per sample.
 	Progress func(done, total float64)
+	// AttackDone, when not nil, is called when an attack has finished
+	// every ε, with its results (a long sweep saves them as it goes; an
+	// error stops the sweep).
+	AttackDone func([]Result) error
+}
+
+// stream is the random stream of an attack at ε for one batch: keyed by
+// the attack's place in AllAttacks and ε's in SeedEpsilons (other ε by
+// their bits), so a sweep run in pieces (some attacks, some ε) draws what
+// the whole sweep would.
+func stream(seed uint64, attack string, eps float64, batch int) *rand.Rand {
+	a := uint64(slices.Index(AllAttacks, attack))
+	e := uint64(slices.Index(SeedEpsilons, eps))
+	if e == math.MaxUint64 { // not one of the seed's
+		b := math.Float64bits(eps)
+		e = 1<<15 | (b^b>>16^b>>32^b>>48)&(1<<15-1)
+	}
+	return rand.New(rand.NewPCG(seed, a<<48|e<<32|uint64(batch)))
 }
 
 // cost is an attack's work per sample and ε, in gradient evaluations (a
@@ -184,7 +203,7 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 					mis = clean[lo:hi]
 				} else {
 					eps := float32(e)
-					rng := rand.New(rand.NewPCG(o.Seed, uint64(ai)<<48|uint64(ei)<<32|uint64(bi)))
+					rng := stream(o.Seed, a, e, bi)
 					var xp []float32
 					switch a {
 					case NameFGSM:
@@ -212,6 +231,11 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 				}
 				r.Seconds += time.Since(start).Seconds() + shared
 				report(cost(a) * float64(hi-lo))
+			}
+		}
+		if o.AttackDone != nil {
+			if err := o.AttackDone(slices.Clone(res[ai*len(o.Epsilons) : (ai+1)*len(o.Epsilons)])); err != nil {
+				return nil, err
 			}
 		}
 	}
