@@ -59,6 +59,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	seed := fs.Uint64("seed", 0, "seed of PGD's random starts and the uniform noise")
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
+	workers := fs.Int("workers", 1, "batches attacked at once, each on its own copy of the model (the kernels already use every core inside one; more pays on many cores)")
 	appendOld := fs.Bool("append", false, "keep the results in an existing DIR/robustness.csv and skip the attacks it already has at every ε over the same images (an interrupted sweep goes on where it stopped)")
 	patterns, err := parseNames(fs, args)
 	if err != nil {
@@ -76,6 +77,9 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if *limit < 0 || *batch < 1 || *batch > 4096 {
 		return fmt.Errorf("--limit %d, --batch %d: want a limit ≥ 0 and a batch in [1, 4096]", *limit, *batch)
+	}
+	if *workers < 1 || *workers > 256 {
+		return fmt.Errorf("--workers %d: want 1 to 256", *workers)
 	}
 	m, names, err := resolveModels(ctx, *manifest, patterns)
 	if err != nil {
@@ -105,7 +109,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *appendOld {
 			have = modelResults(all, name)
 		}
-		res, err := sweepModel(ctx, name, *dataArg, *limit, o, have, opts, stderr, *quiet)
+		res, err := sweepModel(ctx, name, *dataArg, *limit, *workers, o, have, opts, stderr, *quiet)
 		if err != nil {
 			return err
 		}
@@ -165,7 +169,7 @@ func modelResults(all []attack.ModelResults, name string) []attack.Result {
 // of o, except those that have (from an earlier run) a result at every ε of
 // o over the same number of images; it returns the results of the attacks
 // it ran (none when have holds them all).
-func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.SweepOptions, have []attack.Result, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+func sweepModel(ctx context.Context, name, dataArg string, limit, workers int, o attack.SweepOptions, have []attack.Result, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
 	model, err := hub.LoadContext(ctx, name, opts...)
 	if err != nil {
 		return nil, err
@@ -227,6 +231,17 @@ func sweepModel(ctx context.Context, name, dataArg string, limit int, o attack.S
 	pm, err := attack.NewNetModel(net, in.Mean, in.Std, o.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for range workers - 1 {
+		rnet, err := hub.LoadNet(ctx, name, opts...)
+		if err != nil {
+			return nil, err
+		}
+		rm, err := attack.NewNetModel(rnet, in.Mean, in.Std, o.Batch)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		o.Replicas = append(o.Replicas, rm)
 	}
 	if !quiet {
 		bar := newSweepBar(stderr, fmt.Sprintf("%s (%d images)", name, n))

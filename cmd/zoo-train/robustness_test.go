@@ -117,33 +117,39 @@ func TestRobustnessCommand(t *testing.T) {
 
 	// A sweep run in pieces gives the whole sweep's counts: the first piece
 	// (FGSM) is saved when its attack ends, --append skips it and runs the
-	// rest, and a third run finds nothing left to do.
-	pieces := t.TempDir()
-	readPieces := func() []attack.ModelResults {
-		f, err := os.Open(filepath.Join(pieces, "robustness.csv"))
+	// rest (four batches on three model copies: the counts depend on the
+	// batch size, not on the workers), and a third run finds nothing left.
+	readCSV := func(dir string) []attack.ModelResults {
+		f, err := os.Open(filepath.Join(dir, "robustness.csv"))
 		require.NoError(t, err)
 		defer f.Close()
 		all, err := attack.ReadCSV(f)
 		require.NoError(t, err)
 		return all
 	}
-	common := []string{"lenet_fashion_baseline", "--limit", "64", "--eps", "0,0.02,0.1", "--out", pieces, "--quiet", "--data", "fashion_mnist"}
-	require.NoError(t, runRobustness(context.Background(), append(common, "--attacks", "fgsm"), &stdout, &stderr), stderr.String())
-	first := readPieces()
+	sweep := func(dir string, args ...string) {
+		common := []string{"lenet_fashion_baseline", "--limit", "64", "--batch", "16", "--eps", "0,0.02,0.1", "--out", dir, "--quiet", "--data", "fashion_mnist"}
+		require.NoError(t, runRobustness(context.Background(), append(common, args...), &stdout, &stderr), stderr.String())
+	}
+	oneShot, pieces := t.TempDir(), t.TempDir()
+	sweep(oneShot)
+	want := readCSV(oneShot)
+	sweep(pieces, "--attacks", "fgsm")
+	first := readCSV(pieces)
 	require.Len(t, first, 1)
 	require.Len(t, first[0].Results, 3)
-	require.NoError(t, runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr), stderr.String())
-	whole := readPieces()
+	sweep(pieces, "--append", "--workers", "3")
+	whole := readCSV(pieces)
 	require.Len(t, whole, 1)
 	require.Len(t, whole[0].Results, 15)
 	assert.Equal(t, first[0].Results, whole[0].Results[:3], "FGSM was not run again")
-	for _, r := range whole[0].Results {
-		assert.Equal(t, success[r.Attack][r.Epsilon], r.Success, "%s at ε = %g in pieces", r.Attack, r.Epsilon)
+	for i, r := range whole[0].Results {
+		assert.Equal(t, want[0].Results[i].Success, r.Success, "%s at ε = %g in pieces", r.Attack, r.Epsilon)
 	}
 	stdout.Reset()
-	require.NoError(t, runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr), stderr.String())
+	sweep(pieces, "--append")
 	assert.Contains(t, stdout.String(), "already in")
-	assert.Equal(t, whole, readPieces())
+	assert.Equal(t, whole, readCSV(pieces))
 
 	for _, tc := range []struct {
 		name string
@@ -157,6 +163,7 @@ func TestRobustnessCommand(t *testing.T) {
 		{"eps above 1", []string{"lenet_fashion_baseline", "--eps", "2"}, "in [0, 1]"},
 		{"bad data", []string{"lenet_fashion_baseline", "--data", "/no/such/dir"}, "neither a dataset name nor a directory"},
 		{"bad batch", []string{"lenet_fashion_baseline", "--batch", "0"}, "--batch 0"},
+		{"bad workers", []string{"lenet_fashion_baseline", "--workers", "0"}, "--workers 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var o, e bytes.Buffer

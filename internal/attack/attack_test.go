@@ -3,6 +3,7 @@ package attack
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -292,4 +293,27 @@ func TestSweepReproducible(t *testing.T) {
 	}
 	// PGD at ε = 0.3 fools this random-weight LeNet on every image.
 	assert.Equal(t, 4, a[1].Success)
+
+	// Batches attacked concurrently on replicas count what one model does,
+	// for every attack; an attack's results reach AttackDone once, whole.
+	o = SweepOptions{Epsilons: []float64{0, 0.01, 0.03, 0.3}, Seed: 5, Batch: 1}
+	one, err := Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
+	require.NoError(t, err)
+	var done [][]Result
+	o.Replicas = []Model{fixtureModel(t, fx, 1), fixtureModel(t, fx, 1)}
+	o.AttackDone = func(r []Result) error { done = append(done, r); return nil }
+	par, err := Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
+	require.NoError(t, err)
+	require.Len(t, par, len(one))
+	for i := range one {
+		assert.Equal(t, one[i].Success, par[i].Success, "%s ε=%g with replicas", one[i].Attack, one[i].Epsilon)
+	}
+	require.Len(t, done, len(AllAttacks))
+	for i, r := range done {
+		assert.Equal(t, par[i*4:(i+1)*4], r)
+	}
+	// An AttackDone error stops the sweep.
+	o.AttackDone = func([]Result) error { return errors.New("disk full") }
+	_, err = Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
+	assert.ErrorContains(t, err, "disk full")
 }

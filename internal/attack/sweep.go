@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -73,6 +74,11 @@ type SweepOptions struct {
 	// Progress, when not nil, is called after each piece of work with the
 	// work done and the total, in gradient evaluations per sample.
 	Progress func(done, total float64)
+	// Replicas are further copies of the model (the same weights) that
+	// attack batches concurrently with it, one goroutine each; the results
+	// do not depend on how many there are (each batch draws from its own
+	// streams).
+	Replicas []Model
 	// AttackDone, when not nil, is called when an attack has finished
 	// every ε, with its results (a long sweep saves them as it goes; an
 	// error stops the sweep).
@@ -171,73 +177,120 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 		}
 		clean = append(clean, mis...)
 	}
+	models := append([]Model{m}, o.Replicas...)
+	var mu sync.Mutex // guards res and report
 	for ai, a := range o.Attacks {
-		for lo, bi := 0, 0; lo < n; lo, bi = lo+o.Batch, bi+1 {
-			hi := min(lo+o.Batch, n)
-			x0, lab := x[lo*per:hi*per], labels[lo:hi]
-			var df, g0 []float32
-			var shared float64 // seconds of work shared by every ε
-			if a == NameFGSM || a == NameBIM {
-				// FGSM's step and BIM's first are the same at every ε.
-				start := time.Now()
-				if g0, err = InputGradient(m, x0, lab); err != nil {
-					return nil, fmt.Errorf("attack: %s: %w", a, err)
-				}
-				shared = time.Since(start).Seconds() / float64(len(o.Epsilons))
-			}
-			if a == NameDeepFool {
-				start := time.Now()
-				if df, _, err = DefaultDeepFool.Run(m, x0, lab); err != nil {
-					return nil, fmt.Errorf("attack: %s: %w", a, err)
-				}
-				shared = time.Since(start).Seconds() / float64(len(o.Epsilons))
-			}
-			for ei, e := range o.Epsilons {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				r := &res[ai*len(o.Epsilons)+ei]
-				start := time.Now()
-				var mis []bool
-				if e == 0 {
-					mis = clean[lo:hi]
-				} else {
-					eps := float32(e)
-					rng := stream(o.Seed, a, e, bi)
-					var xp []float32
-					switch a {
-					case NameFGSM:
-						xp, err = FGSM.run(m, x0, lab, eps, nil, g0)
-					case NamePGD:
-						xp, err = PGD.Run(m, x0, lab, eps, UniformStart(rng, len(x0), eps))
-					case NameBIM:
-						xp, err = BIM.run(m, x0, lab, eps, nil, g0)
-					case NameUniform:
-						xp, err = UniformNoise(rng, x0, hi-lo, eps)
-					case NameDeepFool:
-						xp = df
+		row := res[ai*len(o.Epsilons) : (ai+1)*len(o.Epsilons)]
+		nb := (n + o.Batch - 1) / o.Batch
+		next := 0 // the next batch to take, under mu
+		wctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		var firstErr error
+		for _, wm := range models[:min(len(models), nb)] {
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					bi := next
+					next++
+					mu.Unlock()
+					if bi >= nb {
+						return
 					}
+					lo := bi * o.Batch
+					hi := min(lo+o.Batch, n)
+					succ, secs, err := attackBatch(wctx, wm, a, o.Epsilons, o.Seed, x[lo*per:hi*per], labels[lo:hi], clean[lo:hi], bi)
+					mu.Lock()
 					if err != nil {
-						return nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+						if firstErr == nil {
+							firstErr = err
+						}
+						next = nb // the other workers stop after their batch
+						mu.Unlock()
+						cancel()
+						return
 					}
-					if mis, err = Misclassified(m, ClipPerturbation(x0, xp, eps), lab); err != nil {
-						return nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+					for ei := range row {
+						row[ei].Success += succ[ei]
+						row[ei].Seconds += secs[ei]
+						report(cost(a) * float64(hi-lo))
 					}
+					mu.Unlock()
 				}
-				for _, v := range mis {
-					if v {
-						r.Success++
-					}
-				}
-				r.Seconds += time.Since(start).Seconds() + shared
-				report(cost(a) * float64(hi-lo))
-			}
+			})
+		}
+		wg.Wait()
+		cancel()
+		if firstErr != nil {
+			return nil, firstErr
 		}
 		if o.AttackDone != nil {
-			if err := o.AttackDone(slices.Clone(res[ai*len(o.Epsilons) : (ai+1)*len(o.Epsilons)])); err != nil {
+			if err := o.AttackDone(slices.Clone(row)); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return res, nil
+}
+
+// attackBatch runs attack a on one batch (x0, lab; clean is its clean
+// misclassification, bi its index) at every ε and returns, per ε, how many
+// samples are misclassified after it and the seconds it took (work shared by
+// every ε split equally among them).
+func attackBatch(ctx context.Context, m Model, a string, epsilons []float64, seed uint64, x0 []float32, lab []int, clean []bool, bi int) ([]int, []float64, error) {
+	var df, g0 []float32
+	var shared float64 // seconds of work shared by every ε
+	var err error
+	if a == NameFGSM || a == NameBIM {
+		// FGSM's step and BIM's first are the same at every ε.
+		start := time.Now()
+		if g0, err = InputGradient(m, x0, lab); err != nil {
+			return nil, nil, fmt.Errorf("attack: %s: %w", a, err)
+		}
+		shared = time.Since(start).Seconds() / float64(len(epsilons))
+	}
+	if a == NameDeepFool {
+		start := time.Now()
+		if df, _, err = DefaultDeepFool.Run(m, x0, lab); err != nil {
+			return nil, nil, fmt.Errorf("attack: %s: %w", a, err)
+		}
+		shared = time.Since(start).Seconds() / float64(len(epsilons))
+	}
+	succ, secs := make([]int, len(epsilons)), make([]float64, len(epsilons))
+	for ei, e := range epsilons {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		start := time.Now()
+		mis := clean
+		if e != 0 {
+			eps := float32(e)
+			rng := stream(seed, a, e, bi)
+			var xp []float32
+			switch a {
+			case NameFGSM:
+				xp, err = FGSM.run(m, x0, lab, eps, nil, g0)
+			case NamePGD:
+				xp, err = PGD.Run(m, x0, lab, eps, UniformStart(rng, len(x0), eps))
+			case NameBIM:
+				xp, err = BIM.run(m, x0, lab, eps, nil, g0)
+			case NameUniform:
+				xp, err = UniformNoise(rng, x0, len(lab), eps)
+			case NameDeepFool:
+				xp = df
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+			}
+			if mis, err = Misclassified(m, ClipPerturbation(x0, xp, eps), lab); err != nil {
+				return nil, nil, fmt.Errorf("attack: %s at ε=%g: %w", a, e, err)
+			}
+		}
+		for _, v := range mis {
+			if v {
+				succ[ei]++
+			}
+		}
+		secs[ei] = time.Since(start).Seconds() + shared
+	}
+	return succ, secs, nil
 }
