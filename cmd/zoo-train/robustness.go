@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,7 +46,10 @@ and defaults, in pixel space [0, 1] with the entry's normalisation inside the mo
 each ε. Success is foolbox's: misclassified after the attack, over every test image
 (images the model already gets wrong count as successes, so ε = 0 gives the error rate).
 Writes DIR/robustness.csv (model, attack, epsilon, success_rate, success, n, seconds)
-and DIR/robustness.png (success rate against ε, one panel per attack, one line per model).
+and DIR/robustness.png (success rate against ε, one panel per attack, one line per model),
+both after every attack. While an attack runs, DIR/robustness.partial.json holds the
+batches it has finished; --append resumes from both, so a stopped sweep loses at most the
+batches in flight (run the same command again with --append).
 
 --data is a dataset name (fashion_mnist, mnist, cifar10, …; Debian's / GoMNIST's install
 for (Fashion-)MNIST) or a directory holding the entry's dataset; default: each entry's
@@ -60,7 +68,7 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 	manifest := fs.String("manifest", "", "weights.json to read (default: ZOO_MANIFEST, else the embedded one)")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
 	workers := fs.Int("workers", 1, "batches attacked at once, each on its own copy of the model (the kernels already use every core inside one; more pays on many cores)")
-	appendOld := fs.Bool("append", false, "keep the results in an existing DIR/robustness.csv and skip the attacks it already has at every ε over the same images (an interrupted sweep goes on where it stopped)")
+	appendOld := fs.Bool("append", false, "keep the results in an existing DIR/robustness.csv, skip the attacks it already has at every ε over the same images and resume those DIR/robustness.partial.json has part-way (an interrupted sweep goes on where it stopped)")
 	patterns, err := parseNames(fs, args)
 	if err != nil {
 		return err
@@ -90,26 +98,48 @@ func runRobustness(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	csvPath, pngPath := filepath.Join(*out, "robustness.csv"), filepath.Join(*out, "robustness.png")
+	state := &sweepState{path: filepath.Join(*out, "robustness.partial.json")}
 	var all []attack.ModelResults
 	if *appendOld {
 		if all, err = readSweepCSV(csvPath); err != nil {
 			return err
 		}
+		if err := state.read(); err != nil {
+			return err
+		}
+	} else if err := os.Remove(state.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
 	for _, name := range names {
 		start := time.Now()
 		o := attack.SweepOptions{Attacks: atk, Epsilons: eps, Batch: *batch, Seed: *seed}
-		// Written after every attack: an interrupted sweep keeps what it
-		// finished, and --append goes on from there.
-		o.AttackDone = func(res []attack.Result) error {
-			all = attack.Merge(all, []attack.ModelResults{{Model: name, Results: res}})
-			return writeSweep(csvPath, pngPath, all)
-		}
 		var have []attack.Result
 		if *appendOld {
 			have = modelResults(all, name)
 		}
-		res, err := sweepModel(ctx, name, *dataArg, *limit, *workers, o, have, opts, stderr, *quiet)
+		// Saved after every attack (the CSV) and every batch (the state):
+		// an interrupted sweep keeps what it finished, and --append goes on
+		// from there.
+		run := sweepRun{Model: name}
+		o.AttackDone = func(res []attack.Result) error {
+			all = attack.Merge(all, []attack.ModelResults{{Model: name, Results: res}})
+			if err := writeSweep(csvPath, pngPath, all); err != nil {
+				return err
+			}
+			return state.drop(run, res[0].Attack)
+		}
+		o.BatchDone = func(p attack.Partial) error {
+			r := run
+			r.Partial = p
+			if err := state.put(r); err != nil {
+				return err
+			}
+			if sweepBatchHook != nil {
+				sweepBatchHook(name, p)
+			}
+			return nil
+		}
+		res, err := sweepModel(ctx, &run, *dataArg, *limit, *workers, o, have, state, opts, stderr, *quiet)
 		if err != nil {
 			return err
 		}
@@ -153,8 +183,6 @@ func writeSweep(csvPath, pngPath string, all []attack.ModelResults) error {
 	return attack.WritePNG(pngPath, all)
 }
 
-// sweepModel loads one model and its test images in pixel space and runs
-// the sweep.
 // modelResults is one model's results in all (nil when it has none).
 func modelResults(all []attack.ModelResults, name string) []attack.Result {
 	for _, m := range all {
@@ -165,11 +193,16 @@ func modelResults(all []attack.ModelResults, name string) []attack.Result {
 	return nil
 }
 
-// sweepModel attacks the first limit (0: all) test images with every attack
+// sweepModel loads one model and its test images in pixel space and
+// attacks the first limit (0: all) test images with every attack
 // of o, except those that have (from an earlier run) a result at every ε of
 // o over the same number of images; it returns the results of the attacks
 // it ran (none when have holds them all).
-func sweepModel(ctx context.Context, name, dataArg string, limit, workers int, o attack.SweepOptions, have []attack.Result, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+//
+// It fills in run's weights and inputs digests, and resumes the attacks
+// state holds for the same run.
+func sweepModel(ctx context.Context, run *sweepRun, dataArg string, limit, workers int, o attack.SweepOptions, have []attack.Result, state *sweepState, opts []hub.Option, stderr io.Writer, quiet bool) ([]attack.Result, error) {
+	name := run.Model
 	model, err := hub.LoadContext(ctx, name, opts...)
 	if err != nil {
 		return nil, err
@@ -228,6 +261,11 @@ func sweepModel(ctx context.Context, name, dataArg string, limit, workers int, o
 		}
 		labels[i] = ex.Label
 	}
+	run.Weights, run.Inputs = e.Weights.SHA256, inputsDigest(x, labels)
+	o.Resume = state.resume(*run, o, n)
+	for _, p := range o.Resume {
+		fmt.Fprintf(stderr, "%s: %s resumes after %d of %d batches (%s)\n", name, p.Attack, len(p.Done), (n+o.Batch-1)/o.Batch, state.path)
+	}
 	pm, err := attack.NewNetModel(net, in.Mean, in.Std, o.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -250,9 +288,126 @@ func sweepModel(ctx context.Context, name, dataArg string, limit, workers int, o
 	}
 	res, err := attack.Sweep(ctx, pm, x, labels, o)
 	if err != nil {
+		if len(o.Resume) > 0 && errors.Is(err, attack.ErrInput) {
+			return nil, fmt.Errorf("%s: %s: %w", name, state.path, err)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return res, nil
+}
+
+// sweepBatchHook, when set (by tests), is called after each batch's state
+// is saved.
+var sweepBatchHook func(model string, p attack.Partial)
+
+// sweepState is DIR/robustness.partial.json: the attacks a sweep is in the
+// middle of, each with what identifies its run.
+type sweepState struct {
+	path string
+	runs []sweepRun
+}
+
+// sweepRun is one model's attack part-way through: the model, the digests
+// of its weights and of the images and labels attacked, and the attack's
+// state.
+type sweepRun struct {
+	Model   string         `json:"model"`
+	Weights string         `json:"weights_sha256"`
+	Inputs  string         `json:"inputs_sha256"`
+	Partial attack.Partial `json:"partial"`
+}
+
+// maxStateBytes bounds the state file read back (a sweep's is a few KiB).
+const maxStateBytes = 64 << 20
+
+func (s *sweepState) read() error {
+	f, err := os.Open(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxStateBytes {
+		return fmt.Errorf("--append: %s is larger than %d bytes", s.path, maxStateBytes)
+	}
+	var doc struct {
+		Runs []sweepRun `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("--append: %s: %w (delete it to start its attacks over)", s.path, err)
+	}
+	s.runs = doc.Runs
+	return nil
+}
+
+func (s *sweepState) write() error {
+	if len(s.runs) == 0 {
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(struct {
+		Runs []sweepRun `json:"runs"`
+	}{s.runs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(s.path, append(b, '\n'), 0o644)
+}
+
+// same reports whether a and b are the same run of the same attack.
+func (a sweepRun) same(b sweepRun) bool {
+	return a.Model == b.Model && a.Weights == b.Weights && a.Inputs == b.Inputs && a.Partial.Attack == b.Partial.Attack
+}
+
+// put saves r's state, replacing the one of the same run and attack.
+func (s *sweepState) put(r sweepRun) error {
+	s.runs = slices.DeleteFunc(s.runs, r.same)
+	s.runs = append(s.runs, r)
+	return s.write()
+}
+
+// drop forgets the state of run's attack a (finished and in the CSV).
+func (s *sweepState) drop(run sweepRun, a string) error {
+	run.Partial = attack.Partial{Attack: a}
+	s.runs = slices.DeleteFunc(s.runs, run.same)
+	return s.write()
+}
+
+// resume returns the states of run's attacks in o (same weights, images,
+// ε list, batch size and seed); others are left alone.
+func (s *sweepState) resume(run sweepRun, o attack.SweepOptions, n int) []attack.Partial {
+	var out []attack.Partial
+	for _, r := range s.runs {
+		p := r.Partial
+		if r.Model == run.Model && r.Weights == run.Weights && r.Inputs == run.Inputs && slices.Contains(o.Attacks, p.Attack) &&
+			slices.Equal(p.Epsilons, o.Epsilons) && p.N == n && p.Batch == o.Batch && p.Seed == o.Seed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inputsDigest is the hex SHA-256 of the pixels and labels attacked.
+func inputsDigest(x []float32, labels []int) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range x {
+		binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
+		h.Write(b[:4])
+	}
+	for _, l := range labels {
+		binary.LittleEndian.PutUint64(b[:], uint64(l))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // openSweepData opens the test split: --data as a dataset name, else as a

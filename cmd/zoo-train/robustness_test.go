@@ -151,6 +151,46 @@ func TestRobustnessCommand(t *testing.T) {
 	assert.Contains(t, stdout.String(), "already in")
 	assert.Equal(t, whole, readCSV(pieces))
 
+	// Stopped inside PGD after two of its four batches (as a killed
+	// process would be, the state saved), --append attacks only the two
+	// left and the CSV equals the one-shot sweep's; the state file is gone.
+	stopped := t.TempDir()
+	statePath := filepath.Join(stopped, "robustness.partial.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sweepBatchHook = func(_ string, p attack.Partial) {
+		if p.Attack == attack.NamePGD && len(p.Done) == 2 {
+			cancel()
+		}
+	}
+	defer func() { sweepBatchHook = nil }()
+	common := []string{"lenet_fashion_baseline", "--limit", "64", "--batch", "16", "--eps", "0,0.02,0.1", "--out", stopped, "--quiet", "--data", "fashion_mnist"}
+	err = runRobustness(ctx, common, &stdout, &stderr)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, readCSV(stopped)[0].Results, 3, "FGSM finished")
+	require.FileExists(t, statePath)
+	var pgdBatches []int
+	sweepBatchHook = func(_ string, p attack.Partial) {
+		if p.Attack == attack.NamePGD {
+			pgdBatches = append(pgdBatches, len(p.Done))
+		}
+	}
+	stderr.Reset()
+	require.NoError(t, runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr), stderr.String())
+	assert.Contains(t, stderr.String(), "pgd resumes after 2 of 4 batches")
+	assert.Equal(t, []int{3, 4}, pgdBatches, "PGD's first two batches were not attacked again")
+	resumed := readCSV(stopped)
+	require.Len(t, resumed[0].Results, 15)
+	for i, r := range resumed[0].Results {
+		assert.Equal(t, want[0].Results[i].Success, r.Success, "%s at ε = %g resumed", r.Attack, r.Epsilon)
+	}
+	assert.NoFileExists(t, statePath)
+
+	// A damaged state file is an error that names it.
+	require.NoError(t, os.WriteFile(statePath, []byte("{not json"), 0o644))
+	err = runRobustness(context.Background(), append(common, "--append"), &stdout, &stderr)
+	assert.ErrorContains(t, err, statePath)
+
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -316,4 +317,70 @@ func TestSweepReproducible(t *testing.T) {
 	o.AttackDone = func([]Result) error { return errors.New("disk full") }
 	_, err = Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
 	assert.ErrorContains(t, err, "disk full")
+}
+
+// A sweep stopped part-way through an attack and resumed from what
+// BatchDone reported attacks only the batches left and counts what one
+// uninterrupted sweep does.
+func TestSweepResume(t *testing.T) {
+	fx := loadFixtures(t)[0]
+	x0 := readF32(t, fx.X)
+	nb := len(fx.Labels)
+	o := SweepOptions{Epsilons: []float64{0, 0.01, 0.3}, Seed: 5, Batch: 1}
+	whole, err := Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
+	require.NoError(t, err)
+
+	// Stopped after PGD's second batch, as a killed process would be.
+	var got []Result
+	saved := map[string]Partial{}
+	stop := errors.New("stopped")
+	o.AttackDone = func(r []Result) error { got = append(got, r...); delete(saved, r[0].Attack); return nil }
+	o.BatchDone = func(p Partial) error {
+		saved[p.Attack] = p
+		if p.Attack == NamePGD && len(p.Done) == 2 {
+			return stop
+		}
+		return nil
+	}
+	_, err = Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, o)
+	require.ErrorIs(t, err, stop)
+	require.Len(t, got, len(o.Epsilons), "FGSM finished before the stop")
+	require.Contains(t, saved, NamePGD)
+	assert.Equal(t, []int{0, 1}, saved[NamePGD].Done)
+
+	// Resumed with two replicas: PGD's first two batches are not attacked again.
+	r := o
+	r.Attacks = AllAttacks[1:]
+	pgd := saved[NamePGD]
+	r.Resume = []Partial{pgd}
+	r.AttackDone = nil
+	r.Replicas = []Model{fixtureModel(t, fx, 1)}
+	calls := map[string]int{}
+	r.BatchDone = func(p Partial) error { calls[p.Attack]++; return nil }
+	rest, err := Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, r)
+	require.NoError(t, err)
+	assert.Equal(t, nb-2, calls[NamePGD])
+	assert.Equal(t, nb, calls[NameBIM])
+	got = append(got[:len(o.Epsilons)], rest...)
+	require.Len(t, got, len(whole))
+	for i := range whole {
+		assert.Equal(t, whole[i].Success, got[i].Success, "%s ε=%g", whole[i].Attack, whole[i].Epsilon)
+	}
+
+	// A state from another sweep is refused.
+	for name, edit := range map[string]func(*Partial){
+		"seed":    func(p *Partial) { p.Seed++ },
+		"epsilon": func(p *Partial) { p.Epsilons = []float64{0, 0.02, 0.3} },
+		"batch":   func(p *Partial) { p.Done = []int{1, 0} },
+		"range":   func(p *Partial) { p.Done = []int{nb} },
+		"counts":  func(p *Partial) { p.Success = p.Success[:1] },
+		"attack":  func(p *Partial) { p.Attack = NameFGSM },
+	} {
+		p := pgd
+		p.Done = slices.Clone(p.Done)
+		edit(&p)
+		r.Resume = []Partial{p}
+		_, err := Sweep(context.Background(), fixtureModel(t, fx, 1), x0, fx.Labels, r)
+		assert.ErrorIs(t, err, ErrInput, name)
+	}
 }

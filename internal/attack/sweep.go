@@ -83,6 +83,58 @@ type SweepOptions struct {
 	// every ε, with its results (a long sweep saves them as it goes; an
 	// error stops the sweep).
 	AttackDone func([]Result) error
+	// BatchDone, when not nil, is called after each batch with its
+	// attack's state so far (an error stops the sweep). A sweep that saves
+	// it and is stopped part-way through a long attack loses only the
+	// batches in flight: Resume takes the state back.
+	BatchDone func(Partial) error
+	// Resume holds attacks an earlier sweep reported through BatchDone
+	// and did not finish: their finished batches are counted as they were
+	// and not attacked again. Each must be of this sweep (one of its
+	// attacks, its ε list, sample count, batch size and seed).
+	Resume []Partial
+}
+
+// Partial is an attack run on some of a sweep's batches.
+type Partial struct {
+	Attack   string    `json:"attack"`
+	Epsilons []float64 `json:"epsilons"`
+	N        int       `json:"n"`
+	Batch    int       `json:"batch"`
+	Seed     uint64    `json:"seed"`
+	// Done lists the finished batches in ascending order; Success and
+	// Seconds are their sums at each ε.
+	Done    []int     `json:"done"`
+	Success []int     `json:"success"`
+	Seconds []float64 `json:"seconds"`
+}
+
+// resumed returns o.Resume's state of attack a (nil when it has none) after
+// checking it belongs to this sweep of n samples in nb batches.
+func (o *SweepOptions) resumed(a string, n, nb int) (*Partial, error) {
+	i := slices.IndexFunc(o.Resume, func(p Partial) bool { return p.Attack == a })
+	if i < 0 {
+		return nil, nil
+	}
+	p := &o.Resume[i]
+	switch {
+	case !slices.Equal(p.Epsilons, o.Epsilons) || p.N != n || p.Batch != o.Batch || p.Seed != o.Seed:
+		return nil, fmt.Errorf("%w: resumed %s ran at ε %v on %d samples in batches of %d with seed %d, not this sweep's %v, %d, %d, %d",
+			ErrInput, a, p.Epsilons, p.N, p.Batch, p.Seed, o.Epsilons, n, o.Batch, o.Seed)
+	case len(p.Success) != len(o.Epsilons) || len(p.Seconds) != len(o.Epsilons):
+		return nil, fmt.Errorf("%w: resumed %s has %d counts and %d times for %d ε", ErrInput, a, len(p.Success), len(p.Seconds), len(o.Epsilons))
+	}
+	for j, b := range p.Done {
+		if b < 0 || b >= nb || j > 0 && b <= p.Done[j-1] {
+			return nil, fmt.Errorf("%w: resumed %s lists batch %d out of order or outside [0, %d)", ErrInput, a, b, nb)
+		}
+	}
+	for ei, s := range p.Success {
+		if s < 0 || s > n || !(p.Seconds[ei] >= 0) {
+			return nil, fmt.Errorf("%w: resumed %s has count %d and time %g at ε=%g", ErrInput, a, s, p.Seconds[ei], o.Epsilons[ei])
+		}
+	}
+	return p, nil
 }
 
 // stream is the random stream of an attack at ε for one batch: keyed by
@@ -150,6 +202,18 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 			return nil, fmt.Errorf("%w: unknown attack %q", ErrInput, a)
 		}
 	}
+	for _, p := range o.Resume {
+		if !slices.Contains(o.Attacks, p.Attack) {
+			return nil, fmt.Errorf("%w: resumed attack %q is not in this sweep", ErrInput, p.Attack)
+		}
+	}
+	nb := (n + o.Batch - 1) / o.Batch
+	resume := make([]*Partial, len(o.Attacks))
+	for ai, a := range o.Attacks {
+		if resume[ai], err = o.resumed(a, n, nb); err != nil {
+			return nil, err
+		}
+	}
 	per := m.Size()
 	var total, done float64
 	for _, a := range o.Attacks {
@@ -181,8 +245,17 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 	var mu sync.Mutex // guards res and report
 	for ai, a := range o.Attacks {
 		row := res[ai*len(o.Epsilons) : (ai+1)*len(o.Epsilons)]
-		nb := (n + o.Batch - 1) / o.Batch
-		next := 0 // the next batch to take, under mu
+		var finished []int // batches done, ascending, under mu
+		if p := resume[ai]; p != nil {
+			finished = slices.Clone(p.Done)
+			for ei := range row {
+				row[ei].Success, row[ei].Seconds = p.Success[ei], p.Seconds[ei]
+			}
+			for _, b := range p.Done {
+				report(cost(a) * float64(min(b*o.Batch+o.Batch, n)-b*o.Batch) * float64(len(row)))
+			}
+		}
+		next := 0 // the next batch to consider, under mu
 		wctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		var firstErr error
@@ -190,6 +263,9 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 			wg.Go(func() {
 				for {
 					mu.Lock()
+					for next < nb && isDone(finished, next) {
+						next++
+					}
 					bi := next
 					next++
 					mu.Unlock()
@@ -200,6 +276,17 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 					hi := min(lo+o.Batch, n)
 					succ, secs, err := attackBatch(wctx, wm, a, o.Epsilons, o.Seed, x[lo*per:hi*per], labels[lo:hi], clean[lo:hi], bi)
 					mu.Lock()
+					if err == nil {
+						for ei := range row {
+							row[ei].Success += succ[ei]
+							row[ei].Seconds += secs[ei]
+							report(cost(a) * float64(hi-lo))
+						}
+						finished = insertSorted(finished, bi)
+						if o.BatchDone != nil {
+							err = o.BatchDone(partial(a, o, n, finished, row))
+						}
+					}
 					if err != nil {
 						if firstErr == nil {
 							firstErr = err
@@ -208,11 +295,6 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 						mu.Unlock()
 						cancel()
 						return
-					}
-					for ei := range row {
-						row[ei].Success += succ[ei]
-						row[ei].Seconds += secs[ei]
-						report(cost(a) * float64(hi-lo))
 					}
 					mu.Unlock()
 				}
@@ -230,6 +312,26 @@ func Sweep(ctx context.Context, m Model, x []float32, labels []int, o SweepOptio
 		}
 	}
 	return res, nil
+}
+
+func isDone(sorted []int, b int) bool {
+	_, ok := slices.BinarySearch(sorted, b)
+	return ok
+}
+
+func insertSorted(sorted []int, b int) []int {
+	i, _ := slices.BinarySearch(sorted, b)
+	return slices.Insert(sorted, i, b)
+}
+
+// partial is attack a's state after the finished batches, row its counts.
+func partial(a string, o SweepOptions, n int, finished []int, row []Result) Partial {
+	p := Partial{Attack: a, Epsilons: slices.Clone(o.Epsilons), N: n, Batch: o.Batch, Seed: o.Seed, Done: slices.Clone(finished)}
+	for _, r := range row {
+		p.Success = append(p.Success, r.Success)
+		p.Seconds = append(p.Seconds, r.Seconds)
+	}
+	return p
 }
 
 // attackBatch runs attack a on one batch (x0, lab; clean is its clean
