@@ -112,12 +112,24 @@ func Read(data []byte) (m *Model, err error) {
 			return nil, &UnsupportedOpError{Op: n.OpType, Domain: n.Domain, Opset: opset}
 		}
 	}
-	b := newBackend()
-	om := onnx.NewModel(b)
-	if err := om.UnmarshalBinary(data); err != nil {
+	// onnx-go decodes the graph's structure from a copy without the
+	// initializers; the engine decodes those once, straight from data.
+	// (onnx-go's own decoding held the raw bytes, its float32 slices grown
+	// by append and the engine's copy at once: four times the weights.)
+	inits, err := readInitializers(data)
+	if err != nil {
+		return nil, err
+	}
+	structure, err := onnxpb.WithoutInitializers(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	g, err := newGraphDef(b, om, info)
+	b := newBackend()
+	om := onnx.NewModel(b)
+	if err := om.UnmarshalBinary(structure); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	g, err := newGraphDef(b, om, info, inits)
 	if err != nil {
 		return nil, err
 	}
@@ -262,16 +274,19 @@ type graphDef struct {
 	domains []string
 }
 
-func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info) (*graphDef, error) {
+// newGraphDef assembles the graph onnx-go decoded into b (from a model
+// without initializers) and the initializers: a graph input that is also an
+// initializer is a constant, as is an initializer no operation computes.
+func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info, inits map[string]*value) (*graphDef, error) {
 	g := &graphDef{consts: map[string]*value{}, ops: b.ops}
-	isInput := map[int64]bool{}
 	for _, id := range om.Input {
-		isInput[id] = true
 		n, ok := b.nodes[id]
 		if !ok {
 			return nil, fmt.Errorf("%w: unknown input node %d", ErrMalformed, id)
 		}
-		g.inputs = append(g.inputs, n.name)
+		if _, ok := inits[n.name]; !ok {
+			g.inputs = append(g.inputs, n.name)
+		}
 	}
 	for _, id := range om.Output {
 		n, ok := b.nodes[id]
@@ -280,15 +295,16 @@ func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info) (*graphDef, erro
 		}
 		g.outputs = append(g.outputs, n.name)
 	}
-	for _, n := range b.nodes {
-		if isInput[n.id] || n.output || n.t == nil || !info.Initializers[n.name] {
-			continue
+	computed := map[string]bool{}
+	for _, r := range b.ops {
+		for _, o := range r.outputs {
+			computed[o] = true
 		}
-		v, err := valueOfTensor(n.t)
-		if err != nil {
-			return nil, fmt.Errorf("%w: initializer %q: %v", ErrMalformed, n.name, err)
+	}
+	for name, v := range inits {
+		if !computed[name] {
+			g.consts[name] = v
 		}
-		g.consts[n.name] = v
 	}
 	for i, r := range b.ops {
 		if i < len(info.Nodes) && info.Nodes[i].OpType != r.op.Name {
@@ -297,6 +313,42 @@ func newGraphDef(b *backend, om *onnx.Model, info *onnxpb.Info) (*graphDef, erro
 	}
 	g.fuse()
 	return g, nil
+}
+
+// readInitializers decodes the main graph's initializers into constant
+// values (float32 and float64 data as float32, int32 and int64 as int64),
+// the last of each name winning. Their sizes were checked against their
+// dimensions before (onnxpb.CheckTensors); a tensor with both raw and
+// typed data, which ONNX forbids, is refused here.
+func readInitializers(data []byte) (map[string]*value, error) {
+	ts, err := onnxpb.ReadInitializers(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: initializers: %v", ErrMalformed, err)
+	}
+	out := make(map[string]*value, len(ts))
+	for _, t := range ts {
+		if t.Name == "" {
+			return nil, fmt.Errorf("%w: an initializer has no name", ErrMalformed)
+		}
+		shape := make([]int, len(t.Dims))
+		for i, d := range t.Dims {
+			shape[i] = int(d)
+		}
+		var v *value
+		switch t.DataType {
+		case onnxpb.Float, onnxpb.Double:
+			v = constF(shape, t.Floats)
+		case onnxpb.Int64, onnxpb.Int32:
+			v = constI(shape, t.Int64s)
+		default:
+			return nil, fmt.Errorf("%w: initializer %q: unsupported data type %d", ErrMalformed, t.Name, t.DataType)
+		}
+		if n := len(t.Floats) + len(t.Int64s); n != v.size() {
+			return nil, fmt.Errorf("%w: initializer %q: dimensions %v hold %d elements, the data %d", ErrMalformed, t.Name, shape, v.size(), n)
+		}
+		out[t.Name] = v
+	}
+	return out, nil
 }
 
 // valueOfTensor converts a decoded tensor into a constant value.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -58,6 +59,16 @@ func ReadTensor(data []byte) (*Tensor, error) {
 		return nil, err
 	}
 	if hasRaw {
+		switch t.DataType { // room for the raw values at once: weights run to hundreds of MB
+		case Float:
+			t.Floats = slices.Grow(t.Floats, len(raw)/4)
+		case Double:
+			t.Floats = slices.Grow(t.Floats, len(raw)/8)
+		case Int32:
+			t.Int64s = slices.Grow(t.Int64s, len(raw)/4)
+		case Int64:
+			t.Int64s = slices.Grow(t.Int64s, len(raw)/8)
+		}
 		switch t.DataType {
 		case Float:
 			if len(raw)%4 != 0 {
