@@ -219,11 +219,12 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		kp := kernels.ConvParams{N: n, C: cin, H: g.h, W: g.w, K: m, R: g.kh, S: g.kw,
 			StrideH: g.sh, StrideW: g.sw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
 			DilH: g.dh, DilW: g.dw, Group: group}
-		// Constant weights are packed for the microkernels once, here, not
-		// on every call.
+		// Constant weights are packed for the microkernels once (on the
+		// first call that uses each layout), not on every call, and read
+		// in place: nothing writes a model's constants.
 		var packed *kernels.PackedConv
 		if w.konst {
-			packed = kernels.NewPackedConv(kp, w.floats())
+			packed = kernels.PackedConvOf(kp, w.floats())
 		}
 		fn = func(d [][]float32, y []float32) {
 			o := kernels.ConvOpts{Act: act}

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// PackedConv is a convolution whose weights are packed once, at model load,
+// PackedConv is a convolution whose weights are packed once, on first use,
 // into the layout the assembly microkernels read, so calls skip repacking
 // them (most of the cost of small-image layers with large weights, such as
 // the last stage of a ResNet at batch 1). Its methods are safe for
@@ -13,7 +13,7 @@ import (
 type PackedConv struct {
 	p ConvParams
 	c conv
-	w []float32 // a private copy of the weights
+	w []float32 // the weights: NewPackedConv's own copy, or PackedConvOf's caller's
 
 	mu    sync.Mutex
 	packs map[*microKernel][]*packedA // per kernel, per group; built on first use
@@ -69,27 +69,27 @@ func (pc *PackedConv) forWino(mk *microKernel) winoPack {
 // NewPackedConv returns p's convolution with weights w (K×(C/Group)×R×S),
 // copied: later changes to w do not affect it. It panics, as Conv2D does,
 // when p is invalid or w too short. The batch size p.N is ignored: Conv2D
-// takes it per call.
+// takes it per call. The weights are packed for a microkernel (or
+// transformed for a Winograd layer) on the first call that uses it, so only
+// the layouts a model's calls need are ever held.
 func NewPackedConv(p ConvParams, w []float32) *PackedConv {
+	pc := PackedConvOf(p, w)
+	pc.w = append([]float32(nil), pc.w...)
+	return pc
+}
+
+// PackedConvOf is NewPackedConv without the copy: the PackedConv reads w,
+// which must not change while it is in use. The engine passes a model's
+// constant weights, which nothing writes, and keeps one copy of them, not
+// two.
+func PackedConvOf(p ConvParams, w []float32) *PackedConv {
 	q := p
 	q.N = 1
 	c := newConv("NewPackedConv", q)
 	if len(w) < c.K*c.crs {
 		panic(fmt.Sprintf("kernels: NewPackedConv: len(w)=%d, need %d", len(w), c.K*c.crs))
 	}
-	pc := &PackedConv{p: p, c: c, w: append([]float32(nil), w[:c.K*c.crs]...),
-		packs: make(map[*microKernel][]*packedA)}
-	if !c.depthwise() && activeKernel != nil && !c.winograd() {
-		// The kernels kernelFor can pick (others pack on first use; a
-		// layer that takes the Winograd path at batch 1 takes it at
-		// every batch size, and its filters are packed on first use).
-		for _, mk := range cpuKernels {
-			if mk == activeKernel || mk.nr < activeKernel.nr {
-				pc.forKernel(mk, 0)
-			}
-		}
-	}
-	return pc
+	return &PackedConv{p: p, c: c, w: w[: c.K*c.crs : c.K*c.crs], packs: make(map[*microKernel][]*packedA)}
 }
 
 // forKernel returns group g's weights packed for mk, packing on first use.
