@@ -193,6 +193,24 @@ func (p *plan) newInstance() (*instance, error) {
 			outSlots[id].Readers = -1
 		}
 	}
+	// The steps whose outputs each step reads, once per read; the arena
+	// gets the buffers a run needs before the first one.
+	readsOf := make([][]*arena.Slot, len(p.steps))
+	for id, s := range p.steps {
+		for _, v := range s.in {
+			if pid, ok := stepOf[v]; ok && v != nil && !v.konst {
+				readsOf[id] = append(readsOf[id], outSlots[pid])
+			}
+		}
+	}
+	inst.arena.Presize(func(alloc func(*arena.Slot, int), read func(*arena.Slot)) {
+		for id, s := range p.steps {
+			alloc(outSlots[id], s.out.size())
+			for _, r := range readsOf[id] {
+				read(r)
+			}
+		}
+	})
 	for i, v := range p.inputs {
 		var n *G.Node
 		if len(v.shape) == 0 {
@@ -224,13 +242,7 @@ func (p *plan) newInstance() (*instance, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("engine: step %s has no runtime input", s.name)
 		}
-		ar, self := inst.arena, outSlots[id]
-		var producers []*arena.Slot // the steps whose outputs this one reads, once per read
-		for j, v := range s.in {
-			if pid, ok := stepOf[v]; ok && slots[j] >= 0 {
-				producers = append(producers, outSlots[pid])
-			}
-		}
+		ar, self, producers := inst.arena, outSlots[id], readsOf[id]
 		consts := make([][]float32, len(s.in))
 		for j, v := range s.in {
 			if v != nil && v.konst {

@@ -40,3 +40,55 @@ func TestArenaRecyclesAfterLastRead(t *testing.T) {
 	require.Len(t, b, 8)
 	assert.True(t, math.IsNaN(float64(b[0])))
 }
+
+// growingPass is a graph whose outputs grow op after op, each read once by
+// the next op: its live set is two buffers.
+func growingPass(slots []*Slot, alloc func(*Slot, int) []float32, read func(*Slot)) {
+	for i, s := range slots {
+		alloc(s, 100+10*i)
+		if i > 0 {
+			read(slots[i-1])
+		}
+	}
+}
+
+func TestArenaReplacesOutgrownBuffers(t *testing.T) {
+	var a Arena
+	slots := make([]*Slot, 20)
+	for i := range slots {
+		slots[i] = a.NewSlot(1, true)
+	}
+	a.Reset()
+	growingPass(slots, a.Alloc, a.Read)
+	a.Read(slots[len(slots)-1])
+	assert.LessOrEqual(t, len(a.free), 2, "outgrown buffers are dropped, not kept")
+}
+
+func TestPresizeFirstPassAllocatesNothing(t *testing.T) {
+	var a Arena
+	slots := make([]*Slot, 20)
+	for i := range slots {
+		slots[i] = a.NewSlot(1, true)
+	}
+	slots[len(slots)-1].Readers = -1 // read after the pass
+	a.Presize(func(alloc func(*Slot, int), read func(*Slot)) {
+		growingPass(slots, func(s *Slot, n int) []float32 { alloc(s, n); return nil }, read)
+	})
+	require.Len(t, a.free, 2, "the pass's live set: two buffers")
+	presized := map[*float32]bool{&a.free[0][:1][0]: true, &a.free[1][:1][0]: true}
+
+	a.Reset()
+	growingPass(slots, a.Alloc, a.Read)
+	last := slots[len(slots)-1].buf
+	require.Len(t, last, 290)
+	assert.True(t, presized[&last[0]], "the last output is in a presized buffer")
+	a.Reset()
+	require.Len(t, a.free, 2, "the first pass allocated no buffer")
+	for _, b := range a.free {
+		assert.True(t, presized[&b[:1][0]])
+	}
+	assert.Zero(t, testing.AllocsPerRun(3, func() {
+		a.Reset()
+		growingPass(slots, a.Alloc, a.Read)
+	}))
+}
