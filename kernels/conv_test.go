@@ -365,3 +365,25 @@ func TestWinogradFilterPath(t *testing.T) {
 		require.Equal(t, dw, dw2, "filter gradient differs between runs: "+convName(p))
 	}
 }
+
+// packWino transforms the filters a block of output channels at a time;
+// the packed result is the whole layer's transform packed at once, for
+// layers of one block and of several with a short last one.
+func TestPackWinoBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, mk := range cpuKernels {
+		for _, kc := range [][2]int{{5, 3}, {70, 300}, {2*mk.mr + 1, winoFilterScratch / 16 / mk.mr}} {
+			K, C := kc[0], kc[1]
+			w := randSlice(rng, K*C*9)
+			u := make([]float32, 16*K*C)
+			winoFilters(w, 0, K*C, K*C, u)
+			mpad := roundUp(K, mk.mr)
+			want := make([]float32, 16*mpad*C)
+			for xi := range 16 {
+				packWhole(mk, want[xi*mpad*C:], u[xi*K*C:], K, C)
+			}
+			got := packWino(mk, w, K, C, make([]float32, 16*mpad*C))
+			require.Equal(t, want, got.s, "K=%d C=%d mr=%d", K, C, mk.mr)
+		}
+	}
+}

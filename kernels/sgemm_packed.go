@@ -137,11 +137,17 @@ type packedA struct {
 // roundUp(m, mk.mr)·k floats): for each kc block of columns, every strip of
 // mr rows, in the order sgemmPackedSrc reads them.
 func packWhole(mk *microKernel, dst, a []float32, m, k int) {
-	mpad := roundUp(m, mk.mr)
+	packRows(mk, dst, a, 0, m, roundUp(m, mk.mr), k)
+}
+
+// packRows packs rows r0…r0+m-1 of a matrix of mpad (padded) rows and k
+// columns, given as the m×k row-major a, where packWhole would put them in
+// dst; r0 is a multiple of mk.mr.
+func packRows(mk *microKernel, dst, a []float32, r0, m, mpad, k int) {
 	step := kStep(k)
 	for pc := 0; pc < k; pc += step {
 		kc := min(step, k-pc)
-		packA(dst[pc*mpad:], false, a, k, 0, m, pc, kc, mk.mr, 1)
+		packA(dst[pc*mpad+r0*kc:], false, a, k, 0, m, pc, kc, mk.mr, 1)
 	}
 }
 

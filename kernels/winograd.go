@@ -89,22 +89,33 @@ type winoPack struct {
 }
 
 // packWino packs filters w (K×C×3×3) for mk into dst, which must hold
-// 16·roundUp(K, mk.mr)·C floats and be zero.
+// 16·roundUp(K, mk.mr)·C floats and be zero. The filters are transformed a
+// block of output channels at a time, through scratch space of one size
+// (winoFilterScratch floats) whatever the layer: a whole-layer buffer regrew from
+// layer to layer and left a layer's worth of garbage each time (90 MB
+// over PyramidNet-272's first run).
 func packWino(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
-	u := getBuf(16 * K * C)
-	defer putBuf(u)
-	// Training transforms the filters twice a step (forward and data
-	// gradient): both cores do it.
-	kc := K * C
-	ParallelRange(kc, 16*kc, func(lo, hi int) { winoFilters(w, lo, hi, kc, u.s) })
 	mpad := roundUp(K, mk.mr)
-	ParallelRange(16, 16*kc, func(lo, hi int) {
-		for xi := lo; xi < hi; xi++ {
-			packWhole(mk, dst[xi*mpad*C:], u.s[xi*kc:], K, C)
-		}
-	})
+	rows := max(mk.mr, winoFilterScratch/(16*C)/mk.mr*mk.mr)
+	u := getBuf(max(winoFilterScratch, 16*rows*C))
+	defer putBuf(u)
+	for k0 := 0; k0 < K; k0 += rows {
+		m := min(rows, K-k0)
+		kc := m * C
+		// Training transforms the filters twice a step (forward and data
+		// gradient): both cores do it.
+		ParallelRange(kc, 16*kc, func(lo, hi int) { winoFilters(w[k0*C*9:], lo, hi, kc, u.s) })
+		ParallelRange(16, 16*kc, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				packRows(mk, dst[xi*mpad*C:], u.s[xi*kc:], k0, m, mpad, C)
+			}
+		})
+	}
 	return winoPack{s: dst, mpad: mpad}
 }
+
+// winoFilterScratch is the scratch floats packWino transforms filters into.
+const winoFilterScratch = 1 << 18
 
 // winoSize is the floats packWino needs for c and mk.
 func (c *conv) winoSize(mk *microKernel) int { return 16 * roundUp(c.K, mk.mr) * c.C }
