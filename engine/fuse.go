@@ -15,6 +15,27 @@ func (g *graphDef) fuse() {
 	g.ops = g.fuseOnce(g.foldBiasAdd)
 	g.ops = g.fuseOnce(g.fuseResidual)
 	g.ops = g.fuseOnce(g.fuseRelu)
+	g.dropUnread()
+}
+
+// dropUnread forgets the constants no operation reads and no graph output
+// names: the weights and BatchNormalization parameters a fold replaced
+// would otherwise stay beside their folded copies for the model's life.
+func (g *graphDef) dropUnread() {
+	read := map[string]bool{}
+	for _, r := range g.ops {
+		for _, in := range r.inputs {
+			read[in] = true
+		}
+	}
+	for _, out := range g.outputs {
+		read[out] = true
+	}
+	for name := range g.consts {
+		if !read[name] {
+			delete(g.consts, name)
+		}
+	}
 }
 
 // fuseOnce applies try to every Conv (or BatchNormalization) whose single
