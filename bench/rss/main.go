@@ -1,37 +1,36 @@
 // Command rss measures the engine's memory serving one model at batch 1:
 // it reads an ONNX file, loads it with hub.ReadONNX, runs one batch of 1
-// (the graph input's declared shape, batch 1) and prints the process's peak
-// resident set (VmHWM) and the Go heap retained after loading:
+// (the model's input shape, batch 1), nothing else, and prints the
+// process's peak resident set (VmHWM):
 //
-//	go run ./bench/rss -model M.onnx [-heapprofile after-load.prof]
+//	go run ./bench/rss -model M.onnx [-heapprofile after-run.prof]
 //
 // prints one line:
 //
-//	rss model=M.onnx weights_mb=W load_hwm_mb=A peak_rss_mb=P retained_mb=R
+//	rss model=M.onnx weights_mb=W load_peak_mb=L peak_rss_mb=P heap_after_run_mb=H
 //
-// weights_mb is the file's size, load_hwm_mb the peak resident set when the
-// model is loaded, peak_rss_mb after the run, retained_mb the heap in use
-// after loading and a GC. scripts/rss-engine.sh prints it beside ONNX
-// Runtime's (bench/ort/rss) for the published architectures.
+// weights_mb is the file's size, load_peak_mb the peak once the model is
+// loaded, peak_rss_mb the peak once it has run, heap_after_run_mb the Go
+// heap the model holds after the run and a collection (measured after the
+// peaks, so the collection does not lower them). scripts/rss-engine.sh
+// prints peak_rss_mb beside ONNX Runtime's (bench/ort/rss).
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 
 	"github.com/fmixzoo/zoo/hub"
+	"github.com/fmixzoo/zoo/internal/procstat"
 )
 
 func main() {
 	model := flag.String("model", "", "ONNX file")
-	heap := flag.String("heapprofile", "", "write a heap profile here after the run (go tool pprof -sample_index=inuse_space)")
+	heap := flag.String("heapprofile", "", "write a heap profile here after the run (go tool pprof -sample_index=inuse_space or alloc_space)")
 	flag.Parse()
 	if err := run(*model, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "rss:", err)
@@ -50,12 +49,11 @@ func run(path, heapProfile string) error {
 		return err
 	}
 	data = nil
-	loadHWM := vmHWM()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	in := m.Info().Input.Shape
-	shape := append([]int{1}, in...)
+	loadPeak, err := procstat.PeakRSS()
+	if err != nil {
+		return err
+	}
+	shape := append([]int{1}, m.Info().Input.Shape...)
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -67,6 +65,15 @@ func run(path, heapProfile string) error {
 	if _, err := m.Run(context.Background(), x); err != nil {
 		return err
 	}
+	peak, err := procstat.PeakRSS()
+	if err != nil {
+		return err
+	}
+	// What the model holds once the run's garbage is collected.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	runtime.KeepAlive(m)
 	if heapProfile != "" {
 		f, err := os.Create(heapProfile)
 		if err != nil {
@@ -79,26 +86,9 @@ func run(path, heapProfile string) error {
 			return err
 		}
 	}
-	fmt.Printf("rss model=%s weights_mb=%.0f load_hwm_mb=%.0f peak_rss_mb=%.0f retained_mb=%.0f\n",
-		path, mb(int64(size)), mb(loadHWM), mb(vmHWM()), mb(int64(ms.HeapInuse)))
+	fmt.Printf("rss model=%s weights_mb=%.0f load_peak_mb=%.0f peak_rss_mb=%.0f heap_after_run_mb=%.0f\n",
+		path, mb(int64(size)), mb(loadPeak), mb(peak), mb(int64(ms.HeapAlloc)))
 	return nil
 }
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
-
-// vmHWM is the process's peak resident set in bytes (Linux), or 0.
-func vmHWM() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fmixzoo/zoo/internal/procstat"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -86,23 +86,10 @@ func run(lib, model, shape string, threads int) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	defer outs[0].Destroy()
-	fmt.Printf("rss-ort model=%s peak_rss_mb=%.0f\n", model, float64(vmHWM())/1e6)
-	return nil
-}
-
-// vmHWM is the process's peak resident set in bytes (Linux), or 0.
-func vmHWM() int64 {
-	f, err := os.Open("/proc/self/status")
+	peak, err := procstat.PeakRSS()
 	if err != nil {
-		return 0
+		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+	fmt.Printf("rss-ort model=%s peak_rss_mb=%.0f\n", model, float64(peak)/1e6)
+	return nil
 }
