@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/fmixzoo/zoo/zoo"
 	"github.com/stretchr/testify/assert"
@@ -91,4 +92,20 @@ func exportZoo(t *testing.T, arch string, args zoo.Args) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, net.ExportONNX(&buf, nil))
 	return buf.Bytes()
+}
+
+// TestFirstRunCollectsTheModelBytes: the first Run of a model of more than
+// collectBeforeCompile bytes of weights collects garbage before compiling,
+// so the bytes Read decoded, dropped by the caller, are not in memory while
+// the plan packs its weights (see Model.plan).
+func TestFirstRunCollectsTheModelBytes(t *testing.T) {
+	data := exportZoo(t, "preact_resnet18", zoo.Args{NumClasses: 10, NC: 3, Width: 32})
+	m, err := Read(data)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, m.g.constBytes, collectBeforeCompile)
+	bytesRead := weak.Make(&data[0])
+	data = nil
+	_, err = m.Run(context.Background(), Tensor{Shape: []int{1, 3, 32, 32}, Data: make([]float32, 3*32*32)})
+	require.NoError(t, err)
+	assert.Nil(t, bytesRead.Value(), "the model's bytes are still in memory after its first run")
 }
