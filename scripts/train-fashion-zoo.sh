@@ -17,7 +17,7 @@
 set -euo pipefail
 
 RUNS=${RUNS:-$HOME/fmixzoo-runs}
-EPOCHS=${EPOCHS:-12}
+EPOCHS=${EPOCHS:-30}
 WIDTH=${WIDTH:-16}
 SEED=${SEED:-1}
 MODES=${MODES:-"none fmix mixup cutmix fmixplusmixup"}
