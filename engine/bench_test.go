@@ -69,6 +69,58 @@ func BenchmarkPreActResNet18(b *testing.B) {
 	}
 }
 
+// benchArchs are the five published architectures at their published
+// input sizes (random-weight PyTorch exports under testdata/torch/bench/,
+// written by scripts/rss-engine.sh or testdata/torch/gen.py) and the batch
+// sizes issue 19 measures: batch 1 latency and a batch-N throughput.
+var benchArchs = []struct {
+	name    string
+	shape   []int // C, H, W
+	batches []int
+}{
+	{"preact_resnet18_full", []int{3, 32, 32}, []int{1, 64}},
+	{"resnet101_full", []int{3, 224, 224}, []int{1, 8}},
+	{"pyramidnet272_full", []int{3, 32, 32}, []int{1, 16}},
+	{"wrn28_10_full", []int{3, 32, 32}, []int{1, 16}},
+	{"densenet_bc190_full", []int{3, 32, 32}, []int{1, 16}},
+}
+
+// BenchmarkArch times Run on each published architecture whose file is
+// present (the others are skipped, saying so): BenchmarkArch/NAME/batch=N.
+// The input is the same deterministic ramp as BenchmarkPreActResNet18's.
+func BenchmarkArch(b *testing.B) {
+	dir := filepath.Join("..", "testdata", "torch", "bench")
+	for _, a := range benchArchs {
+		b.Run(a.name, func(b *testing.B) {
+			data, err := os.ReadFile(filepath.Join(dir, a.name+".onnx"))
+			if err != nil {
+				b.Skipf("no benchmark model (%v): run scripts/rss-engine.sh", err)
+			}
+			m, err := Read(data)
+			require.NoError(b, err)
+			per := a.shape[0] * a.shape[1] * a.shape[2]
+			for _, batch := range a.batches {
+				b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+					in := Tensor{Shape: append([]int{batch}, a.shape...), Data: make([]float32, batch*per)}
+					for i := range in.Data {
+						in.Data[i] = float32(i%255)/255 - 0.5
+					}
+					ctx := context.Background()
+					_, err := m.Run(ctx, in) // compile for this batch size
+					require.NoError(b, err)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if _, err := m.Run(ctx, in); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+				})
+			}
+		})
+	}
+}
+
 func mnistInput(b *testing.B) []float32 {
 	_, dir := cntkMNIST(b)
 	in := readTensorPB(b, filepath.Join(dir, "test_data_set_0", "input_0.pb"))

@@ -5,7 +5,8 @@
 //	go run . -lib lib/libonnxruntime.so.1 -model M.onnx [-threads 2] [-batches 1,64] [-min 3s]
 //	         [-check-input M.input.f32 -check-logits M.logits.f32]
 //
-// The model's graph input is "input" (N×3×32×32) and its output "logits"
+// The model's graph input is "input" (N×C×H×W, -shape C,H,W: 3,32,32 by
+// default) and its output "logits"
 // (N×classes). Each batch size gets its own session, one untimed warm-up run,
 // then runs until -min has passed (at least 3). It prints one line per batch
 // size:
@@ -43,7 +44,8 @@ import (
 
 func main() {
 	lib := flag.String("lib", "", "path of libonnxruntime.so")
-	model := flag.String("model", "", "ONNX model (input \"input\" N×3×32×32, output \"logits\")")
+	model := flag.String("model", "", "ONNX model (input \"input\" N×C×H×W, output \"logits\")")
+	shape := flag.String("shape", "3,32,32", "the input's C,H,W")
 	threads := flag.Int("threads", 2, "intra-op threads")
 	batches := flag.String("batches", "1,64", "comma-separated batch sizes")
 	minTime := flag.Duration("min", 3*time.Second, "minimum timed duration per batch size")
@@ -54,6 +56,10 @@ func main() {
 	pause := flag.Duration("pause", 100*time.Millisecond, "with -paired: the pause after each block")
 	control := flag.String("control", "", "with -paired: engine or ort, to pair that side with a copy of itself (the method's own bias)")
 	flag.Parse()
+	if err := parseShape(*shape); err != nil {
+		fmt.Fprintln(os.Stderr, "ort: -shape:", err)
+		os.Exit(2)
+	}
 	p := pairing{pairs: *pairs, block: *block, pause: *pause, control: *control}
 	if err := run(*lib, *model, *threads, *batches, *minTime, *checkIn, *checkOut, p); err != nil {
 		fmt.Fprintln(os.Stderr, "ort:", err)
@@ -94,7 +100,7 @@ func run(lib, model string, threads int, batches string, minTime time.Duration, 
 		return paired(model, threads, sizes[0], classes, p.pairs, p.block, p.pause, p.control)
 	}
 	for _, batch := range sizes {
-		in := make([]float32, batch*3*32*32)
+		in := make([]float32, batch*imageSize())
 		for i := range in {
 			in[i] = float32(i%255)/255 - 0.5 // the engine benchmark's input
 		}
@@ -161,7 +167,7 @@ func (s *session) Destroy() {
 }
 
 func newSession(model string, threads, batch, classes int, input []float32) (*session, error) {
-	in, err := ort.NewTensor(ort.NewShape(int64(batch), 3, 32, 32), input)
+	in, err := ort.NewTensor(ort.NewShape(int64(batch), int64(chw[0]), int64(chw[1]), int64(chw[2])), input)
 	if err != nil {
 		return nil, fmt.Errorf("input tensor: %w", err)
 	}
@@ -202,10 +208,10 @@ func check(model string, threads, classes int, inPath, outPath string) error {
 	if err != nil {
 		return err
 	}
-	batch := len(x) / (3 * 32 * 32)
-	if batch == 0 || len(x) != batch*3*32*32 || len(want) != batch*classes {
-		return fmt.Errorf("check: %d input and %d logit values do not make a batch of 3×32×32 images and %d classes",
-			len(x), len(want), classes)
+	batch := len(x) / imageSize()
+	if batch == 0 || len(x) != batch*imageSize() || len(want) != batch*classes {
+		return fmt.Errorf("check: %d input and %d logit values do not make a batch of %d×%d×%d images and %d classes",
+			len(x), len(want), chw[0], chw[1], chw[2], classes)
 	}
 	s, err := newSession(model, threads, batch, classes, x)
 	if err != nil {
@@ -241,4 +247,25 @@ func readF32(path string) ([]float32, error) {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return out, nil
+}
+
+// chw is the input image's channels, height and width (-shape).
+var chw = [3]int{3, 32, 32}
+
+func imageSize() int { return chw[0] * chw[1] * chw[2] }
+
+// parseShape sets chw from "C,H,W".
+func parseShape(s string) error {
+	f := strings.Split(s, ",")
+	if len(f) != 3 {
+		return fmt.Errorf("%q: want C,H,W", s)
+	}
+	for i, v := range f {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 4096 {
+			return fmt.Errorf("%q: want three positive sizes up to 4096", s)
+		}
+		chw[i] = n
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func paired(model string, threads, batch, classes, pairs, block int, pause time.
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	in := make([]float32, batch*3*32*32)
+	in := make([]float32, batch*imageSize())
 	for i := range in {
 		in[i] = float32(i%255)/255 - 0.5
 	}
@@ -47,7 +47,7 @@ func paired(model string, threads, batch, classes, pairs, block int, pause time.
 		return err
 	}
 	defer s.Destroy()
-	x := engine.Tensor{Shape: []int{batch, 3, 32, 32}, Data: in}
+	x := engine.Tensor{Shape: []int{batch, chw[0], chw[1], chw[2]}, Data: in}
 	ctx := context.Background()
 	var got []engine.Tensor
 	runEngine := func() (err error) { got, err = m.Run(ctx, x); return err }
