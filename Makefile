@@ -65,13 +65,13 @@ test-published:
 	ZOO_TEST_PUBLISHED=$(PUBLISHED_DIR) $(GO) test -count=1 -v -timeout 30m -run TestPublishedFullSize ./hub
 
 ## bench: benchmarks with ratios against references run in the same command (fmix vs numpy,
-## SGEMM vs the FMA peak, engine vs ONNX Runtime, peak RSS at batch 1 vs ONNX Runtime for the
-## five published architectures, training vs PyTorch)
+## SGEMM vs the FMA peak, engine vs ONNX Runtime, and for the five published architectures batch 1
+## and batch N paired with ONNX Runtime and peak RSS at batch 1 beside its, training vs PyTorch)
 bench:
 	GO=$(GO) ./fmix/testdata/bench.sh
 	GO=$(GO) ./scripts/bench-kernels.sh
 	GO=$(GO) ./scripts/bench-engine.sh
-	GO=$(GO) ./scripts/rss-engine.sh
+	GO=$(GO) ./scripts/bench-archs.sh
 	BENCH_STEPS=3 BENCH_ROUNDS=3 ./internal/train/bench.sh
 
 ## lint: gofmt check and go vet

@@ -20,14 +20,8 @@ ROUNDS=${ROUNDS:-2}
 BENCHDIR=$PWD/testdata/torch/bench
 LIB=$PWD/bench/ort/lib/libonnxruntime.so.1
 
-# name arch args input-shape
-MODELS='
-preact_resnet18_full preact_resnet18 {"num_classes":10,"nc":3,"width":64} 3,32,32
-resnet101_full resnet101 {"num_classes":1000,"nc":3,"depth":101} 3,224,224
-pyramidnet272_full pyramidnet {"num_classes":10,"nc":3,"depth":272,"alpha":200} 3,32,32
-wrn28_10_full wrn {"num_classes":10,"nc":3,"depth":28,"widen":10} 3,32,32
-densenet_bc190_full densenet_bc {"num_classes":10,"nc":3,"depth":190,"growth":40} 3,32,32
-'
+# name arch args input-shape batch-N, one per line (scripts/archs.txt)
+MODELS=$(grep -v '^#' scripts/archs.txt)
 
 missing=$(echo "$MODELS" | awk -v d="$BENCHDIR" 'NF { f = d "/" $1 ".onnx"; if (system("test -f " f) != 0) print }')
 if [ -n "$missing" ]; then
@@ -39,7 +33,7 @@ sys.path.insert(0, "testdata/torch")
 import gen, torch
 torch.set_num_threads(2)
 for line in sys.stdin:
-    name, arch, args, shape = line.split()
+    name, arch, args, shape = line.split()[:4]
     gen.write_fixture(sys.argv[1], name, arch, json.loads(args), tuple(int(d) for d in shape.split(",")), gen.SEED, save=False)
     print("wrote", name, flush=True)
 ' "$BENCHDIR"
@@ -70,7 +64,7 @@ peak() {
 }
 
 printf '%-22s %10s %13s %10s %7s\n' model weights engine ORT ratio
-echo "$MODELS" | while read -r name _ _ shape; do
+echo "$MODELS" | while read -r name _ _ shape _; do
 	[ -n "$name" ] && [ -f "$BENCHDIR/$name.onnx" ] || continue
 	model=$BENCHDIR/$name.onnx
 	e=$(GOMAXPROCS=$THREADS peak "$out/rss" -model "$model")
