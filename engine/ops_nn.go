@@ -282,6 +282,9 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if c.node.relu { // a fused Relu (see fuse)
 		act = kernels.ActReLU
 	}
+	if x.parts != nil {
+		return []*value{batchNormParts(c, x, in[1:5], fold, scale, shift, act)}, nil
+	}
 	return []*value{c.emitFull("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
 		sc, sh := scale, shift
 		if sc == nil {
@@ -289,6 +292,38 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		kernels.ScaleShift(n, ch, inner, d[0], sc, sh, y, act)
 	})}, nil
+}
+
+// batchNormParts is batch norm of a Concat along the channel axis read
+// from the Concat's parts (see value.parts), the Concat never written:
+// each output row (one channel of one image) is the affine map of the
+// row it came from, as kernels.ScaleShift computes it.
+func batchNormParts(c *opCtx, x *value, params []*value, fold func(g, b, m, v []float32) ([]float32, []float32),
+	scale, shift []float32, act kernels.Activation) *value {
+	n, ch, inner := x.shape[0], x.shape[1], shapeSize(x.shape[2:])
+	// The part of each channel and its channel there.
+	part, within := make([]int, 0, ch), make([]int, 0, ch)
+	for p, v := range x.parts {
+		for k := range v.shape[1] {
+			part, within = append(part, p), append(within, k)
+		}
+	}
+	np := len(x.parts)
+	in := append(append([]*value(nil), x.parts...), params...)
+	return c.emitFull("BatchNormalization", in, x.shape, func(d [][]float32, y []float32) {
+		sc, sh := scale, shift
+		if sc == nil {
+			sc, sh = fold(d[np], d[np+1], d[np+2], d[np+3])
+		}
+		kernels.ParallelRange(n*ch, n*ch*inner, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				img, k := i/ch, i%ch
+				p := part[k]
+				src := (img*x.parts[p].shape[1] + within[k]) * inner
+				kernels.AffineRow(y[i*inner:(i+1)*inner], d[p][src:src+inner], sc[k], sh[k], act)
+			}
+		})
+	})
 }
 
 func pool(isMax bool) opFunc {
@@ -334,7 +369,7 @@ func pool(isMax bool) opFunc {
 		}
 		p := kernels.PoolParams{N: n, C: ch, H: g.h, W: g.w, R: g.kh, S: g.kw, StrideH: g.sh, StrideW: g.sw,
 			PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr, DilH: g.dh, DilW: g.dw, Ceil: ceil, CountIncludePad: includePad}
-		return []*value{c.emit(name, in[:1], out, func(d [][]float32, y []float32) {
+		return []*value{c.emitFull(name, in[:1], out, func(d [][]float32, y []float32) {
 			if isMax {
 				kernels.MaxPool2D(p, d[0], y, nil)
 				return

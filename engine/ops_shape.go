@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -203,16 +204,34 @@ func concat(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		}
 		return []*value{constI(out, res)}, nil
 	}
-	return []*value{c.emit("Concat", in, out, func(d [][]float32, y []float32) {
+	// Concatenation is associative: a Concat of a Concat along the same
+	// axis 1 reads the inner one's parts, which leaves the inner one to
+	// its other readers, or to prune.
+	parts := in
+	if ax == 1 {
+		parts = nil
+		for _, v := range in {
+			if v.parts != nil {
+				parts = append(parts, v.parts...)
+			} else {
+				parts = append(parts, v)
+			}
+		}
+	}
+	y := c.emitFull("Concat", parts, out, func(d [][]float32, y []float32) {
 		pos := 0
 		for o := 0; o < outer; o++ {
-			for i, v := range in {
+			for i, v := range parts {
 				n := v.shape[ax] * inner
 				copy(y[pos:pos+n], d[i][o*n:(o+1)*n])
 				pos += n
 			}
 		}
-	})}, nil
+	})
+	if ax == 1 && y.step != nil {
+		y.parts = parts
+	}
+	return []*value{y}, nil
 }
 
 func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
@@ -266,6 +285,11 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !slices.ContainsFunc(pads, func(p int64) bool { return p != 0 }) {
+		// PyTorch exports avg_pool2d(x, 2) as Pad (all zeros) and
+		// AveragePool (DenseNet's transitions): nothing to pad.
+		return []*value{x}, nil
+	}
 	// idx[o] = input index or -1 for padding.
 	idx := make([]int, size)
 	inStrides := make([]int, r)
@@ -298,7 +322,7 @@ func pad(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			pos[d] = 0
 		}
 	}
-	return []*value{c.emit("Pad", []*value{x, fill}, out, func(d [][]float32, y []float32) {
+	return []*value{c.emitFull("Pad", []*value{x, fill}, out, func(d [][]float32, y []float32) {
 		fv := fillv
 		if d[1] != nil {
 			fv = d[1][0]

@@ -21,6 +21,14 @@ type value struct {
 	step  *step // producer of a runtime value; nil for graph inputs
 	input int   // graph input index of a runtime input, else -1
 	uses  int   // runtime consumers
+	// parts, on a runtime Concat's output along axis 1, are the values
+	// concatenated, nested Concats along that axis flattened: an operation
+	// that can read the parts in place of their concatenation (Concat,
+	// BatchNormalization) does, and a Concat that nothing else reads is
+	// then never run (see prune). DenseNet's dense layers each concatenate
+	// a few new channels onto a growing map that only a BatchNormalization
+	// reads, which copied the whole map once per layer.
+	parts []*value
 }
 
 func constF(shape []int, f []float32) *value {
@@ -154,7 +162,41 @@ func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *
 		}
 		p.outputs = append(p.outputs, v)
 	}
+	p.prune()
 	return p, nil
+}
+
+// prune drops the steps whose outputs no later step reads and no graph
+// output names (Concats read only through their parts), last first, so
+// that a step read only by dropped ones goes too.
+func (p *plan) prune() {
+	output := map[*value]bool{}
+	for _, v := range p.outputs {
+		output[v] = true
+	}
+	dead := map[*step]bool{}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := p.steps[i]
+		if s.out.uses > 0 || output[s.out] {
+			continue
+		}
+		dead[s] = true
+		for _, v := range s.in {
+			if v != nil && !v.konst {
+				v.uses--
+			}
+		}
+	}
+	if len(dead) == 0 {
+		return
+	}
+	kept := p.steps[:0:0]
+	for _, s := range p.steps {
+		if !dead[s] {
+			kept = append(kept, s)
+		}
+	}
+	p.steps = kept
 }
 
 // outputNames formats a node's output names for an error message, at most
