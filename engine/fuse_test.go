@@ -19,15 +19,7 @@ import (
 // random constant of that shape (CNTK's way of writing a conv bias).
 func convBNReluModel(rng *rand.Rand, group int64, bias bool, addShape []int64, extra ...string) []byte {
 	randT := func(name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
-		n := int64(1)
-		for _, d := range dims {
-			n *= d
-		}
-		t := onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.Float, Floats: make([]float32, n)}
-		for i := range t.Floats {
-			t.Floats[i] = lo + (hi-lo)*rng.Float32()
-		}
-		return t
+		return randomTensor(rng, name, lo, hi, dims...)
 	}
 	convIn := []string{"x", "w"}
 	inits := []onnxpb.Tensor{
@@ -67,6 +59,19 @@ func convBNReluModel(rng *rand.Rand, group int64, bias bool, addShape []int64, e
 		},
 	}
 	return m.Marshal()
+}
+
+// randomTensor is a float initializer of the given shape, uniform in [lo, hi).
+func randomTensor(rng *rand.Rand, name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	t := onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.Float, Floats: make([]float32, n)}
+	for i := range t.Floats {
+		t.Floats[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return t
 }
 
 // Folding BatchNormalization (or a per-channel Add) into Conv and fusing

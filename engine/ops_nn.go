@@ -129,9 +129,13 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if err := need(in, 2); err != nil {
 		return nil, err
 	}
-	var res *value
-	if c.node.residual && len(in) == 4 {
-		res, in = in[3], in[:3]
+	var res, pad *value
+	if c.node.residual && len(in) >= 4 {
+		res = in[3]
+		if len(in) == 5 { // Conv + Concat(res, pad) along the channels (see fusePaddedResidual)
+			pad = in[4]
+		}
+		in = in[:3]
 	}
 	x, w := in[0], in[1]
 	var b *value
@@ -179,7 +183,19 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	// An empty input (no channels, or a spatial size of 0 padded to a
 	// window) gives an output of bias alone; kernels.Conv2D takes neither.
 	empty := shapeSize(x.shape) == 0 || shapeSize(out) == 0
-	if res != nil && (empty || res.konst || !slices.Equal(res.shape, out)) {
+	prefix := 0 // res's channels, when it is added into the leading channels only
+	if pad != nil {
+		if !empty && !res.konst && padsToZeros(res, pad, out) {
+			prefix = res.shape[1]
+		} else {
+			r, err := ops["Concat"](c, attrs{"axis": int64(1)}, []*value{res, pad})
+			if err != nil {
+				return nil, err
+			}
+			res = r[0]
+		}
+	}
+	if res != nil && prefix == 0 && (empty || res.konst || !slices.Equal(res.shape, out)) {
 		// The fused residual does not fit this geometry: Conv, Add, Relu.
 		node := c.node
 		c.node.residual, c.node.relu = false, false
@@ -231,14 +247,20 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 			if len(d) > 2 {
 				o.Bias = d[2]
 			}
-			if len(d) > 3 {
+			if len(d) > 3 && prefix == 0 {
 				o.Residual = d[3]
+			}
+			if prefix > 0 {
+				o.Act = kernels.ActNone // after the shortcut's add
 			}
 			if packed != nil {
 				packed.Conv2D(n, d[0], y, o)
-				return
+			} else {
+				kernels.Conv2DOpts(kp, d[0], d[1], y, o)
 			}
-			kernels.Conv2DOpts(kp, d[0], d[1], y, o)
+			if prefix > 0 {
+				addLeadingChannels(y, d[3], n, m*g.oh*g.ow, prefix*g.oh*g.ow, act)
+			}
 		}
 	}
 	args := []*value{x, w}
@@ -249,6 +271,38 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		args = append(args, res)
 	}
 	return []*value{c.emitFull("Conv", args, out, fn)}, nil
+}
+
+// padsToZeros reports whether Concat(res, pad) along the channels is res
+// padded with zeros to out's shape.
+func padsToZeros(res, pad *value, out []int) bool {
+	r := len(out)
+	if len(res.shape) != r || len(pad.shape) != r || !pad.konst || pad.isInt ||
+		res.shape[0] != out[0] || pad.shape[0] != out[0] || res.shape[1]+pad.shape[1] != out[1] ||
+		!slices.Equal(res.shape[2:], out[2:]) || !slices.Equal(pad.shape[2:], out[2:]) {
+		return false
+	}
+	for _, v := range pad.f {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// addLeadingChannels adds res (n images of lead floats) into the first
+// lead floats of each of y's n images of per floats, then applies act to
+// all of y.
+func addLeadingChannels(y, res []float32, n, per, lead int, act kernels.Activation) {
+	kernels.ParallelRange(n, n*per, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			img := y[i*per : (i+1)*per]
+			kernels.BiasAddRow(img[:lead], img[:lead], res[i*lead:(i+1)*lead], 0, act)
+			if act == kernels.ActReLU {
+				kernels.ReLURow(img[lead:], img[lead:])
+			}
+		}
+	})
 }
 
 func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
