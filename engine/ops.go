@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/owulveryck/onnx-go"
 	"gorgonia.org/tensor"
@@ -156,15 +155,15 @@ func init() {
 		"HardSigmoid":        hardSigmoid,
 		"HardSwish":          unary(func(x float32) float32 { return x * max(0, min(1, x/6+0.5)) }),
 		"Clip":               clip,
-		"Add":                binaryOp(func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }),
-		"Sub":                binaryOp(func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }),
-		"Mul":                binaryOp(func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }),
-		"Div":                binaryOp(func(a, b float32) float32 { return a / b }, divInt),
-		"Pow":                binaryOp(func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) }, nil),
-		"Sum":                variadic(func(a, b float32) float32 { return a + b }, nil),
-		"Mean":               variadic(func(a, b float32) float32 { return a + b }, func(n int) func(float32) float32 { return func(x float32) float32 { return x / float32(n) } }),
-		"Max":                variadic(func(a, b float32) float32 { return maxNaN(a, b) }, nil),
-		"Min":                variadic(func(a, b float32) float32 { return minNaN(a, b) }, nil),
+		"Add":                binaryOp(addVec, func(a, b int64) int64 { return a + b }),
+		"Sub":                binaryOp(subVec, func(a, b int64) int64 { return a - b }),
+		"Mul":                binaryOp(mulVec, func(a, b int64) int64 { return a * b }),
+		"Div":                binaryOp(divVec, divInt),
+		"Pow":                binaryOp(vecOf(func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) }), nil),
+		"Sum":                variadic(addVec, nil),
+		"Mean":               variadic(addVec, func(n int) func(float32) float32 { return func(x float32) float32 { return x / float32(n) } }),
+		"Max":                variadic(vecOf(maxNaN), nil),
+		"Min":                variadic(vecOf(minNaN), nil),
 		"Conv":               conv,
 		"BatchNormalization": batchNorm,
 		"MaxPool":            pool(true),
@@ -391,7 +390,9 @@ func forBroadcast(out, sa, sb []int, f func(o, ia, ib int)) {
 	}
 }
 
-func binaryOp(f func(a, b float32) float32, fi func(a, b int64) int64) opFunc {
+// binaryOp is a numpy-broadcasting float operation computed row by row by
+// vec (see rowBroadcast), with fi for two integer constants.
+func binaryOp(vec vecFunc, fi func(a, b int64) int64) opFunc {
 	return func(c *opCtx, _ attrs, in []*value) ([]*value, error) {
 		if err := need(in, 2); err != nil {
 			return nil, err
@@ -401,7 +402,6 @@ func binaryOp(f func(a, b float32) float32, fi func(a, b int64) int64) opFunc {
 		if err != nil {
 			return nil, err
 		}
-		sa, sb := bstrides(x.shape, out), bstrides(y.shape, out)
 		if x.isInt && y.isInt {
 			if fi == nil {
 				return nil, errors.New("integer inputs")
@@ -411,29 +411,18 @@ func binaryOp(f func(a, b float32) float32, fi func(a, b int64) int64) opFunc {
 				return nil, err
 			}
 			res := make([]int64, n)
+			sa, sb := bstrides(x.shape, out), bstrides(y.shape, out)
 			forBroadcast(out, sa, sb, func(o, ia, ib int) { res[o] = fi(x.i[ia], y.i[ib]) })
 			return []*value{constI(out, res)}, nil
 		}
-		same := slices.Equal(x.shape, out) && slices.Equal(y.shape, out)
-		return []*value{c.emit(c.node.op.Name, []*value{x, y}, out, func(d [][]float32, o []float32) {
-			a, b := d[0], d[1]
-			switch {
-			case same:
-				for i := range o {
-					o[i] = f(a[i], b[i])
-				}
-			case len(b) == 1:
-				for i := range o {
-					o[i] = f(a[i%len(a)], b[0])
-				}
-			default:
-				forBroadcast(out, sa, sb, func(i, ia, ib int) { o[i] = f(a[ia], b[ib]) })
-			}
+		rows := newRowBroadcast(x.shape, y.shape, out)
+		return []*value{c.emitFull(c.node.op.Name, []*value{x, y}, out, func(d [][]float32, o []float32) {
+			rows.run(vec, d[0], d[1], o)
 		})}, nil
 	}
 }
 
-func variadic(f func(a, b float32) float32, final func(n int) func(float32) float32) opFunc {
+func variadic(f vecFunc, final func(n int) func(float32) float32) opFunc {
 	bin := binaryOp(f, nil)
 	return func(c *opCtx, a attrs, in []*value) ([]*value, error) {
 		if len(in) == 0 {
