@@ -67,16 +67,20 @@ func convFlops(p ConvParams) float64 {
 	return 2 * float64(p.N*p.K*oh*ow) * float64(p.C/q.Group*p.R*p.S)
 }
 
+// benchOperands returns p for a batch of n images with random input,
+// weights and bias, and its output.
+func benchOperands(rng *rand.Rand, p ConvParams, n int) (q ConvParams, x, w, y, bias []float32) {
+	p.N = n
+	oh, ow := p.OutHW()
+	x, w = randConv(rng, p)
+	return p, x, w, make([]float32, p.N*p.K*oh*ow), randSlice(rng, p.K)
+}
+
 func BenchmarkConv2D(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, batch := range []int{1, 64} {
 		for _, l := range resnetLayers {
-			p := l.p
-			p.N = batch
-			oh, ow := p.OutHW()
-			x, w := randConv(rng, p)
-			y := make([]float32, p.N*p.K*oh*ow)
-			bias := randSlice(rng, p.K)
+			p, x, w, y, bias := benchOperands(rng, l.p, batch)
 			b.Run(fmt.Sprintf("N=%d/%s", batch, l.name), func(b *testing.B) {
 				for b.Loop() {
 					Conv2D(p, x, w, bias, y, ActReLU)
@@ -175,5 +179,69 @@ func BenchmarkChainBatch1(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// resnet101Layers are the distinct convolutions of torchvision's
+// ResNet-101 at 224×224, each with how many times the network runs it.
+var resnet101Layers = []struct {
+	name  string
+	count int
+	p     ConvParams
+}{
+	{"stem7x7_s2", 1, ConvParams{C: 3, H: 224, W: 224, K: 64, R: 7, S: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3, PadB: 3, PadR: 3}},
+	{"l1_1x1_64to64", 1, layerConv(64, 56, 64, 1, 1)},
+	{"l1_1x1_256to64", 2, layerConv(256, 56, 64, 1, 1)},
+	{"l1_3x3_64", 3, layerConv(64, 56, 64, 3, 1)},
+	{"l1_1x1_64to256", 4, layerConv(64, 56, 256, 1, 1)},
+	{"l2_1x1_256to128_56", 1, layerConv(256, 56, 128, 1, 1)},
+	{"l2_3x3_128_s2", 1, layerConv(128, 56, 128, 3, 2)},
+	{"l2_1x1_256to512_s2", 1, layerConv(256, 56, 512, 1, 2)},
+	{"l2_1x1_512to128", 3, layerConv(512, 28, 128, 1, 1)},
+	{"l2_3x3_128", 3, layerConv(128, 28, 128, 3, 1)},
+	{"l2_1x1_128to512", 4, layerConv(128, 28, 512, 1, 1)},
+	{"l3_1x1_512to256_28", 1, layerConv(512, 28, 256, 1, 1)},
+	{"l3_3x3_256_s2", 1, layerConv(256, 28, 256, 3, 2)},
+	{"l3_1x1_512to1024_s2", 1, layerConv(512, 28, 1024, 1, 2)},
+	{"l3_1x1_1024to256", 22, layerConv(1024, 14, 256, 1, 1)},
+	{"l3_3x3_256", 22, layerConv(256, 14, 256, 3, 1)},
+	{"l3_1x1_256to1024", 23, layerConv(256, 14, 1024, 1, 1)},
+	{"l4_1x1_1024to512_14", 1, layerConv(1024, 14, 512, 1, 1)},
+	{"l4_3x3_512_s2", 1, layerConv(512, 14, 512, 3, 2)},
+	{"l4_1x1_1024to2048_s2", 1, layerConv(1024, 14, 2048, 1, 2)},
+	{"l4_1x1_2048to512", 2, layerConv(2048, 7, 512, 1, 1)},
+	{"l4_3x3_512", 2, layerConv(512, 7, 512, 3, 1)},
+	{"l4_1x1_512to2048", 3, layerConv(512, 7, 2048, 1, 1)},
+}
+
+// layerConv is a c→k convolution of an hw×hw map with an r×r kernel
+// (padded to keep the size at stride 1) and the given stride.
+func layerConv(c, hw, k, r, stride int) ConvParams {
+	pad := r / 2
+	return ConvParams{C: c, H: hw, W: hw, K: k, R: r, S: r, StrideH: stride, StrideW: stride, PadT: pad, PadL: pad, PadB: pad, PadR: pad}
+}
+
+// BenchmarkResNet101Layers times each distinct convolution of ResNet-101
+// with packed weights, bias and ReLU, as the engine runs it; ms/net is the
+// layer's share of one forward pass (time × count), cpu-ns/op the CPU time
+// a call took (with GOMAXPROCS=1, its work, however busy the machine):
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench ResNet101Layers/N=1 ./kernels/
+func BenchmarkResNet101Layers(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, batch := range []int{1, 8} {
+		for _, l := range resnet101Layers {
+			p, x, w, y, bias := benchOperands(rng, l.p, batch)
+			pc := NewPackedConv(p, w)
+			b.Run(fmt.Sprintf("N=%d/%s", batch, l.name), func(b *testing.B) {
+				cpu0 := cpuTime()
+				for b.Loop() {
+					pc.Conv2D(batch, x, y, ConvOpts{Bias: bias, Act: ActReLU})
+				}
+				reportGFLOPS(b, convFlops(p))
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(l.count)*b.Elapsed().Seconds()*1e3/float64(b.N), "ms/net")
+			})
+		}
 	}
 }

@@ -83,7 +83,7 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 			defer putBuf(tmp)
 		}
 		for g := 0; g < c.Group; g++ {
-			src := bSource{cv: &c, x: x[(n0*c.C+g*c.cg)*c.hw:], imgStride: c.C * c.hw}
+			src := bSource{cv: &c, x: x[(n0*c.C+g*c.cg)*c.hw:], imgStride: c.C * c.hw, oneImage: cnt == 1}
 			wg := c.filterGroup(w, g)
 			var pa *packedA
 			if packed != nil {

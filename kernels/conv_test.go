@@ -387,3 +387,46 @@ func TestPackWinoBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestPointwiseDirect covers 1×1 convolutions whose input the masked
+// kernels read as it lies (one image per product) and products whose last
+// panel is partial (the masked tails): against the reference, and equal to
+// the packed path's results bit for bit, on one core and on several, with
+// packed and unpacked weights.
+func TestPointwiseDirect(t *testing.T) {
+	if activeKernel == nil || activeKernel.masked == nil {
+		t.Skip("no masked microkernel on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	cases := []ConvParams{
+		{N: 1, C: 300, H: 14, W: 14, K: 37, R: 1, S: 1}, // 196 columns: 6 panels and 4; k blocks; partial strip
+		{N: 1, C: 64, H: 7, W: 7, K: 50, R: 1, S: 1},    // 49 columns: a panel and 17
+		{N: 2, C: 520, H: 28, W: 28, K: 24, R: 1, S: 1}, // 784 columns, one image a product
+		{N: 3, C: 16, H: 13, W: 15, K: 130, R: 1, S: 1}, // 195 columns, three images side by side
+		{N: 1, C: 33, H: 5, W: 9, K: 12, R: 1, S: 1},    // 45 columns
+		{N: 1, C: 40, H: 20, W: 30, K: 200, R: 1, S: 1}, // 600 columns: a split by columns
+		{N: 2, C: 24, H: 15, W: 15, K: 36, R: 3, S: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1, StrideH: 2, StrideW: 2},
+	}
+	for _, p := range cases {
+		for _, procs := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/procs=%d", convName(p), procs), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				oh, ow := p.OutHW()
+				x, w := randConv(rng, p)
+				bias, res := randSlice(rng, p.K), randSlice(rng, p.N*p.K*oh*ow)
+				o := ConvOpts{Bias: bias, Residual: res, Act: ActReLU}
+				y := randSlice(rng, p.N*p.K*oh*ow)
+				Conv2DOpts(p, x, w, y, o)
+				requireClose(t, refConv(p, x, w, bias, ActReLU, res), y, p.C*p.R*p.S, "forward")
+				yp := randSlice(rng, len(y))
+				NewPackedConv(p, w).Conv2D(p.N, x, yp, o)
+				assert.Equal(t, y, yp, "packed weights")
+				directOn = false
+				defer func() { directOn = true }()
+				yd := randSlice(rng, len(y))
+				NewPackedConv(p, w).Conv2D(p.N, x, yd, o)
+				assert.Equal(t, y, yd, "B packed")
+			})
+		}
+	}
+}

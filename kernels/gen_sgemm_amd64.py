@@ -37,19 +37,24 @@ def zero(reg, n):
     return out
 
 
-def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False):
+def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False, masked=False):
     """mem_bcast: each FMA takes its A value as an embedded broadcast from
     memory (AVX-512 only) instead of a broadcast register. prefetch_a: when
     not 0, each step prefetches A that many bytes ahead. overwrite: C is
-    set to the product instead of added to (it is not read)."""
+    set to the product instead of added to (it is not read). masked
+    (AVX-512): B's rows are ldb floats apart (a packed panel, or a matrix
+    as it lies) and only the columns set in a mask are read from B and
+    read and written in C; the sums are those of the unmasked kernel, term
+    for term."""
     nr = nvec * width // 4
     acc = lambda r, v: f"{reg}{r * nvec + v}"
     nacc = mr * nvec
     breg = [f"{reg}{nacc + v}" for v in range(nvec)]
-    shape = f"K{mr}X{nr}{'_BCST' if mem_bcast else ''}"
+    shape = f"K{mr}X{nr}{'_BCST' if mem_bcast else ''}{'_MASK' if masked else ''}"
+    kmask = lambda v: f", K{1 + v}" if masked else ""
     if shape not in defined:
         defined.add(shape)
-        step = [f"\tVMOVUPS {v * width}(BX), {breg[v]}" for v in range(nvec)]
+        step = [f"\tVMOVUPS{'.Z' if masked else ''} {v * width}(BX){kmask(v)}, {breg[v]}" for v in range(nvec)]
         if prefetch_a:
             step.append(f"\tPREFETCHT0 {prefetch_a}(AX)")
         for r in range(mr):
@@ -59,13 +64,19 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
             br = bcast_regs[r % len(bcast_regs)]
             step.append(f"\tVBROADCASTSS {4 * r}(AX), {br}")
             step += [f"\tVFMADD231PS {breg[v]}, {br}, {acc(r, v)}" for v in range(nvec)]
-        step += [f"\tADDQ ${4 * mr}, AX", f"\tADDQ ${nvec * width}, BX"]
+        step += [f"\tADDQ ${4 * mr}, AX", "\tADDQ R9, BX" if masked else f"\tADDQ ${nvec * width}, BX"]
         macros.extend(macro(f"{shape}_STEP", step))
     out = []
     o = out.append
-    o(f"// func {name}(kc int, a, b, c *float32, ldc int)")
-    o(f"TEXT ·{name}(SB), NOSPLIT, $0-40")
-    o("\tKERNEL_ARGS")
+    if masked:
+        o(f"// func {name}(kc int, a, b, c *float32, ldc, ldb int, mask uint32)")
+        o(f"TEXT ·{name}(SB), NOSPLIT, $0-52")
+        o("\tKERNEL_ARGS")
+        o("\tMASK_ARGS")
+    else:
+        o(f"// func {name}(kc int, a, b, c *float32, ldc int)")
+        o(f"TEXT ·{name}(SB), NOSPLIT, $0-40")
+        o("\tKERNEL_ARGS")
     out += zero(reg, nacc)
     o("\tTESTQ DI, DI")
     o(f"\tJEQ {name}_store")
@@ -76,9 +87,12 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
     o(f"{name}_store:")
     for r in range(mr):
         for v in range(nvec):
-            if not overwrite:
+            if not overwrite and masked:
+                o(f"\tVMOVUPS.Z {v * width}(CX), K{1 + v}, Z31")
+                o(f"\tVADDPS Z31, {acc(r, v)}, {acc(r, v)}")
+            elif not overwrite:
                 o(f"\tVADDPS {v * width}(CX), {acc(r, v)}, {acc(r, v)}")
-            o(f"\tVMOVUPS {acc(r, v)}, {v * width}(CX)")
+            o(f"\tVMOVUPS {acc(r, v)}{kmask(v)}, {v * width}(CX)")
         if r != mr - 1:
             o("\tADDQ R8, CX")
     o("\tVZEROUPPER")
@@ -102,12 +116,26 @@ k512n, _ = kernel("sgemmKernelAVX512x16", 16, 1, "Z", 64, [], mem_bcast=True, pr
 # otherwise be cleared first (the first k block of a Winograd product).
 k512s, _ = kernel("sgemmKernelAVX512Set", 12, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=True)
 k512ns, _ = kernel("sgemmKernelAVX512x16Set", 16, 1, "Z", 64, [], mem_bcast=True, prefetch_a=4096, overwrite=True)
+
+# 12×32 and 12×16 with B strided and masked: the 12×32 kernel's products
+# read straight from a 1×1 convolution's input, and its last panels when
+# partial (the 12×16 form for 16 columns or fewer: 196 columns are six
+# panels and 4 columns).
+km = []
+for nvec in (2, 1):
+    for overwrite in (False, True):
+        name = f"sgemmKernelAVX512M{'16' if nvec == 1 else ''}{'Set' if overwrite else ''}"
+        km += kernel(name, 12, nvec, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=overwrite, masked=True)[0]
 k2, _ = kernel("sgemmKernelAVX2", 6, 2, "Y", 32, ["Y14", "Y15"])
 # Every kernel's arguments: kc in DI, a in AX, b in BX, c in CX, ldc in
 # bytes in R8.
 args = macro("KERNEL_ARGS", ["\tMOVQ kc+0(FP), DI", "\tMOVQ a+8(FP), AX", "\tMOVQ b+16(FP), BX",
                              "\tMOVQ c+24(FP), CX", "\tMOVQ ldc+32(FP), R8", "\tSHLQ $2, R8"])
-print("\n".join(lines + args + macros + k512 + k512n + k512s + k512ns + k2))
+# The masked kernels' two more: ldb in bytes in R9, mask's low and high
+# 16 lanes in K1 and K2.
+args += macro("MASK_ARGS", ["\tMOVQ ldb+40(FP), R9", "\tSHLQ $2, R9", "\tMOVL mask+48(FP), R10",
+                            "\tKMOVW R10, K1", "\tSHRL $16, R10", "\tKMOVW R10, K2"])
+print("\n".join(lines + args + macros + k512 + k512n + k512s + k512ns + km + k2))
 
 # fmaPeakAVX512 runs iters rounds of 24 independent 16-wide FMAs: the
 # machine's FMA peak, for benchmarks to compare against.

@@ -168,7 +168,8 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		}
 		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc, tail.at(i0, 0, ldc))
 	}
-	if pa == nil || n > packNC {
+	if _, _, direct := src.direct(); pa == nil || n > packNC || direct && mk.masked != nil {
+		// Row parts each packing op(B) (or reading it as it lies).
 		chunk := roundUp((m+t-1)/t, mk.mr)
 		runWorkers((m+chunk-1)/chunk, func(w int) { rowPart(w*chunk, min(chunk, m-w*chunk), src) })
 		return

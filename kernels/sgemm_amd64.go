@@ -28,6 +28,24 @@ func sgemmKernelAVX512Set(kc int, a, b, c *float32, ldc int)
 //go:noescape
 func sgemmKernelAVX512x16Set(kc int, a, b, c *float32, ldc int)
 
+// sgemmKernelAVX512M adds the 12×32 product of a packed A strip and kc
+// rows of B, ldb floats apart (a packed panel, ldb 32, or a matrix as it
+// lies), to C, in the columns set in mask only: the others are neither
+// read from B nor read or written in C. sgemmKernelAVX512M16 is the same
+// 16 columns wide; the Set forms set C instead of adding to it.
+//
+//go:noescape
+func sgemmKernelAVX512M(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512MSet(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512M16(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512M16Set(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
 // sgemmKernelAVX2 adds the 6×16 product of a packed A strip and a packed B
 // panel, kc deep, to C (row stride ldc floats).
 //
@@ -39,7 +57,8 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int)
 func fmaPeakAVX512(iters int)
 
 var (
-	kernelAVX512    = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512, set: sgemmKernelAVX512Set}
+	kernelAVX512 = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512, set: sgemmKernelAVX512Set, masked: &maskedKernel{
+		fn: sgemmKernelAVX512M, set: sgemmKernelAVX512MSet, half: sgemmKernelAVX512M16, halfSet: sgemmKernelAVX512M16Set}}
 	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16, set: sgemmKernelAVX512x16Set}
 	kernelAVX2      = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
 )
