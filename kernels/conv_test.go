@@ -430,3 +430,47 @@ func TestPointwiseDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradFewTiles covers Winograd blocks whose last panel holds
+// four tiles or fewer (computed by the kernel's cols form) and the single
+// block of a layer with few tiles: against the reference and bit for bit
+// against the full-panel products, on one core and on several.
+func TestWinogradFewTiles(t *testing.T) {
+	mk := winoKernel(64)
+	if mk == nil || mk.cols == nil {
+		t.Skip("no cols kernel on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	pad1 := func(p ConvParams) ConvParams {
+		p.R, p.S, p.PadT, p.PadL, p.PadB, p.PadR = 3, 3, 1, 1, 1, 1
+		return p
+	}
+	cases := []ConvParams{
+		pad1(ConvParams{N: 1, C: 300, H: 14, W: 14, K: 40}), // 49 tiles; two k blocks; three strips
+		pad1(ConvParams{N: 1, C: 32, H: 13, W: 13, K: 70}),  // 49 tiles; five strips
+		pad1(ConvParams{N: 1, C: 24, H: 12, W: 12, K: 16}),  // 36 tiles
+		pad1(ConvParams{N: 1, C: 20, H: 20, W: 20, K: 33}),  // 100 tiles: blocks, the last of 4
+		pad1(ConvParams{N: 3, C: 17, H: 5, W: 6, K: 64}),    // 27 tiles over three images
+	}
+	for _, p := range cases {
+		for _, procs := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/procs=%d", convName(p), procs), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				c := newConv("test", p)
+				require.True(t, c.winograd())
+				oh, ow := p.OutHW()
+				x, w := randConv(rng, p)
+				o := ConvOpts{Bias: randSlice(rng, p.K), Residual: randSlice(rng, p.N*p.K*oh*ow), Act: ActReLU}
+				y := randSlice(rng, p.N*p.K*oh*ow)
+				Conv2DOpts(p, x, w, y, o)
+				requireClose(t, refConv(p, x, w, o.Bias, o.Act, o.Residual), y, p.C*9, "forward")
+				cols := mk.cols
+				mk.cols = nil
+				defer func() { mk.cols = cols }()
+				y2 := randSlice(rng, len(y))
+				Conv2DOpts(p, x, w, y2, o)
+				assert.Equal(t, y2, y, "full panels")
+			})
+		}
+	}
+}

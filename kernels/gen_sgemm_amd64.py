@@ -147,6 +147,18 @@ peak += [f"\tVFMADD231PS Z30, Z31, Z{i}" for i in range(24)]
 peak += ["\tDECQ DI", "\tJNE peak_loop", "peak_done:", "\tVZEROUPPER", "\tRET", ""]
 print("\n".join(peak))
 
+def prologue(name, sig, args):
+    """A function's header and the loads of its 8-byte arguments: each
+    (name, register) or (name, register, shift), the shift scaling a
+    stride in floats to bytes."""
+    o = [f"// func {name}({sig})", f"TEXT ·{name}(SB), NOSPLIT, $0-{8 * len(args)}"]
+    for i, arg in enumerate(args):
+        o.append(f"\tMOVQ {arg[0]}+{8 * i}(FP), {arg[1]}")
+        if len(arg) > 2:
+            o.append(f"\tSHLQ ${arg[2]}, {arg[1]}")
+    return o
+
+
 # dotKernel4x6AVX512 adds C[i][j] += Σ_p A[i][p]·B[j][p] for i < 4, j < 6,
 # p < 16·k16: rows of A (lda floats apart) and of B (ldb apart) are read
 # straight, 16 floats a step, into 24 vector accumulators that are summed
@@ -155,18 +167,8 @@ print("\n".join(peak))
 def dot_kernel():
     o = []
     a = o.append
-    a("// func dotKernel4x6AVX512(k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
-    a("TEXT ·dotKernel4x6AVX512(SB), NOSPLIT, $0-56")
-    a("\tMOVQ k16+0(FP), DI")
-    a("\tMOVQ a+8(FP), AX")
-    a("\tMOVQ lda+16(FP), R8")
-    a("\tSHLQ $2, R8")
-    a("\tMOVQ b+24(FP), BX")
-    a("\tMOVQ ldb+32(FP), R10")
-    a("\tSHLQ $2, R10")
-    a("\tMOVQ c+40(FP), CX")
-    a("\tMOVQ ldc+48(FP), R12")
-    a("\tSHLQ $2, R12")
+    o += prologue("dotKernel4x6AVX512", "k16 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int",
+                  [("k16", "DI"), ("a", "AX"), ("lda", "R8", 2), ("b", "BX"), ("ldb", "R10", 2), ("c", "CX"), ("ldc", "R12", 2)])
     a("\tLEAQ (R8)(R8*2), R9")    # 3·lda
     a("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
     a("\tLEAQ (R10)(R10*4), R13")  # 5·ldb
@@ -210,3 +212,40 @@ def dot_kernel():
     return o
 
 print("\n".join(dot_kernel()))
+
+
+# winoCols16x4AVX512 computes out[(4s+j)·16+i] = Σ_p a_s[16p+i]·b[16p+j]
+# for four packed 16-row strips a_0 … a_3 and the first four columns of a
+# packed 16-column panel b, kc deep: the product of a Winograd block's last
+# panel when it holds four tiles or fewer, which the 16×16 kernel would
+# compute for all 16 columns. One accumulator per output vector, summed in
+# the 16×16 kernel's order, so the results are its results.
+def cols_kernel():
+    o = []
+    a = o.append
+    o += prologue("winoCols16x4AVX512", "kc int, a0, a1, a2, a3, b, out *float32",
+                  [("kc", "DI"), ("a0", "AX"), ("a1", "R9"), ("a2", "R10"), ("a3", "R11"), ("b", "BX"), ("out", "CX")])
+    o += zero("Z", 16)
+    a("\tTESTQ DI, DI")
+    a("\tJEQ cols_store")
+    a("cols_loop:")
+    for i, r in enumerate(["AX", "R9", "R10", "R11"]):
+        a(f"\tVMOVUPS ({r}), Z{16 + i}")
+    for j in range(4):
+        a(f"\tVBROADCASTSS {4 * j}(BX), Z{20 + j}")
+    for s in range(4):
+        for j in range(4):
+            a(f"\tVFMADD231PS Z{20 + j}, Z{16 + s}, Z{4 * s + j}")
+    for r in ["AX", "R9", "R10", "R11", "BX"]:
+        a(f"\tADDQ $64, {r}")
+    a("\tDECQ DI")
+    a("\tJNE cols_loop")
+    a("cols_store:")
+    for k in range(16):
+        a(f"\tVMOVUPS Z{k}, {64 * k}(CX)")
+    a("\tVZEROUPPER")
+    a("\tRET")
+    a("")
+    return o
+
+print("\n".join(cols_kernel()))

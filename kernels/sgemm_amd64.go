@@ -59,7 +59,7 @@ func fmaPeakAVX512(iters int)
 var (
 	kernelAVX512 = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512, set: sgemmKernelAVX512Set, masked: &maskedKernel{
 		fn: sgemmKernelAVX512M, set: sgemmKernelAVX512MSet, half: sgemmKernelAVX512M16, halfSet: sgemmKernelAVX512M16Set}}
-	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16, set: sgemmKernelAVX512x16Set}
+	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16, set: sgemmKernelAVX512x16Set, cols: winoCols16x4AVX512}
 	kernelAVX2      = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
 )
 
@@ -145,3 +145,10 @@ func winoDyC(dy *float32, offs *[4]int, kg int, kstride int, dst *float32, dkstr
 
 //go:noescape
 func transpose16(dst *float32, ldd int, src *float32, lds int)
+
+// winoCols16x4AVX512 sets out[(4s+j)·16+i] to Σ_p a_s[16p+i]·b[16p+j] for
+// the packed 16-row strips a_0 … a_3 and the first four columns of the
+// packed 16-column panel b, kc deep, summed as sgemmKernelAVX512x16 sums.
+//
+//go:noescape
+func winoCols16x4AVX512(kc int, a0, a1, a2, a3, b, out *float32)

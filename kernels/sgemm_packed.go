@@ -14,7 +14,16 @@ type microKernel struct {
 	// masked, when not nil, is the kernel with B read under a column mask
 	// and a row stride, for partial panels and unpacked B.
 	masked *maskedKernel
+
+	// cols, when not nil, computes the first colsN columns of a panel's
+	// product with four strips at once, in the order fn sums them, into
+	// out (colsN·4 vectors of mr floats, strip-major): for panels with
+	// few columns used (a Winograd block's last tiles).
+	cols func(kc int, a0, a1, a2, a3, b, out *float32)
 }
+
+// colsN is the panel columns microKernel.cols computes.
+const colsN = 4
 
 // maskedKernel is a microkernel shape (mr×nr) that reads kc rows of B
 // ldb floats apart and only the columns set in mask, and writes only

@@ -162,6 +162,12 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	}
 	pb := roundUp((tiles+nb-1)/nb, nr)
 	nb = (tiles + pb - 1) / pb
+	if t > 1 && tiles <= winoOneBlock*nr && mk.cols != nil {
+		// Few tiles (14×14 maps at batch 1: 49, blocks of 16, 16, 16
+		// and 1): blocks would leave cores idle at the end; one block
+		// split by output channels keeps them all busy.
+		nb, pb = 1, roundUp(tiles, nr)
+	}
 	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb}
 	if nb >= t && t > 1 {
 		parallelFor(t, nb, func(_, b int) {
@@ -177,6 +183,10 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 		wb.run(s, b*pb, min(pb, tiles-b*pb), t)
 	}
 }
+
+// winoOneBlock is the most panels of tiles a layer runs as one block,
+// split over the cores by output channels, instead of a block per core.
+const winoOneBlock = 4
 
 // winoBlock is one Winograd convolution call, run a block of pb tiles
 // at a time.
@@ -248,7 +258,7 @@ func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 	parallelFor(threads, parts, func(_, i int) {
 		r0, r1 := strips*i/parts*mr, strips*(i+1)/parts*mr
 		for xi := 0; xi < 16; xi++ {
-			wb.gemm(s.v.s, s.m.s, xi, r0, r1)
+			wb.gemm(s.v.s, s.m.s, xi, r0, r1, nt)
 		}
 		if k0, k1 := min(r0, c.K), min(r1, c.K); k0 < k1 {
 			wb.output(s.m.s, k0, k1, t0, nt)
@@ -358,8 +368,9 @@ func laneMask(ix, n, w int) uint32 {
 }
 
 // gemm computes rows [r0, r1) (whole strips) of M_ξ = U_ξ·V_ξ for the
-// block.
-func (wb *winoBlock) gemm(v, m []float32, xi, r0, r1 int) {
+// block's first nt tiles (columns): the panels that hold some, the last
+// with mk.cols when it holds colsN or fewer.
+func (wb *winoBlock) gemm(v, m []float32, xi, r0, r1, nt int) {
 	c, mk, pb, mpad := wb.c, wb.mk, wb.pb, wb.u.mpad
 	mx := m[xi*wb.mStride():][:mpad*pb]
 	if mk.set == nil {
@@ -368,6 +379,10 @@ func (wb *winoBlock) gemm(v, m []float32, xi, r0, r1 int) {
 	vx := v[xi*wb.vStride():][:c.C*pb]
 	ux := wb.u.s[xi*mpad*c.C:][:mpad*c.C]
 	step := kStep(c.C)
+	full, rest := roundUp(nt, mk.nr), 0
+	if r := nt % mk.nr; mk.cols != nil && r > 0 && r <= colsN {
+		full, rest = nt-r, r
+	}
 	for pc := 0; pc < c.C; pc += step {
 		kc := min(step, c.C-pc)
 		fn := mk.fn
@@ -376,8 +391,44 @@ func (wb *winoBlock) gemm(v, m []float32, xi, r0, r1 int) {
 		}
 		for ir := r0; ir < r1; ir += mk.mr {
 			a := ux[pc*mpad+ir*kc:]
-			for jr := 0; jr < pb; jr += mk.nr {
+			for jr := 0; jr < full; jr += mk.nr {
 				fn(kc, &a[0], &vx[pc*pb+jr*kc], &mx[ir*pb+jr], pb)
+			}
+		}
+		if rest > 0 {
+			wb.gemmCols(ux[pc*mpad:], vx[pc*pb+full*kc:], mx[full:], kc, r0, r1, rest, pc == 0)
+		}
+	}
+}
+
+// gemmCols adds the product of strips [r0, r1) of the packed k block a
+// (kc deep) and the first n ≤ colsN columns of panel b to M's rows (set
+// them when first), four strips a call.
+func (wb *winoBlock) gemmCols(a, b, m []float32, kc, r0, r1, n int, first bool) {
+	mr, pb := wb.mk.mr, wb.pb
+	var out [4 * colsN * 16]float32 // mk.cols is the 16×16 kernel's
+	_ = b[(kc-1)*wb.mk.nr+colsN-1]
+	for ir := r0; ir < r1; ir += 4 * mr {
+		// Fewer than four strips left: the last is read again in place
+		// of the missing ones, its copies not written.
+		var strips [4]*float32
+		ns := min(4, (r1-ir)/mr)
+		_ = a[(ir+ns*mr)*kc-1]
+		for s := range strips {
+			strips[s] = &a[(ir+min(s, ns-1)*mr)*kc]
+		}
+		wb.mk.cols(kc, strips[0], strips[1], strips[2], strips[3], &b[0], &out[0])
+		for s := range ns {
+			for j := range n {
+				col := out[(s*colsN+j)*mr:][:mr]
+				for i, v := range col {
+					at := &m[(ir+s*mr+i)*pb+j]
+					if first {
+						*at = v
+					} else {
+						*at += v
+					}
+				}
 			}
 		}
 	}
