@@ -5,8 +5,12 @@
 // once (fuse.go): a BatchNormalization after a Conv is folded into the
 // Conv's weights and bias, a per-channel constant Add becomes the Conv's
 // bias, a residual Add and a following Relu run in the Conv's output pass
-// (kernels.Conv2DOpts), and a Relu after any other BatchNormalization joins
-// its scale/shift pass. On the first Run with a given
+// (kernels.Conv2DOpts), a Mul by a scalar or per-channel constant after a
+// Conv is folded into its weights, a zero-padded shortcut (Add of a Concat
+// of a value and zeros, PyramidNet's) is added into the Conv's leading
+// channels, a BatchNormalization read only by an unpadded Conv is folded
+// into that Conv, and a Relu after any other BatchNormalization joins its
+// scale/shift pass. On the first Run with a given
 // set of input shapes the engine compiles the graph for those shapes:
 // every shape is inferred, everything that does not depend on the inputs
 // (initializer arithmetic and the Shape/Gather/Concat/Unsqueeze chains of
