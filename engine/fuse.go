@@ -164,7 +164,8 @@ func (g *graphDef) convParams(conv *opRecord) (w, bias *value, ok bool) {
 
 // bnAffine is an inference BatchNormalization with constant parameters for
 // n channels as the per-channel map y = s·x + t: s = gamma/√(var+ε),
-// t = beta − mean·s, in float64. bn's training-mode outputs must be unused.
+// t = beta − mean·s, in float64, all finite. bn's training-mode outputs
+// must be unused.
 func (g *graphDef) bnAffine(bn opRecord, n int) (s, t []float64, ok bool) {
 	for _, o := range bn.outputs[1:] {
 		if o != "" {
@@ -187,6 +188,9 @@ func (g *graphDef) bnAffine(bn opRecord, n int) (s, t []float64, ok bool) {
 	for c := range s {
 		s[c] = float64(p[0][c]) / math.Sqrt(float64(p[3][c])+eps)
 		t[c] = float64(p[1][c]) - float64(p[2][c])*s[c]
+		if math.IsNaN(s[c]+t[c]) || math.IsInf(s[c]+t[c], 0) {
+			return nil, nil, false // folded, infinities would meet other weights
+		}
 	}
 	return s, t, true
 }

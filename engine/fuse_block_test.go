@@ -19,6 +19,7 @@ type blockOpts struct {
 	relu      bool    // a Relu after the residual Add
 	conv1Pads bool    // conv1 is 3×3 with padding, so BN1 cannot fold into it
 	sameWidth bool    // conv3 has as many channels as x: the pad is empty
+	zeroVar   bool    // BN1's first variance is −ε: its scale is infinite
 }
 
 // pyramidBlockModel is PyramidNet's bottleneck as PyTorch exports it, on an
@@ -44,6 +45,9 @@ func pyramidBlockModel(rng *rand.Rand, o blockOpts, extra ...string) []byte {
 		randT("w1", -1, 1, 3, 4, k1, k1), randT("b1", -1, 1, 3),
 		randT("w3", -1, 1, width, 3, 3, 3), randT("b3", -1, 1, width),
 		{Name: "channels", Dims: []int64{4}, DataType: onnxpb.Int64, Int64s: []int64{0, 1, 0, 0}},
+	}
+	if o.zeroVar {
+		inits[3].Floats[0] = -1e-5
 	}
 	op := o.op
 	if op == "" {
@@ -125,6 +129,7 @@ func TestFusePyramidBlock(t *testing.T) {
 		{"scale over width", blockOpts{scale: []int64{1, 1, 5}}, []string{conv, conv, "Mul", concat, add}},
 		{"pad of ones", blockOpts{fill: 1}, []string{conv, concat, conv}}, // a full residual
 		{"padded conv1", blockOpts{conv1Pads: true}, []string{bn, conv, conv}},
+		{"infinite BN scale", blockOpts{zeroVar: true}, []string{bn, conv, conv}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fused, err := Read(pyramidBlockModel(rand.New(rand.NewSource(7)), tc.o))
@@ -149,6 +154,11 @@ func TestFusePyramidBlock(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, want[0].Shape, got[0].Shape)
 			for i, w := range want[0].Data {
+				if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+					assert.Equal(t, math.IsNaN(float64(w)), math.IsNaN(float64(got[0].Data[i])), "element %d", i)
+					assert.Equal(t, math.IsInf(float64(w), 0), math.IsInf(float64(got[0].Data[i]), 0), "element %d", i)
+					continue
+				}
 				assert.InDelta(t, w, got[0].Data[i], 1e-5*math.Max(1, math.Abs(float64(w))), "element %d", i)
 			}
 		})
