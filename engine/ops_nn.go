@@ -270,7 +270,11 @@ func conv(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if res != nil {
 		args = append(args, res)
 	}
-	return []*value{c.emitFull("Conv", args, out, fn)}, nil
+	y := c.emitFull("Conv", args, out, fn)
+	if res == nil && act == kernels.ActNone && g.kh*g.kw*g.sh*g.sw == 1 && g.pt+g.pl+g.pb+g.pr == 0 && y.step != nil {
+		y.pointwise = &pointwise{node: c.node, a: a, in: in}
+	}
+	return []*value{y}, nil
 }
 
 // padsToZeros reports whether Concat(res, pad) along the channels is res
@@ -416,6 +420,9 @@ func pool(isMax bool) opFunc {
 		out := g.outShape(n, ch, len(x.shape)-2)
 		if err := c.checkFold(in[:1], float64(n*ch)*float64(g.oh*g.ow)*float64(g.kh*g.kw)); err != nil {
 			return nil, err
+		}
+		if pc := x.pointwise; pc != nil && !isMax && !ceil && x.pending == 0 && g.pt+g.pl+g.pb+g.pr == 0 {
+			return c.poolFirst(pc, a)
 		}
 		name := "AveragePool"
 		if isMax {

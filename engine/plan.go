@@ -29,6 +29,14 @@ type value struct {
 	// a few new channels onto a growing map that only a BatchNormalization
 	// reads, which copied the whole map once per layer.
 	parts []*value
+	// pending, during compile, is how many reads of a runtime value by
+	// operations not yet compiled (or as a graph output) are still to
+	// come: 0 while an operation compiles makes it the value's last reader.
+	pending int
+	// pointwise, on a runtime 1×1 Conv's output, is that Conv, which an
+	// average pool reading the output last may run after itself (see
+	// poolFirst).
+	pointwise *pointwise
 }
 
 func constF(shape []int, f []float32) *value {
@@ -105,8 +113,19 @@ func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *
 		env[k] = v
 	}
 	p = &plan{pool: make(chan *instance, 64)}
+	reads := map[string]int{} // by operations, and once more for a graph output
+	for _, rec := range g.ops {
+		if rec.op.Name != "Constant" {
+			for _, name := range rec.inputs {
+				reads[name]++
+			}
+		}
+	}
+	for _, name := range g.outputs {
+		reads[name]++
+	}
 	for i, name := range g.inputs {
-		v := &value{shape: shapes[i], input: i}
+		v := &value{shape: shapes[i], input: i, pending: reads[name]}
 		env[name] = v
 		p.inputs = append(p.inputs, v)
 	}
@@ -129,6 +148,9 @@ func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *
 				return nil, fmt.Errorf("%w: %s node reads %q, which no initializer, input or earlier node provides", ErrMalformed, rec.op.Name, name)
 			}
 			in[j] = v
+			if !v.konst {
+				v.pending--
+			}
 		}
 		c.node = rec
 		outs, err := ops[rec.op.Name](c, attrs(rec.op.Attributes), in)
@@ -147,6 +169,9 @@ func compile(ctx context.Context, g *graphDef, opset int64, shapes [][]int) (p *
 			}
 			if name != "" {
 				env[name] = outs[j]
+				if !outs[j].konst {
+					outs[j].pending += reads[name]
+				}
 			}
 		}
 		p.steps = append(p.steps, c.steps...)
