@@ -296,13 +296,18 @@ func padsToZeros(res, pad *value, out []int) bool {
 
 // addLeadingChannels adds res (n images of lead floats) into the first
 // lead floats of each of y's n images of per floats, then applies act to
-// all of y.
+// all of y. Each image's lead is cut into parts the processors share, so
+// that a single image is split too.
 func addLeadingChannels(y, res []float32, n, per, lead int, act kernels.Activation) {
-	kernels.ParallelRange(n, n*per, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			img := y[i*per : (i+1)*per]
-			kernels.BiasAddRow(img[:lead], img[:lead], res[i*lead:(i+1)*lead], 0, act)
-			if act == kernels.ActReLU {
+	const part = 1 << 13 // floats
+	parts := max(1, lead/part)
+	kernels.ParallelRange(n*parts, n*per, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			i, j := p/parts, p%parts
+			img, r := y[i*per:(i+1)*per], res[i*lead:(i+1)*lead]
+			a, b := j*lead/parts, (j+1)*lead/parts
+			kernels.BiasAddRow(img[a:b], img[a:b], r[a:b], 0, act)
+			if act == kernels.ActReLU && j == parts-1 {
 				kernels.ReLURow(img[lead:], img[lead:])
 			}
 		}
