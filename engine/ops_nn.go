@@ -345,48 +345,22 @@ func batchNorm(c *opCtx, a attrs, in []*value) ([]*value, error) {
 	if c.node.relu { // a fused Relu (see fuse)
 		act = kernels.ActReLU
 	}
+	var y *value
 	if x.parts != nil {
-		return []*value{batchNormParts(c, x, in[1:5], fold, scale, shift, act)}, nil
-	}
-	return []*value{c.emitFull("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
-		sc, sh := scale, shift
-		if sc == nil {
-			sc, sh = fold(d[1], d[2], d[3], d[4])
-		}
-		kernels.ScaleShift(n, ch, inner, d[0], sc, sh, y, act)
-	})}, nil
-}
-
-// batchNormParts is batch norm of a Concat along the channel axis read
-// from the Concat's parts (see value.parts), the Concat never written:
-// each output row (one channel of one image) is the affine map of the
-// row it came from, as kernels.ScaleShift computes it.
-func batchNormParts(c *opCtx, x *value, params []*value, fold func(g, b, m, v []float32) ([]float32, []float32),
-	scale, shift []float32, act kernels.Activation) *value {
-	n, ch, inner := x.shape[0], x.shape[1], shapeSize(x.shape[2:])
-	// The part of each channel and its channel there.
-	part, within := make([]int, 0, ch), make([]int, 0, ch)
-	for p, v := range x.parts {
-		for k := range v.shape[1] {
-			part, within = append(part, p), append(within, k)
-		}
-	}
-	np := len(x.parts)
-	in := append(append([]*value(nil), x.parts...), params...)
-	return c.emitFull("BatchNormalization", in, x.shape, func(d [][]float32, y []float32) {
-		sc, sh := scale, shift
-		if sc == nil {
-			sc, sh = fold(d[np], d[np+1], d[np+2], d[np+3])
-		}
-		kernels.ParallelRange(n*ch, n*ch*inner, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				img, k := i/ch, i%ch
-				p := part[k]
-				src := (img*x.parts[p].shape[1] + within[k]) * inner
-				kernels.AffineRow(y[i*inner:(i+1)*inner], d[p][src:src+inner], sc[k], sh[k], act)
+		y = batchNormParts(c, x, in[1:5], fold, scale, shift, act)
+	} else {
+		y = c.emitFull("BatchNormalization", in[:5], x.shape, func(d [][]float32, y []float32) {
+			sc, sh := scale, shift
+			if sc == nil {
+				sc, sh = fold(d[1], d[2], d[3], d[4])
 			}
+			kernels.ScaleShift(n, ch, inner, d[0], sc, sh, y, act)
 		})
-	})
+	}
+	if scale != nil && y.step != nil {
+		y.affine = &channelAffine{rows: channelRowsOf(x), scale: scale, shift: shift, act: act}
+	}
+	return []*value{y}, nil
 }
 
 func pool(isMax bool) opFunc {
@@ -428,6 +402,9 @@ func pool(isMax bool) opFunc {
 		}
 		if pc := x.pointwise; pc != nil && !isMax && !ceil && x.pending == 0 && g.pt+g.pl+g.pb+g.pr == 0 {
 			return c.poolFirst(pc, a)
+		}
+		if x.affine != nil && !isMax && !ceil && x.pending == 0 && tiles(g) {
+			return []*value{c.affinePool(x, g)}, nil
 		}
 		name := "AveragePool"
 		if isMax {

@@ -37,6 +37,10 @@ type value struct {
 	// average pool reading the output last may run after itself (see
 	// poolFirst).
 	pointwise *pointwise
+	// affine, on an inference BatchNormalization's output, is that map,
+	// which an average pool reading the output last applies itself (see
+	// affinePool).
+	affine *channelAffine
 }
 
 func constF(shape []int, f []float32) *value {
