@@ -136,7 +136,14 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // mk and op(B) from src, split over up to t goroutines by rows of C, then
 // tail on C. A may come pre-packed in pa.
 func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *packedA, src *bSource, beta float32, c []float32, ldc int, tail cTail) {
-	if t > 1 && n >= 2*t*mk.nr && (pa != nil || n > m) {
+	// op(B) read as it lies (a pointwise convolution of a small map) is
+	// shared by row parts for free: narrow products with A pre-packed
+	// split by rows then, evenly, where whole panels would not (196
+	// columns are 6⅛ panels).
+	_, _, direct := src.direct()
+	direct = direct && mk.masked != nil
+	narrowDirect := direct && pa != nil && n <= packNC
+	if t > 1 && n >= 2*t*mk.nr && (pa != nil || n > m) && !narrowDirect {
 		// Wide products split by columns: each goroutine packs only its
 		// own part of op(B) (a split by rows would have every goroutine
 		// pack all of it); A is pre-packed or the smaller operand. With
@@ -168,26 +175,27 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 		}
 		sgemmPackedSrc(mk, false, rows, n, k, 1, aPart, lda, part, src, beta, c[i0*ldc:], ldc, tail.at(i0, 0, ldc))
 	}
-	if _, _, direct := src.direct(); pa == nil || n > packNC || direct && mk.masked != nil {
-		// Row parts each packing op(B) (or reading it as it lies).
+	if pa == nil || n > packNC {
 		chunk := roundUp((m+t-1)/t, mk.mr)
 		runWorkers((m+chunk-1)/chunk, func(w int) { rowPart(w*chunk, min(chunk, m-w*chunk), src) })
 		return
 	}
 	// Narrow products with A pre-packed (a layer with small feature maps
 	// at batch 1): op(B) is packed once, by all cores, instead of once
-	// per row part; then the rows, in a few parts per core, are taken
-	// dynamically.
-	ncPad := roundUp(n, mk.nr)
-	step := kStep(k)
-	pre := getBuf(k * ncPad)
-	defer putBuf(pre)
-	parallelFor(t, (k+step-1)/step, func(_, b int) {
-		pc := b * step
-		src.pack(pre.s[pc*ncPad:], pc, min(step, k-pc), 0, n, mk.nr)
-	})
+	// per row part (or read as it lies); then the rows, in a few parts
+	// per core, are taken dynamically.
 	shared := *src
-	shared.pre = pre.s
+	if !direct {
+		ncPad := roundUp(n, mk.nr)
+		step := kStep(k)
+		pre := getBuf(k * ncPad)
+		defer putBuf(pre)
+		parallelFor(t, (k+step-1)/step, func(_, b int) {
+			pc := b * step
+			src.pack(pre.s[pc*ncPad:], pc, min(step, k-pc), 0, n, mk.nr)
+		})
+		shared.pre = pre.s
+	}
 	parts := min(4*t, m/mk.mr)
 	chunk := roundUp((m+parts-1)/parts, mk.mr)
 	parallelFor(t, (m+chunk-1)/chunk, func(_, i int) { rowPart(i*chunk, min(chunk, m-i*chunk), &shared) })
