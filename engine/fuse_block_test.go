@@ -164,3 +164,16 @@ func TestFusePyramidBlock(t *testing.T) {
 		})
 	}
 }
+
+// randomTensor is a float initializer of the given shape, uniform in [lo, hi).
+func randomTensor(rng *rand.Rand, name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	t := onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.Float, Floats: make([]float32, n)}
+	for i := range t.Floats {
+		t.Floats[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return t
+}

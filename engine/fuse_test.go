@@ -61,19 +61,6 @@ func convBNReluModel(rng *rand.Rand, group int64, bias bool, addShape []int64, e
 	return m.Marshal()
 }
 
-// randomTensor is a float initializer of the given shape, uniform in [lo, hi).
-func randomTensor(rng *rand.Rand, name string, lo, hi float32, dims ...int64) onnxpb.Tensor {
-	n := int64(1)
-	for _, d := range dims {
-		n *= d
-	}
-	t := onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.Float, Floats: make([]float32, n)}
-	for i := range t.Floats {
-		t.Floats[i] = lo + (hi-lo)*rng.Float32()
-	}
-	return t
-}
-
 // Folding BatchNormalization (or a per-channel Add) into Conv and fusing
 // the Relu leaves one Conv that computes what the three separate operations
 // compute; an Add that broadcasts over space is left alone.
