@@ -15,12 +15,17 @@
 // golang.org/x/sys/cpu). Conv2D is an implicit GEMM: patches are packed
 // straight from the image (with AVX-512 masked loads for column strides 1
 // and 2), images whose feature maps are small share one product, and
-// PackedConv packs constant weights once. 3×3 stride-1 convolutions with
+// PackedConv packs constant weights once. Pointwise convolutions of small
+// maps (one image a product) read their input as it lies, the 12×32
+// kernel's masked form taking B's rows at any stride, and the last,
+// partial panel of a product runs masked (half width for 16 columns or
+// fewer) instead of through a scratch tile. 3×3 stride-1 convolutions with
 // 16 or more channels in and out take Winograd F(2×2, 3×3) instead
 // (winograd.go): 16 GEMMs over transformed filters (on the 16×16
-// microkernel), 2.25 times fewer multiply-adds, the input and output
-// transforms read and write the NCHW tensors directly with AVX-512;
-// results differ from the direct sum by rounding only. Bias, residual add
+// microkernel; a block's last panel, when it holds four tiles or fewer,
+// on a column kernel four strips at a time), 2.25 times fewer
+// multiply-adds, the input and output transforms read and write the NCHW
+// tensors directly with AVX-512; results differ from the direct sum by rounding only. Bias, residual add
 // and ReLU are applied to each block of the output while it is still in
 // cache (the Winograd output transform, or the direct product's finished
 // row blocks), and the first k block of a product writes C instead of
