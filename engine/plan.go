@@ -237,6 +237,12 @@ func outputNames(names []string) string {
 	return fmt.Sprintf("%q", names)
 }
 
+// longLived is the number of steps after which a value still read is
+// long-lived (arena.Slot.Tight): a DenseNet layer's output, read by every
+// later layer of its block, is; a residual shortcut, read a few steps
+// on, is not.
+const longLived = 8
+
 // newInstance builds the plan's Gorgonia graph: graph inputs are input
 // nodes, each step a funcop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
@@ -252,10 +258,11 @@ func (p *plan) newInstance() (*instance, error) {
 		stepOf[s.out] = id
 		outSlots[id] = inst.arena.NewSlot(0, s.full)
 	}
-	for _, s := range p.steps {
+	for r, s := range p.steps {
 		for _, v := range s.in {
 			if id, ok := stepOf[v]; ok && v != nil && !v.konst {
 				outSlots[id].Readers++
+				outSlots[id].Tight = outSlots[id].Tight || r-id > longLived
 			}
 		}
 	}

@@ -20,10 +20,20 @@ type Slot struct {
 	// Full marks an op that writes every element of its output, so a
 	// recycled buffer needs no zeroing.
 	Full bool
+	// Tight marks a value that stays live for long: it takes a free
+	// buffer at most twice its size, else a new one. Without it, each of
+	// DenseNet's layer outputs, read until the end of its block, took the
+	// buffer the layer's growing map had just freed, and a block held one
+	// such map-sized buffer per layer (88 MB at batch 1 for 5 MB of
+	// outputs).
+	Tight bool
 
 	left int
 	buf  []float32
 }
+
+// maxWaste bounds the buffer a value takes to maxWaste times its size.
+const maxWaste = 16
 
 // Arena is a free list of buffers and the slots holding the others.
 type Arena struct {
@@ -55,14 +65,14 @@ func (a *Arena) Reset() {
 }
 
 // Alloc gives s a buffer of n floats, zeroed unless s.Full: the smallest
-// free one that fits, or a new one. A new buffer replaces the largest free
+// free one that fits and is not too large (see fit), or a new one. A new buffer replaces the largest free
 // one, which is too small: an arena holds about as many buffers as its
 // peak live set, even over a graph whose sizes grow from op to op
 // (PyramidNet's channels grow with every block; keeping every outgrown
 // buffer held 70 MB for a network that needs a few at batch 1). Buffers
 // only grow, so after a few passes none is allocated.
 func (a *Arena) Alloc(s *Slot, n int) []float32 {
-	best, small := fit(len(a.free), func(i int) int { return cap(a.free[i]) }, n)
+	best, small := fit(len(a.free), func(i int) int { return cap(a.free[i]) }, n, s.Tight)
 	if best < 0 {
 		if small >= 0 {
 			a.free[small] = a.free[len(a.free)-1]
@@ -100,14 +110,22 @@ func (a *Arena) Read(s *Slot) {
 }
 
 // fit picks, among k free buffers of capacities size(0…k-1), the smallest
-// that holds n (best), else the largest, which a new buffer replaces
-// (small); -1 where there is none.
-func fit(k int, size func(int) int, n int) (best, small int) {
+// that holds n (best), else the largest too small, which a new buffer
+// replaces (small); -1 where there is none. A buffer of more than
+// maxWaste·n (2n for a tight slot, see Slot.Tight) is left for a larger
+// value: a small one held in it kept it from the next large one, which
+// then took a buffer of its own (DenseNet-BC-190 at batch 1 held 24 MB of
+// buffers for a live set of about 12; 13 with the bound).
+func fit(k int, size func(int) int, n int, tight bool) (best, small int) {
+	limit := maxWaste * n
+	if tight {
+		limit = 2 * n
+	}
 	best, small = -1, -1
 	for i := range k {
 		switch c := size(i); {
 		case c >= n:
-			if best < 0 || c < size(best) {
+			if (best < 0 || c < size(best)) && c <= limit {
 				best = i
 			}
 		case small < 0 || c > size(small):
@@ -137,7 +155,7 @@ func (a *Arena) Presize(pass func(alloc func(s *Slot, n int), read func(s *Slot)
 		grew := false
 		alloc := func(s *Slot, n int) {
 			left[s] = s.Readers
-			best, small := fit(len(free), func(i int) int { return free[i] }, n)
+			best, small := fit(len(free), func(i int) int { return free[i] }, n, s.Tight)
 			if best < 0 {
 				grew = true
 				if small >= 0 {

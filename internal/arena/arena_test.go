@@ -92,3 +92,26 @@ func TestPresizeFirstPassAllocatesNothing(t *testing.T) {
 		growingPass(slots, a.Alloc, a.Read)
 	}))
 }
+
+// A free buffer more than 16 times a value's size (twice, for a tight
+// slot) is left for larger values; within those bounds the smallest that
+// fits is taken.
+func TestAllocLeavesBuffersFarTooLarge(t *testing.T) {
+	var a Arena
+	slot := func(tight bool) *Slot {
+		s := a.NewSlot(1, true)
+		s.Tight = tight
+		return s
+	}
+	big, s6, s7, t49, t50 := slot(false), slot(false), slot(false), slot(true), slot(true)
+	a.Reset()
+	buf := &a.Alloc(big, 100)[0]
+	a.Read(big)
+	assert.NotSame(t, buf, &a.Alloc(s6, 6)[0], "100 floats for 6: a new buffer")
+	a.Read(s6)
+	assert.Same(t, buf, &a.Alloc(s7, 7)[0], "100 floats for 7")
+	a.Read(s7)
+	assert.NotSame(t, buf, &a.Alloc(t49, 49)[0], "tight: 100 floats for 49")
+	a.Read(t49)
+	assert.Same(t, buf, &a.Alloc(t50, 50)[0], "tight: 100 floats for 50")
+}
