@@ -25,17 +25,18 @@
 // microkernel; a block's last panel, when it holds four tiles or fewer,
 // on a column kernel four strips at a time), 2.25 times fewer
 // multiply-adds, the input and output transforms read and write the NCHW
-// tensors directly with AVX-512; results differ from the direct sum by rounding only. Bias, residual add
-// and ReLU are applied to each block of the output while it is still in
-// cache (the Winograd output transform, or the direct product's finished
-// row blocks), and the first k block of a product writes C instead of
-// adding to it, so no pass clears or revisits y. The data gradient of a
-// stride-1 convolution is the forward convolution of dy with the flipped
-// filters (so it takes Winograd too). The filter gradient of wide
-// Winograd-eligible layers (256 channels and more) is Winograd too, over
-// NHWC copies of x and dy (winograd_filter.go); elsewhere it writes an
-// explicit im2col matrix and reduces over output positions with a 4×6
-// AVX-512 dot-product kernel, which reads both operands' rows as they lie.
+// tensors directly with AVX-512; results differ from the direct sum by
+// rounding only. Bias, residual add and ReLU are applied to each block of
+// the output while it is still in cache (the Winograd output transform, or
+// the direct product's finished row blocks), and the first k block of a
+// product writes C instead of adding to it, so no pass clears or revisits
+// y. The data gradient of a stride-1 convolution is the forward
+// convolution of dy with the flipped filters (so it takes Winograd too).
+// The filter gradient of wide Winograd-eligible layers (256 channels and
+// more) is Winograd too, over NHWC copies of x and dy
+// (winograd_filter.go); elsewhere it writes an explicit im2col matrix and
+// reduces over output positions with a 4×6 AVX-512 dot-product kernel,
+// which reads both operands' rows as they lie.
 // Elsewhere, and with -tags purego, a pure-Go path computes the same
 // results.
 //
