@@ -16,9 +16,14 @@
 // (initializer arithmetic and the Shape/Gather/Concat/Unsqueeze chains of
 // PyTorch exports) is folded to constants, and the remaining operations
 // become Gorgonia ops (package internal/funcop) over the project's kernels in
-// one gorgonia.ExprGraph run by a TapeMachine. Compiled graphs are kept per
-// input-shape signature and pooled, so concurrent callers never share a
-// VM and a new batch size costs one compilation.
+// one gorgonia.ExprGraph run by a TapeMachine. Compiling also rewrites
+// what the shapes and readers allow: a BatchNormalization or Concat of a
+// channel Concat reads the Concat's parts (DenseNet's growing maps are
+// never copied), an average pool that alone reads a 1×1 Conv runs before
+// it, one that tiles its input and alone reads a BatchNormalization applies
+// it itself, and steps nothing reads are dropped. Compiled graphs are kept
+// per input-shape signature and pooled, so concurrent callers never share
+// a VM and a new batch size costs one compilation.
 //
 // Models are untrusted input, and no model can crash the process or
 // allocate without bound: Read, compilation and Run recover panics and
