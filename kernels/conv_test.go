@@ -432,9 +432,9 @@ func TestPointwiseDirect(t *testing.T) {
 }
 
 // TestWinogradFewTiles covers Winograd blocks whose last panel holds
-// four tiles or fewer (computed by the kernel's cols form) and the single
-// block of a layer with few tiles: against the reference and bit for bit
-// against the full-panel products, on one core and on several.
+// four tiles or fewer (computed by the kernel's cols form): against the
+// reference and bit for bit against the full-panel products, on one core
+// and on several.
 func TestWinogradFewTiles(t *testing.T) {
 	mk := winoKernel(64)
 	if mk == nil || mk.cols == nil {

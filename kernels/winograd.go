@@ -162,18 +162,6 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	}
 	pb := roundUp((tiles+nb-1)/nb, nr)
 	nb = (tiles + pb - 1) / pb
-	// Blocks that are not a whole number a core (the last, when it holds
-	// colsN tiles or fewer, costs little), when there are few tiles (14×14
-	// maps at batch 1: 49, blocks of 16, 16, 16 and 1), would leave cores
-	// idle at the end: one block split by output channels keeps them all
-	// busy.
-	heavy := tiles / pb
-	if tiles%pb > colsN || mk.cols == nil && tiles%pb > 0 {
-		heavy++
-	}
-	if t > 1 && tiles <= winoOneBlock*nr && heavy%t != 0 {
-		nb, pb = 1, roundUp(tiles, nr)
-	}
 	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb}
 	if nb >= t && t > 1 {
 		parallelFor(t, nb, func(_, b int) {
@@ -189,10 +177,6 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 		wb.run(s, b*pb, min(pb, tiles-b*pb), t)
 	}
 }
-
-// winoOneBlock is the most panels of tiles a layer runs as one block,
-// split over the cores by output channels, instead of a block per core.
-const winoOneBlock = 4
 
 // winoBlock is one Winograd convolution call, run a block of pb tiles
 // at a time.
