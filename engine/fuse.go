@@ -1,6 +1,9 @@
 package engine
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // fuse rewrites the decoded graph before any compilation: a
 // BatchNormalization whose only input is a Conv's output (used nowhere
@@ -124,7 +127,7 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool)
 		return false
 	}
 	per := w.size() / m
-	nw := make([]float32, len(w.f))
+	nw := g.foldTarget(conv, w)
 	nb := make([]float32, m)
 	for k := 0; k < m; k++ {
 		for i := k * per; i < (k+1)*per; i++ {
@@ -142,6 +145,27 @@ func (g *graphDef) foldBatchNorm(conv *opRecord, bn opRecord, _ map[string]bool)
 	conv.inputs = []string{conv.inputs[0], wName, bName}
 	conv.outputs = []string{bn.outputs[0]}
 	return true
+}
+
+// foldTarget is where a fold writes conv's new weights: w's own values
+// when conv is the only reader of w (no other operation, no graph output,
+// no second input of conv), so a chain of folds into one Conv (BN1 before
+// it, BN after it, ShakeDrop's scale) keeps one copy of its weights instead
+// of one per fold; a new slice otherwise. Each element is written only
+// after the fold has read it.
+func (g *graphDef) foldTarget(conv *opRecord, w *value) []float32 {
+	name, reads := conv.inputs[1], 0
+	for _, r := range g.ops {
+		for _, in := range r.inputs {
+			if in == name {
+				reads++
+			}
+		}
+	}
+	if reads != 1 || slices.Contains(g.outputs, name) {
+		return make([]float32, len(w.f))
+	}
+	return w.f
 }
 
 // convParams are conv's constant weights (of rank 3 or more, with at least
@@ -358,7 +382,7 @@ func (g *graphDef) foldScale(conv *opRecord, mul opRecord, consts map[string]*va
 		scale[i] = s
 	}
 	per := w.size() / m
-	nw := make([]float32, len(w.f))
+	nw := g.foldTarget(conv, w)
 	for i, x := range w.f {
 		nw[i] = float32(float64(x) * scale[i/per])
 	}
@@ -487,7 +511,7 @@ func (g *graphDef) foldInputBatchNorm(bn *opRecord, conv opRecord, _ map[string]
 		return false
 	}
 	taps := w.size() / (m * cin)
-	nw := make([]float32, len(w.f))
+	nw := g.foldTarget(&conv, w)
 	nb := make([]float32, m)
 	for o := 0; o < m; o++ {
 		acc := 0.0
@@ -496,8 +520,9 @@ func (g *graphDef) foldInputBatchNorm(bn *opRecord, conv opRecord, _ map[string]
 		}
 		for c := 0; c < cin; c++ {
 			for i := (o*cin + c) * taps; i < (o*cin+c+1)*taps; i++ {
-				nw[i] = float32(float64(w.f[i]) * s[c])
-				acc += float64(w.f[i]) * t[c]
+				x := float64(w.f[i])
+				nw[i] = float32(x * s[c])
+				acc += x * t[c]
 			}
 		}
 		nb[o] = float32(acc)

@@ -232,3 +232,56 @@ func TestFuseBatchNormRelu(t *testing.T) {
 	assert.Contains(t, want[0].Data, float32(0), "the Relu must clip something")
 	assert.Less(t, slices.Min(want[1].Data), float32(0))
 }
+
+// sharedWeightModel has two 1×1 Convs reading one weight initializer: the
+// first after a BatchNormalization of x and before a Mul by a constant,
+// the second before a BatchNormalization. Folds rewrite a Conv's weights in
+// place only when that Conv alone reads them; here the shared weights must
+// stay intact for the other Conv. extra names values to keep as graph
+// outputs (which stops the folds).
+func sharedWeightModel(rng *rand.Rand, extra ...string) []byte {
+	const c, m = 4, 6
+	bn := func(in, out string) (onnxpb.Node, []onnxpb.Tensor) {
+		p := func(s string) string { return out + "." + s }
+		return node("BatchNormalization", []string{in, p("gamma"), p("beta"), p("mean"), p("var")}, []string{out}),
+			[]onnxpb.Tensor{randFloats(rng, p("gamma"), 0.5, 1.5, m), randFloats(rng, p("beta"), -1, 1, m),
+				randFloats(rng, p("mean"), -1, 1, m), randFloats(rng, p("var"), 0.1, 2, m)}
+	}
+	inBN, inInits := bn("x", "xb")
+	for i := range inInits { // the input BatchNormalization has c channels
+		inInits[i] = randFloats(rng, inInits[i].Name, 0.5, 1.5, c)
+	}
+	outBN, outInits := bn("cb", "yb")
+	nodes := []onnxpb.Node{
+		inBN,
+		node("Conv", []string{"xb", "w"}, []string{"ca"}),
+		node("Mul", []string{"ca", "k"}, []string{"ya"}),
+		node("Conv", []string{"x", "w", "bias"}, []string{"cb"}),
+		outBN,
+	}
+	inits := append(append(inInits, outInits...), randFloats(rng, "w", -1, 1, m, c, 1, 1),
+		randFloats(rng, "bias", -1, 1, m), randFloats(rng, "k", 0.5, 1.5, m, 1, 1))
+	return imageModel(c, 5, nodes, inits, append([]string{"ya", "yb"}, extra...)...)
+}
+
+// A weight two Convs read is folded for each into a copy, never in place.
+func TestFoldSharedWeights(t *testing.T) {
+	fused, err := Read(sharedWeightModel(rand.New(rand.NewSource(3))))
+	require.NoError(t, err)
+	plain, err := Read(sharedWeightModel(rand.New(rand.NewSource(3)), "xb", "ca", "cb"))
+	require.NoError(t, err)
+	x := Tensor{Shape: []int{2, 4, 5, 5}, Data: make([]float32, 200)}
+	for i := range x.Data {
+		x.Data[i] = float32(i%13)/6 - 1
+	}
+	assert.Equal(t, []string{"Conv", "Conv"}, stepNames(t, fused, x), "every BatchNormalization and the Mul folded")
+	got, err := fused.Run(context.Background(), x)
+	require.NoError(t, err)
+	want, err := plain.Run(context.Background(), x)
+	require.NoError(t, err)
+	for o := range 2 {
+		for i, w := range want[o].Data {
+			assert.InDelta(t, w, got[o].Data[i], 1e-5*math.Max(1, math.Abs(float64(w))), "output %d element %d", o, i)
+		}
+	}
+}
