@@ -290,38 +290,60 @@ func (c *conv) packPatches(dst, x []float32, imgStride, pc, kc, jc, nc, nr int) 
 	var taps [packKC]patchTap
 	c.tapTable(taps[:kc], pc)
 	var segs [32]patchSeg // cols ≤ nr ≤ 32, one column at least per run
+	whole := c.wholeImageRuns(nr)
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
 		if cols < nr {
 			clear(panel)
 		}
-		// Split the panel's columns into runs along output rows.
+		// Split the panel's columns into runs along output rows (along
+		// images where the rows of one image lie end to end).
 		j0 := jc + jr
 		img, pos := j0/c.ohw, j0%c.ohw
-		oy, ox := pos/c.ow, pos%c.ow
 		ns := 0
 		for j := 0; j < cols; {
-			n := min(cols-j, c.ow-ox)
-			segs[ns] = patchSeg{j: j, n: n, img: img * imgStride, oy: oy, ox: ox}
+			n := min(cols-j, c.ow-pos%c.ow)
+			if whole {
+				n = min(cols-j, c.ohw-pos)
+			}
+			segs[ns] = patchSeg{j: j, n: n, img: img * imgStride, oy: pos / c.ow, ox: pos % c.ow}
 			ns++
 			j += n
-			if ox += n; ox == c.ow {
-				ox = 0
-				if oy++; oy == c.oh {
-					oy = 0
-					img++
-				}
+			if pos += n; pos == c.ohw {
+				pos = 0
+				img++
 			}
 		}
 		c.packSegs(panel, x, kc, nr, segs[:ns], taps[:kc])
 	}
 }
 
+// wholeImageRuns reports whether packSegs takes runs of columns that
+// cross output rows: the input of a pointwise convolution is its own patch
+// matrix, so one image's positions lie in one run of x, and splitting them
+// at each output row (of 14 or 7 columns in ResNet's last stages) made a
+// 32-column panel three to five passes over its kc rows.
+func (c *conv) wholeImageRuns(nr int) bool {
+	return c.pointwise && c.maskedPackOK() && nr <= 32
+}
+
 // maskedPackOK reports whether c's patches are packed with AVX-512 masked
 // loads (packTapRows, packTapRows2).
 func (c *conv) maskedPackOK() bool {
 	return hasMaskedCopy && (c.StrideW == 1 || c.StrideW == 2) && c.S <= maxMaskedS
+}
+
+// inputMasks sets, for each kernel column s, the lanes i < n of the input
+// row run starting at column ix0+dx(s) that lie inside the row (0 ≤
+// ix0+dx(s)+i < W): those come from x, the rest are zeros.
+func (c *conv) inputMasks(masks *[maxMaskedS]uint32, ix0, n int) {
+	for s := range c.S {
+		ix := ix0 + s*c.DilW - c.PadL
+		if lo, hi := max(0, -ix), min(n, c.W-ix); hi > lo {
+			masks[s] = uint32(1<<uint(hi)-1) &^ uint32(1<<uint(lo)-1)
+		}
+	}
 }
 
 // inputMasks2 sets, for each kernel column s, the lanes t < 2n of the
@@ -351,14 +373,12 @@ func (c *conv) packSegs(panel, x []float32, kc, nr int, segs []patchSeg, taps []
 			continue
 		}
 		if fast {
-			// Per kernel column s, the lanes i with 0 ≤ ix0+dx(s)+i < W
-			// come from x; the rest are zeros.
 			var masks [maxMaskedS]uint32
-			for s := range c.S {
-				ix := ix0 + s*c.DilW - c.PadL
-				if lo, hi := max(0, -ix), min(sg.n, c.W-ix); hi > lo {
-					masks[s] = uint32(1<<uint(hi)-1) &^ uint32(1<<uint(lo)-1)
-				}
+			if c.pointwise {
+				// no padding; the run may cross output rows
+				masks[0] = uint32(1<<uint(sg.n) - 1)
+			} else {
+				c.inputMasks(&masks, ix0, sg.n)
 			}
 			_ = panel[(kc-1)*nr+sg.j+sg.n-1]
 			packTapRows(&panel[sg.j], nr, &x[0], kc, &taps[0], &masks[0],

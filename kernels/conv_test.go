@@ -474,3 +474,55 @@ func TestWinogradFewTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPointwisePackRuns checks the packing of pointwise convolutions'
+// patches in runs that cross output rows and images: panel for panel
+// against packB over the patch matrix written out, and the convolutions
+// (several images a product, k blocks, partial panels and strips) against
+// the reference on one to three cores.
+func TestPointwisePackRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	cases := []ConvParams{
+		{N: 5, C: 20, H: 7, W: 5, K: 13, R: 1, S: 1},   // 35 positions: runs across images
+		{N: 8, C: 300, H: 7, W: 7, K: 26, R: 1, S: 1},  // 49 positions, k blocks
+		{N: 3, C: 40, H: 14, W: 14, K: 64, R: 1, S: 1}, // 196 positions
+		{N: 9, C: 3, H: 3, W: 1, K: 5, R: 1, S: 1},     // one-column maps
+		{N: 2, C: 17, H: 9, W: 11, K: 30, R: 1, S: 1},  // 99 positions
+	}
+	for _, p := range cases {
+		c := newConv("test", p)
+		x, w := randConv(rng, p)
+		n := p.N * c.ohw
+		b := make([]float32, p.C*n)
+		for img := range p.N {
+			for ci := range p.C {
+				copy(b[ci*n+img*c.ohw:][:c.ohw], x[(img*p.C+ci)*c.hw:][:c.ohw])
+			}
+		}
+		for _, nr := range []int{16, 32} {
+			pc, kc := p.C/3, p.C-p.C/3
+			for _, jc := range []int{0, 7, n / 2} {
+				nc := n - jc
+				got := make([]float32, kc*roundUp(nc, nr))
+				want := make([]float32, len(got))
+				c.packPatches(got, x, p.C*c.hw, pc, kc, jc, nc, nr)
+				packB(want, false, b, n, pc, kc, jc, nc, nr)
+				require.Equal(t, want, got, "%s nr=%d jc=%d", convName(p), nr, jc)
+			}
+		}
+		for _, procs := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/procs=%d", convName(p), procs), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				bias, res := randSlice(rng, p.K), randSlice(rng, p.N*p.K*c.ohw)
+				o := ConvOpts{Bias: bias, Residual: res, Act: ActReLU}
+				want := refConv(p, x, w, bias, ActReLU, res)
+				y := randSlice(rng, len(res))
+				Conv2DOpts(p, x, w, y, o)
+				requireClose(t, want, y, p.C, "Conv2D")
+				yp := randSlice(rng, len(res))
+				NewPackedConv(p, w).Conv2D(p.N, x, yp, o)
+				requireClose(t, want, yp, p.C, "PackedConv")
+			})
+		}
+	}
+}
