@@ -19,7 +19,8 @@
 // maps (one image a product) read their input as it lies, the 12×32
 // kernel's masked form taking B's rows at any stride, and the last,
 // partial panel of a product runs masked (half width for 16 columns or
-// fewer) instead of through a scratch tile. 3×3 stride-1 convolutions with
+// fewer) instead of through a scratch tile, as does its last strip when 4
+// or 8 rows (on 4- and 8-row forms of the 12×32 kernel). 3×3 stride-1 convolutions with
 // 16 or more channels in and out take Winograd F(2×2, 3×3) instead
 // (winograd.go): 16 GEMMs over transformed filters (on the 16×16
 // microkernel; a block's last panel, when it holds four tiles or fewer,

@@ -37,7 +37,7 @@ def zero(reg, n):
     return out
 
 
-def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False, masked=False):
+def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0, overwrite=False, masked=False, a_rows=0):
     """mem_bcast: each FMA takes its A value as an embedded broadcast from
     memory (AVX-512 only) instead of a broadcast register. prefetch_a: when
     not 0, each step prefetches A that many bytes ahead. overwrite: C is
@@ -45,12 +45,14 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
     (AVX-512): B's rows are ldb floats apart (a packed panel, or a matrix
     as it lies) and only the columns set in a mask are read from B and
     read and written in C; the sums are those of the unmasked kernel, term
-    for term."""
+    for term. a_rows: when not 0, A is packed in strips of a_rows rows
+    (more than mr) and the kernel computes their first mr rows only."""
     nr = nvec * width // 4
     acc = lambda r, v: f"{reg}{r * nvec + v}"
     nacc = mr * nvec
     breg = [f"{reg}{nacc + v}" for v in range(nvec)]
-    shape = f"K{mr}X{nr}{'_BCST' if mem_bcast else ''}{'_MASK' if masked else ''}"
+    a_rows = a_rows or mr
+    shape = f"K{mr}X{nr}{'_BCST' if mem_bcast else ''}{'_MASK' if masked else ''}{f'_A{a_rows}' if a_rows != mr else ''}"
     kmask = lambda v: f", K{1 + v}" if masked else ""
     if shape not in defined:
         defined.add(shape)
@@ -64,7 +66,7 @@ def kernel(name, mr, nvec, reg, width, bcast_regs, mem_bcast=False, prefetch_a=0
             br = bcast_regs[r % len(bcast_regs)]
             step.append(f"\tVBROADCASTSS {4 * r}(AX), {br}")
             step += [f"\tVFMADD231PS {breg[v]}, {br}, {acc(r, v)}" for v in range(nvec)]
-        step += [f"\tADDQ ${4 * mr}, AX", "\tADDQ R9, BX" if masked else f"\tADDQ ${nvec * width}, BX"]
+        step += [f"\tADDQ ${4 * a_rows}, AX", "\tADDQ R9, BX" if masked else f"\tADDQ ${nvec * width}, BX"]
         macros.extend(macro(f"{shape}_STEP", step))
     out = []
     o = out.append
@@ -126,6 +128,14 @@ for nvec in (2, 1):
     for overwrite in (False, True):
         name = f"sgemmKernelAVX512M{'16' if nvec == 1 else ''}{'Set' if overwrite else ''}"
         km += kernel(name, 12, nvec, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=overwrite, masked=True)[0]
+# The first 4 or 8 rows of a 12-row strip, 32 columns, B strided and
+# masked: the last strip of a product whose rows are 4 or 8 past a multiple
+# of 12 (64, 128, 256, … filters), which the 12-row kernel computed in full
+# into a scratch tile that was then copied to C.
+for rows in (4, 8):
+    for overwrite in (False, True):
+        name = f"sgemmKernelAVX512R{rows}M{'Set' if overwrite else ''}"
+        km += kernel(name, rows, 2, "Z", 64, ["Z26", "Z27", "Z28", "Z29"], overwrite=overwrite, masked=True, a_rows=12)[0]
 k2, _ = kernel("sgemmKernelAVX2", 6, 2, "Y", 32, ["Y14", "Y15"])
 # Every kernel's arguments: kc in DI, a in AX, b in BX, c in CX, ldc in
 # bytes in R8.

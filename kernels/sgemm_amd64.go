@@ -46,6 +46,22 @@ func sgemmKernelAVX512M16(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
 //go:noescape
 func sgemmKernelAVX512M16Set(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
 
+// sgemmKernelAVX512R4M and sgemmKernelAVX512R8M are sgemmKernelAVX512M
+// for the first 4 or 8 rows of the 12-row strip at a only (the last strip
+// of a product of 4 or 8 rows past a multiple of 12); the Set forms set C.
+//
+//go:noescape
+func sgemmKernelAVX512R4M(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512R4MSet(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512R8M(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+//go:noescape
+func sgemmKernelAVX512R8MSet(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
 // sgemmKernelAVX2 adds the 6×16 product of a packed A strip and a packed B
 // panel, kc deep, to C (row stride ldc floats).
 //
@@ -58,7 +74,8 @@ func fmaPeakAVX512(iters int)
 
 var (
 	kernelAVX512 = &microKernel{name: "avx512", mr: 12, nr: 32, fn: sgemmKernelAVX512, set: sgemmKernelAVX512Set, masked: &maskedKernel{
-		fn: sgemmKernelAVX512M, set: sgemmKernelAVX512MSet, half: sgemmKernelAVX512M16, halfSet: sgemmKernelAVX512M16Set}}
+		fn: sgemmKernelAVX512M, set: sgemmKernelAVX512MSet, half: sgemmKernelAVX512M16, halfSet: sgemmKernelAVX512M16Set,
+		short: [2]maskedFn{sgemmKernelAVX512R4M, sgemmKernelAVX512R8M}, shortSet: [2]maskedFn{sgemmKernelAVX512R4MSet, sgemmKernelAVX512R8MSet}}}
 	kernelAVX512x16 = &microKernel{name: "avx512x16", mr: 16, nr: 16, fn: sgemmKernelAVX512x16, set: sgemmKernelAVX512x16Set, cols: winoCols16x4AVX512}
 	kernelAVX2      = &microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernelAVX2}
 )

@@ -31,14 +31,38 @@ const colsN = 4
 // halfSet are nr/2 columns wide. Their sums are those of the kernel's fn
 // and set, term for term.
 type maskedKernel struct {
-	fn, set, half, halfSet func(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+	fn, set, half, halfSet maskedFn
+
+	// short[i] and shortSet[i], when set, compute the first 4(i+1) rows
+	// of a strip only: the last strip of a product 4 or 8 rows past a
+	// multiple of mr, which otherwise goes through a scratch tile.
+	short, shortSet [2]maskedFn
+}
+
+// maskedFn is a masked microkernel: see maskedKernel.
+type maskedFn func(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+
+// runShort is run for a strip's first rows rows only, writing no other
+// row of C; it reports false, doing nothing, when no kernel has that
+// height.
+func (m *maskedKernel) runShort(first bool, rows, kc int, a, b, c *float32, ldc, ldb, cols int) bool {
+	i := rows/4 - 1
+	if rows%4 != 0 || i < 0 || i >= len(m.short) || m.short[i] == nil {
+		return false
+	}
+	fn := m.short[i]
+	if first {
+		fn = m.shortSet[i]
+	}
+	fn(kc, a, b, c, ldc, ldb, uint32(1<<uint(cols)-1))
+	return true
 }
 
 // run computes the first cols columns of the strip's product with B at b
 // (rows ldb floats apart): C set to it when first, else C added to.
 func (m *maskedKernel) run(first bool, kc int, a, b, c *float32, ldc, ldb, cols, nr int) {
 	mask := uint32(1<<uint(cols) - 1)
-	var fn func(kc int, a, b, c *float32, ldc, ldb int, mask uint32)
+	var fn maskedFn
 	switch {
 	case cols <= nr/2 && first:
 		fn = m.halfSet
@@ -303,6 +327,9 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 						}
 						if rows == mr && mm != nil {
 							mm.run(first, kc, &aStrip[0], bPanel, &c[cOff], ldc, ldb, cols, nr)
+							continue
+						}
+						if mm != nil && mm.runShort(first, rows, kc, &aStrip[0], bPanel, &c[cOff], ldc, ldb, cols) {
 							continue
 						}
 						t := tmp.s

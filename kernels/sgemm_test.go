@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,4 +125,47 @@ func TestSgemmPanicsOnShortSlices(t *testing.T) {
 	require.Panics(t, func() { Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2) })
 	require.Panics(t, func() { Sgemm(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, make([]float32, 4), 2) })
 	require.NotPanics(t, func() { Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, make([]float32, 4), 2) })
+}
+
+// TestShortStrips covers products whose last strip is 4 or 8 rows (the
+// short kernels, setting and adding to C, full and partial panels, B
+// packed and read as it lies): Sgemm against the reference, and
+// convolutions against the reference and bit for bit against the same
+// convolution with filters added up to a whole strip, whose first rows
+// the full-height kernel computes.
+func TestShortStrips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var cases []gemmCase
+	for _, m := range []int{4, 8, 16, 20, 64, 7} {
+		for _, n := range []int{7, 45, 100} {
+			cases = append(cases, gemmCase{m: m, n: n, k: 300, alpha: 1}, gemmCase{m: m, n: n, k: 5, alpha: 1, beta: 1, pad: 3})
+		}
+	}
+	testSgemmCases(t, rng, cases)
+	for _, p := range []ConvParams{
+		{N: 1, C: 300, H: 14, W: 14, K: 64, R: 1, S: 1}, // B read as it lies, k blocks
+		{N: 3, C: 40, H: 7, W: 9, K: 20, R: 1, S: 1},    // images side by side
+		{N: 2, C: 3, H: 11, W: 11, K: 8, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+	} {
+		for _, procs := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/procs=%d", convName(p), procs), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				oh, ow := p.OutHW()
+				x, w := randConv(rng, p)
+				bias := randSlice(rng, p.K)
+				y := randSlice(rng, p.N*p.K*oh*ow)
+				NewPackedConv(p, w).Conv2D(p.N, x, y, ConvOpts{Bias: bias, Act: ActReLU})
+				requireClose(t, refConv(p, x, w, bias, ActReLU, nil), y, p.C*p.R*p.S, "forward")
+				q := p
+				q.K = roundUp(p.K, 12)
+				wq := append(w[:p.K*p.C*p.R*p.S:p.K*p.C*p.R*p.S], randSlice(rng, (q.K-p.K)*p.C*p.R*p.S)...)
+				bq := append(bias[:p.K:p.K], make([]float32, q.K-p.K)...)
+				yq := make([]float32, p.N*q.K*oh*ow)
+				NewPackedConv(q, wq).Conv2D(p.N, x, yq, ConvOpts{Bias: bq, Act: ActReLU})
+				for n := range p.N {
+					require.Equal(t, yq[n*q.K*oh*ow:][:p.K*oh*ow], y[n*p.K*oh*ow:][:p.K*oh*ow], "image %d", n)
+				}
+			})
+		}
+	}
 }
