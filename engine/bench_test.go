@@ -48,20 +48,7 @@ func BenchmarkPreActResNet18(b *testing.B) {
 	require.NoError(b, err)
 	for _, batch := range []int{1, 64} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
-			in := Tensor{Shape: []int{batch, 3, 32, 32}, Data: make([]float32, batch*3*32*32)}
-			for i := range in.Data {
-				in.Data[i] = float32(i%255)/255 - 0.5
-			}
-			ctx := context.Background()
-			_, err := m.Run(ctx, in) // compile for this batch size
-			require.NoError(b, err)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := m.Run(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			benchRuns(b, m, []int{batch, 3, 32, 32})
 			if rss := peakRSS(); rss > 0 {
 				b.ReportMetric(float64(rss)/(1<<20), "peakRSS-MB")
 			}
@@ -98,27 +85,33 @@ func BenchmarkArch(b *testing.B) {
 			}
 			m, err := Read(data)
 			require.NoError(b, err)
-			per := a.shape[0] * a.shape[1] * a.shape[2]
 			for _, batch := range a.batches {
 				b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
-					in := Tensor{Shape: append([]int{batch}, a.shape...), Data: make([]float32, batch*per)}
-					for i := range in.Data {
-						in.Data[i] = float32(i%255)/255 - 0.5
-					}
-					ctx := context.Background()
-					_, err := m.Run(ctx, in) // compile for this batch size
-					require.NoError(b, err)
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if _, err := m.Run(ctx, in); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+					benchRuns(b, m, append([]int{batch}, a.shape...))
 				})
 			}
 		})
 	}
+}
+
+// benchRuns times m.Run on an input of the shape (batch first) filled with
+// a deterministic ramp, after one untimed run that compiles the plan, and
+// reports images per second.
+func benchRuns(b *testing.B, m *Model, shape []int) {
+	in := Tensor{Shape: shape, Data: make([]float32, shapeSize(shape))}
+	for i := range in.Data {
+		in.Data[i] = float32(i%255)/255 - 0.5
+	}
+	ctx := context.Background()
+	_, err := m.Run(ctx, in) // compile for this batch size
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Run(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*shape[0])/b.Elapsed().Seconds(), "img/s")
 }
 
 func mnistInput(b *testing.B) []float32 {
