@@ -45,9 +45,10 @@
 // tile blocks) for batches, taken dynamically so that a core slowed by
 // another process does less of it, over columns of wide products and over
 // rows otherwise. Parallel sections run their first worker on the calling
-// goroutine and the others on helper goroutines that spin for 50 µs
-// between tasks before parking, because waking a parked thread costs tens
-// of microseconds and at batch 1 every layer forks. Reductions that must
+// goroutine and the others on helper goroutines that spin between tasks
+// before parking (300 µs, or 50 µs in zoo-serve and zoo-train, whose other
+// goroutines need the processors: SetHelperSpin), because waking a parked
+// thread costs tens of microseconds and at batch 1 every layer forks. Reductions that must
 // not vary from run to run (the filter gradient) keep a fixed assignment.
 // The row kernels (SumRow, AffineRow, ReLURow, …) are the branch-free
 // elementwise passes of batch norm and ReLU.

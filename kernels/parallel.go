@@ -60,7 +60,7 @@ func runWorkers(t int, f func(w int)) {
 	for i := 1; spinHelpers && left.Load() > 0; i++ {
 		spinPause()
 		if i%64 == 0 {
-			if time.Since(start) > helperSpin {
+			if time.Since(start) > spinFor() {
 				break
 			}
 			runtime.Gosched()
@@ -79,14 +79,36 @@ func runWorkers(t int, f func(w int)) {
 // within microseconds.
 
 // helperSpin is how long an idle helper waits for work before parking,
-// and the caller of a parallel section for its helpers before blocking:
-// longer than most gaps between a network's forks at batch 1 (a small
-// single-threaded step, the graph executor), short enough not to take
-// much from a busy server's other goroutines (the spinners also yield
-// every few microseconds). With 200 µs, zoo-serve's load test (make
-// loadtest) lost a fifth of its throughput; with 50 µs it matched plain
-// goroutines.
-const helperSpin = 50 * time.Microsecond
+// and the caller of a parallel section for its helpers before blocking
+// (SetHelperSpin; DefaultHelperSpin at first): longer than most gaps
+// between a network's forks at batch 1 (a small single-threaded step, the
+// graph executor). The spinners yield every few microseconds, but they
+// still take processor time from a busy server's other goroutines: with
+// 200 µs zoo-serve's load test (make loadtest) lost a fifth of its
+// throughput, with 50 µs it matched plain goroutines, so zoo-serve sets
+// ServerHelperSpin. A single caller timing batch 1 gains from the longer
+// wait: PreAct-ResNet18 at batch 1, paired with ONNX Runtime, engine/ORT
+// median time 1.43 and 1.62 with 50 µs, 1.05 and 1.26 with 300 µs.
+var helperSpin atomic.Int64
+
+// The two settings of SetHelperSpin: for a caller that runs one network
+// at a time (the default), and for a server whose other goroutines need
+// the processors between runs (zoo-serve).
+const (
+	DefaultHelperSpin = 300 * time.Microsecond
+	ServerHelperSpin  = 50 * time.Microsecond
+)
+
+func init() { helperSpin.Store(int64(DefaultHelperSpin)) }
+
+// SetHelperSpin sets how long idle helpers spin for work, and a parallel
+// section's caller for its helpers, before blocking; 0 blocks at once. It
+// returns the previous setting. Safe to call at any time.
+func SetHelperSpin(d time.Duration) time.Duration {
+	return time.Duration(helperSpin.Swap(int64(max(d, 0))))
+}
+
+func spinFor() time.Duration { return time.Duration(helperSpin.Load()) }
 
 // spinHelpers turns the helpers and the spinning wait on; benchmarks turn
 // it off to compare with plain goroutines.
@@ -162,7 +184,7 @@ func (h *helper) next() func() {
 			continue
 		}
 		runtime.Gosched()
-		if time.Since(start) < helperSpin {
+		if time.Since(start) < spinFor() {
 			continue
 		}
 		if h.state.CompareAndSwap(helperSpinning, helperParked) {

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math/rand"
 	"runtime"
 	"sync"
 	"testing"
@@ -63,6 +64,33 @@ func TestRunWorkersFromManyGoroutines(t *testing.T) {
 			for w, v := range c {
 				assert.Equal(t, int32(1), v, "worker %d of %d", w, len(c))
 			}
+		}
+	}
+}
+
+// SetHelperSpin returns the setting it replaces, and parallel sections
+// finish and cover every index whatever the spin, none included.
+func TestSetHelperSpin(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	old := SetHelperSpin(0)
+	defer SetHelperSpin(old)
+	assert.Equal(t, DefaultHelperSpin, old, "the default before any call")
+	for _, d := range []time.Duration{0, -time.Second, ServerHelperSpin, DefaultHelperSpin} {
+		SetHelperSpin(d)
+		assert.Equal(t, max(d, 0), spinFor())
+		for range 20 {
+			hits := make([]int32, 1<<16)
+			ParallelRange(len(hits), len(hits), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+			})
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("spin %v: index %d ran %d times", d, i, h)
+				}
+			}
+			time.Sleep(time.Duration(rand.Intn(400)) * time.Microsecond) // helpers spinning, or parked
 		}
 	}
 }

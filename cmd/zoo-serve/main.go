@@ -29,9 +29,13 @@ import (
 
 	"github.com/fmixzoo/zoo/hub"
 	"github.com/fmixzoo/zoo/internal/server"
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 func main() {
+	// The request goroutines need the processors between runs: kernel
+	// helpers spin briefly (kernels.ServerHelperSpin) before they park.
+	kernels.SetHelperSpin(kernels.ServerHelperSpin)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {

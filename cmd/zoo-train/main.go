@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/fmixzoo/zoo/kernels"
 )
 
 // command is one zoo-train sub-command. Each lives in its own file and adds
@@ -56,6 +58,10 @@ func usage(w io.Writer) {
 }
 
 func main() {
+	// Training's data goroutines and the sweep's parallel workers need the
+	// processors between kernel calls: helpers spin briefly before they
+	// park, as they always did here (kernels.ServerHelperSpin).
+	kernels.SetHelperSpin(kernels.ServerHelperSpin)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
