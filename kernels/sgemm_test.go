@@ -38,6 +38,16 @@ func TestSgemmMatchesReference(t *testing.T) {
 		{130, 530, 260, false, false, 1, 0, 0}, // crosses kc and nc blocks, parallel
 		{130, 70, 260, true, true, 0.25, -1, 1},
 		{200, 2100, 40, false, true, 1, 1, 0}, // crosses the packed nc block
+		// Fully connected layers at small batches (sgemmDot): k with and
+		// without a tail past a multiple of 16, n past a multiple of 6,
+		// parallel and not, every row count up to four.
+		{1, 1000, 2048, false, true, 1, 0, 0},
+		{8, 1000, 2048, false, true, 1, 0, 0},
+		{3, 101, 517, false, true, 0.5, -1, 2},
+		{16, 10, 512, false, true, 1, 1, 1},
+		{2, 7, 16, false, true, 1, 0, 0},
+		{5, 5, 40, false, true, 1, 0, 0},
+		{17, 40, 64, false, true, 1, 0, 0},
 	}
 	// Every row count against narrow and wide products, so each kernel's
 	// strip height (6, 12, 16) meets full and partial strips.
