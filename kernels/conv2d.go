@@ -62,6 +62,10 @@ func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o C
 			packed = packOnce(c.ConvParams, c, w)
 			defer packed.release()
 		}
+		if mk := winoKernel(c.N * c.tiles4PerImage()); c.wino4(mk) {
+			conv2DWinogradF(c, mk, packed.forWino4(mk), x, y, o, true)
+			return
+		}
 		mk := winoKernel(c.N * c.tilesPerImage())
 		conv2DWinograd(c, mk, packed.forWino(mk), x, y, o)
 		return

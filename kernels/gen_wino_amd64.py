@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes wino_amd64.s: the Winograd F(2×2, 3×3) transforms and the 16×16
-transpose of winograd.go and winograd_filter.go (AVX-512).
+"""Writes wino_amd64.s: the Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms
+and the 16×16 transpose of winograd.go, winograd4.go and winograd_filter.go
+(AVX-512).
 
 Run from kernels/: python3 gen_wino_amd64.py > wino_amd64.s (go generate).
 
@@ -106,9 +107,11 @@ def load_or_zero(name, offs, q, reg):
     o(f"{name}_next{q}:")
 
 
-def prologue(name, frame, args):
-    """TEXT line and MOVQs of (arg, offset, register, scale-to-bytes)."""
-    o(f"TEXT ·{name}(SB), NOSPLIT, $0-{frame}")
+def prologue(name, frame, args, local=0):
+    """TEXT line and MOVQs of (arg, offset, register, scale-to-bytes);
+    local bytes of stack frame, when asked for (the function is then not
+    NOSPLIT)."""
+    o(f"TEXT ·{name}(SB), $%d-{frame}" % local if local else f"TEXT ·{name}(SB), NOSPLIT, $0-{frame}")
     for arg, off, reg, bytes_ in args:
         o(f"\tMOVQ {arg}+{off}(FP), {reg}")
         if bytes_:
@@ -132,9 +135,10 @@ o("//go:build !purego")
 o("")
 o('#include "textflag.h"')
 o("")
-o("// Winograd F(2×2, 3×3) transforms and a 16×16 transpose; see winograd.go and")
-o("// winograd_filter.go. AVX-512 (hasMaskedCopy). Additions only, in the same")
-o("// order as the Go fallbacks, so both round alike.")
+o("// Winograd F(2×2, 3×3) and F(4×4, 3×3) transforms and a 16×16 transpose; see")
+o("// winograd.go, winograd4.go and winograd_filter.go. AVX-512 (hasMaskedCopy).")
+o("// F(2×2): additions only, in the same order as the Go fallbacks, so both")
+o("// round alike; F(4×4) runs on AVX-512 only.")
 o("")
 table("zipLo", [i // 2 + (16 if i % 2 else 0) for i in range(16)],
       "// Interleaving two rows of 16 (a0 b0 a1 b1 …), for VPERMT2PS.")
@@ -322,6 +326,249 @@ channel_kernel("winoDyC", 56, '''// func winoDyC(dy *float32, offs *[4]int, kg i
 // q of the tile's 2×2 block is at dy + offs[q] (+ i·kstride), or zeros
 // when offs[q] < 0; Ŷ's row ξ of group i goes to dst + i·dkstride +
 // ξ·dstride.''', ("dy", "kg", "kstride", "dkstride"), 4, dy_body)
+
+# Winograd F(4×4, 3×3): 6×6 input patches, 4×4 output tiles (winograd4.go).
+# Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+# Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+for b in range(4):
+    table(f"w4phase{b}", [4 * (i % 8) + b for i in range(16)],
+          "// Lanes 4l+b (l < 8) of a pair of vectors, twice, for VPERMI2PS (b = 0…3)." if b == 0 else "")
+o("// The F(4×4, 3×3) input transform's constants 4 and 5.")
+o("DATA w4consts<>+0(SB)/4, $4.0")
+o("DATA w4consts<>+4(SB)/4, $5.0")
+o("GLOBL w4consts<>(SB), RODATA|NOPTR, $8")
+o("")
+
+
+def input6(p, t, four, five, s0, s1):
+    """t = Bᵀ·p along one line of six (registers p[0…5] → t[0…5]), with
+    four and five holding 4 and 5, s0 and s1 scratch. Go's wino4Line6 does
+    the same operations (with math.FMA where these fuse)."""
+    o(f"\tVMOVAPS {p[4]}, {s0}")
+    o(f"\tVFNMADD231PS {four}, {p[2]}, {s0}")  # s = p4 − 4p2
+    o(f"\tVMOVAPS {p[3]}, {s1}")
+    o(f"\tVFNMADD231PS {four}, {p[1]}, {s1}")  # q = p3 − 4p1
+    o(f"\tVADDPS {s1}, {s0}, {t[1]}")  # s + q
+    o(f"\tVSUBPS {s1}, {s0}, {t[2]}")  # s − q
+    o(f"\tVSUBPS {p[2]}, {p[4]}, {s0}")  # u = p4 − p2
+    o(f"\tVSUBPS {p[1]}, {p[3]}, {s1}")
+    o(f"\tVADDPS {s1}, {s1}, {s1}")  # v = 2(p3 − p1)
+    o(f"\tVADDPS {s1}, {s0}, {t[3]}")  # u + v
+    o(f"\tVSUBPS {s1}, {s0}, {t[4]}")  # u − v
+    o(f"\tVMOVAPS {p[4]}, {t[0]}")
+    o(f"\tVFMADD231PS {four}, {p[0]}, {t[0]}")
+    o(f"\tVFNMADD231PS {five}, {p[2]}, {t[0]}")  # (p4 + 4p0) − 5p2
+    o(f"\tVMOVAPS {p[5]}, {t[5]}")
+    o(f"\tVFMADD231PS {four}, {p[1]}, {t[5]}")
+    o(f"\tVFNMADD231PS {five}, {p[3]}, {t[5]}")  # (p5 + 4p1) − 5p3
+
+
+def output6(m, r, a, b, c, d):
+    """r = Aᵀ·m along one line of six (m[0…5] → r[0…3]); a…d scratch.
+    Doubling is exact, so 2·, 4· and 8· are additions."""
+    o(f"\tVADDPS {m[2]}, {m[1]}, {a}")  # a = m1 + m2
+    o(f"\tVSUBPS {m[2]}, {m[1]}, {b}")  # b = m1 − m2
+    o(f"\tVADDPS {m[4]}, {m[3]}, {c}")  # c = m3 + m4
+    o(f"\tVSUBPS {m[4]}, {m[3]}, {d}")  # d = m3 − m4
+    o(f"\tVADDPS {a}, {m[0]}, {r[0]}")
+    o(f"\tVADDPS {c}, {r[0]}, {r[0]}")  # (m0 + a) + c
+    o(f"\tVADDPS {d}, {d}, {d}")
+    o(f"\tVADDPS {d}, {b}, {r[1]}")  # b + 2d
+    o(f"\tVADDPS {c}, {c}, {c}")
+    o(f"\tVADDPS {c}, {c}, {c}")
+    o(f"\tVADDPS {c}, {a}, {r[2]}")  # a + 4c
+    o(f"\tVADDPS {d}, {d}, {d}")
+    o(f"\tVADDPS {d}, {d}, {d}")
+    o(f"\tVADDPS {d}, {b}, {r[3]}")
+    o(f"\tVADDPS {m[5]}, {r[3]}, {r[3]}")  # (b + 8d) + m5
+
+
+o('''// func wino4InputX(x *float32, off, w, hw, cn int, masks *[5]uint32, rows int, dst *float32, dcstride, dstride int, store uint32)
+//
+// V = Bᵀ·d·B (F(4×4, 3×3)) for up to 16 tiles along one tile row, straight
+// from the image: for each of cn channels (hw floats apart from x+off), lane
+// l's 6×6 patch d[a][b] is x[off + a·w + 4l + b]. masks[q] holds the lanes
+// of the 16-float load at column 16q that lie in the image (q < 5: the
+// fifth gives lanes 15's last two columns); bit a of rows says input row a
+// does. V's row ξ = 6a+b of channel i goes to dst + i·dcstride + ξ·dstride,
+// lanes in store.''')
+# The row transforms go through a 64-byte aligned scratch of 36 vectors on
+# the stack (R14), stored and loaded whole: masked stores to V read back
+# by the column pass missed store forwarding and stalled.
+prologue("wino4InputX", 84, [("x", 0, "SI", False), ("off", 8, "AX", False)], local=36 * 64 + 64)
+o("\tLEAQ 63(SP), R14")
+o("\tANDQ $-64, R14")
+o("\tLEAQ (SI)(AX*4), SI")
+for arg, off, reg in (("w", 16, "R8"), ("hw", 24, "R9")):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tMOVQ cn+32(FP), CX")
+o("\tMOVQ masks+40(FP), BX")
+for k in range(5):
+    o(f"\tKMOVW {4 * k}(BX), K{k + 1}")
+o("\tMOVQ rows+48(FP), R10")
+o("\tMOVQ dst+56(FP), DI")
+for arg, off, reg in (("dcstride", 64, "R11"), ("dstride", 72, "R12")):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tLEAQ (R12)(R12*2), R13")
+o("\tADDQ R13, R13")  # 6·dstride: from row ξ to ξ+6
+o("\tMOVL store+80(FP), BX")
+o("\tKMOVW BX, K6")
+for b in range(4):
+    o(f"\tVMOVUPS w4phase{b}<>(SB), Z{20 + b}")
+o("\tVBROADCASTSS w4consts<>+0(SB), Z24")
+o("\tVBROADCASTSS w4consts<>+4(SB), Z25")
+o("\tVXORPS Z26, Z26, Z26")
+o("\tTESTQ CX, CX")
+o("\tJEQ wino4InputX_done")
+o("wino4InputX_loop:")
+o("\tMOVQ SI, AX")
+P = [Z(5 + i) for i in range(6)]
+T = [Z(11 + i) for i in range(6)]
+for a in range(6):
+    o(f"\tBTQ ${a}, R10")
+    o(f"\tJCC wino4InputX_zero{a}")
+    for q in range(5):
+        o(f"\tVMOVUPS.Z {64 * q}(AX), K{q + 1}, Z{q}")
+    for b in range(4):
+        o(f"\tVMOVAPS Z{20 + b}, Z17")
+        o("\tVPERMI2PS Z1, Z0, Z17")
+        o(f"\tVMOVAPS Z{20 + b}, Z18")
+        o("\tVPERMI2PS Z3, Z2, Z18")
+        o(f"\tVSHUFF32X4 $0x44, Z18, Z17, {P[b]}")
+    o(f"\tVALIGND $1, {P[0]}, Z4, {P[4]}")  # p4[l] = p0[l+1]; lane 15: column 64
+    o("\tVALIGND $1, Z4, Z4, Z19")
+    o(f"\tVALIGND $1, {P[1]}, Z19, {P[5]}")  # p5[l] = p1[l+1]; lane 15: column 65
+    input6(P, T, "Z24", "Z25", "Z17", "Z18")
+    for b in range(6):
+        o(f"\tVMOVAPS {T[b]}, {64 * (6 * a + b)}(R14)")
+    o(f"\tJMP wino4InputX_row{a}")
+    o(f"wino4InputX_zero{a}:")
+    for b in range(6):
+        o(f"\tVMOVAPS Z26, {64 * (6 * a + b)}(R14)")
+    o(f"wino4InputX_row{a}:")
+    o("\tADDQ R8, AX")
+# Down the columns: scratch rows b, b+6, …, b+30 to V's.
+o("\tMOVQ DI, DX")
+for b in range(6):
+    for a in range(6):
+        o(f"\tVMOVAPS {64 * (6 * a + b)}(R14), {P[a]}")
+    input6(P, T, "Z24", "Z25", "Z17", "Z18")
+    o("\tMOVQ DX, BX")
+    for a in range(6):
+        o(f"\tVMOVUPS {T[a]}, K6, (BX)")
+        if a < 5:
+            o("\tADDQ R13, BX")
+    o("\tADDQ R12, DX")
+epilogue("wino4InputX", "CX", ["\tADDQ R9, SI", "\tADDQ R11, DI"])
+
+o('''// func wino4OutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool)
+//
+// Y = Aᵀ·M·A (F(4×4, 3×3)) for up to 16 tiles along one tile row, for kn
+// output channels, written straight to the image with the epilogue: channel
+// i's M row ξ is at m + i·mkstride + ξ·mstride; its output rows (rows of
+// them, 1 to 4) at y + i·ykstride + r·ow, cnt ≤ 64 floats each (the tiles'
+// four columns interleaved), as act(z + bias[i] + res[same place]); bias
+// and res may be nil.''')
+# The column transforms go through a 64-byte aligned scratch of 24
+# vectors on the stack (R13), as in wino4InputX.
+prologue("wino4OutputX", 89, [("m", 0, "SI", False), ("mstride", 8, "R8", True)], local=24 * 64 + 64)
+o("\tLEAQ 63(SP), R13")
+o("\tANDQ $-64, R13")
+o("\tMOVQ mkstride+16(FP), R9")
+o("\tSHLQ $2, R9")
+o("\tMOVQ y+24(FP), DI")
+for arg, off, reg in (("ykstride", 32, "R11"), ("ow", 40, "R12")):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tMOVQ cnt+56(FP), CX")
+o("\tMOVQ $-1, BX")
+o("\tCMPQ CX, $64")
+o("\tJGE wino4OutputX_masks")
+o("\tMOVQ $1, BX")
+o("\tSHLQ CX, BX")
+o("\tDECQ BX")
+o("wino4OutputX_masks:")
+for q in range(4):
+    o(f"\tKMOVW BX, K{q + 1}")
+    if q < 3:
+        o("\tSHRQ $16, BX")
+o("\tMOVQ kn+64(FP), DX")
+o("\tMOVQ bias+72(FP), R14")
+o("\tMOVQ res+80(FP), R15")
+o("\tMOVBLZX relu+88(FP), AX")
+o("\tVMOVUPS zipLo<>(SB), Z30")
+o("\tVMOVUPS zipHi<>(SB), Z31")
+o("\tVXORPS Z25, Z25, Z25")
+o("\tTESTQ DX, DX")
+o("\tJEQ wino4OutputX_done")
+o("wino4OutputX_loop:")
+o("\tLEAQ (R8)(R8*2), R10")
+o("\tADDQ R10, R10")  # 6·mstride
+M6 = [Z(i) for i in range(6)]
+Y4 = [Z(6 + i) for i in range(4)]
+S4 = [Z(10 + i) for i in range(4)]
+# Down the columns: rows j, j+6, …, j+30 → rows j, j+6, j+12, j+18.
+o("\tMOVQ SI, CX")
+for j in range(6):
+    o("\tMOVQ CX, BX")
+    for i in range(6):
+        o(f"\tVMOVUPS (BX), {M6[i]}")
+        if i < 5:
+            o("\tADDQ R10, BX")
+    output6(M6, Y4, *S4)
+    for i in range(4):
+        o(f"\tVMOVAPS {Y4[i]}, {64 * (6 * i + j)}(R13)")
+    o("\tADDQ R8, CX")
+o("\tVMOVAPS Z25, Z24")
+o("\tTESTQ R14, R14")
+o("\tJEQ wino4OutputX_nobias")
+o("\tVBROADCASTSS (R14), Z24")
+o("\tADDQ $4, R14")
+o("wino4OutputX_nobias:")
+# Along the rows: scratch rows 6r…6r+5 → output row r; BX walks the
+# output rows, R10 the residual's.
+o("\tMOVQ DI, BX")
+o("\tMOVQ R15, R10")
+for r in range(4):
+    if r > 0:
+        o(f"\tCMPQ rows+48(FP), ${r + 1}")
+        o("\tJLT wino4OutputX_next")
+    for j in range(6):
+        o(f"\tVMOVAPS {64 * (6 * r + j)}(R13), {M6[j]}")
+    output6(M6, Y4, *S4)
+    y0, y1, y2, y3 = Y4
+    for dst, src, tab, idx in (("Z14", y0, y2, "Z30"), ("Z15", y0, y2, "Z31"),
+                               ("Z16", y1, y3, "Z30"), ("Z17", y1, y3, "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    outs = ["Z18", "Z19", "Z20", "Z21"]
+    for dst, src, tab, idx in ((outs[0], "Z14", "Z16", "Z30"), (outs[1], "Z14", "Z16", "Z31"),
+                               (outs[2], "Z15", "Z17", "Z30"), (outs[3], "Z15", "Z17", "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    for q in range(4):
+        o(f"\tVADDPS Z24, {outs[q]}, {outs[q]}")
+    o("\tTESTQ R15, R15")
+    o(f"\tJEQ wino4OutputX_act{r}")
+    for q in range(4):
+        o(f"\tVMOVUPS.Z {64 * q}(R10), K{q + 1}, Z22")
+        o(f"\tVADDPS Z22, {outs[q]}, {outs[q]}")
+    o(f"wino4OutputX_act{r}:")
+    o("\tTESTQ AX, AX")
+    o(f"\tJEQ wino4OutputX_store{r}")
+    for q in range(4):
+        o(f"\tVCMPPS $5, Z25, {outs[q]}, K5")
+        o(f"\tVMOVAPS.Z {outs[q]}, K5, {outs[q]}")
+    o(f"wino4OutputX_store{r}:")
+    for q in range(4):
+        o(f"\tVMOVUPS {outs[q]}, K{q + 1}, {64 * q}(BX)")
+    o("\tADDQ R12, BX")
+    o("\tADDQ R12, R10")
+o("wino4OutputX_next:")
+epilogue("wino4OutputX", "DX", ["\tADDQ R9, SI", "\tADDQ R11, DI", "\tTESTQ R15, R15",
+                                "\tJEQ wino4OutputX_nores", "\tADDQ R11, R15", "wino4OutputX_nores:"])
 
 # transpose16: unpack pairs of floats, pairs of doubles, then 128-bit lanes twice.
 o('''// func transpose16(dst *float32, ldd int, src *float32, lds int)

@@ -15,9 +15,10 @@ type PackedConv struct {
 	c conv
 	w []float32 // the weights: NewPackedConv's own copy, or PackedConvOf's caller's
 
-	mu    sync.Mutex
-	packs map[*microKernel][]*packedA // per kernel, per group; built on first use
-	winos map[*microKernel]winoPack   // Winograd filters per kernel; built on first use
+	mu     sync.Mutex
+	packs  map[*microKernel][]*packedA // per kernel, per group; built on first use
+	winos  map[*microKernel]winoPack   // Winograd filters per kernel; built on first use
+	winos4 map[*microKernel]winoPack   // the same for F(4×4, 3×3)
 
 	// scratch marks a PackedConv made for one call (see packOnce): its
 	// packs come from the scratch free list and go back with release.
@@ -37,7 +38,7 @@ func (pc *PackedConv) release() {
 	for _, b := range pc.bufs {
 		putBuf(b)
 	}
-	pc.bufs, pc.packs, pc.winos = nil, nil, nil
+	pc.bufs, pc.packs, pc.winos, pc.winos4 = nil, nil, nil, nil
 }
 
 // forWino returns the Winograd-transformed filters packed for mk,

@@ -169,3 +169,12 @@ func transpose16(dst *float32, ldd int, src *float32, lds int)
 //
 //go:noescape
 func winoCols16x4AVX512(kc int, a0, a1, a2, a3, b, out *float32)
+
+// The F(4×4, 3×3) transforms straight from and to the image
+// (wino_amd64.s); see winograd4.go.
+//
+//go:noescape
+func wino4InputX(x *float32, off, w, hw, cn int, masks *[5]uint32, rows int, dst *float32, dcstride, dstride int, store uint32)
+
+//go:noescape
+func wino4OutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool)

@@ -49,3 +49,10 @@ func winoDyC(dy *float32, offs *[4]int, kg int, kstride int, dst *float32, dkstr
 	panic("kernels: no AVX-512")
 }
 func transpose16(dst *float32, ldd int, src *float32, lds int) { panic("kernels: no AVX-512") }
+
+func wino4InputX(x *float32, off, w, hw, cn int, masks *[5]uint32, rows int, dst *float32, dcstride, dstride int, store uint32) {
+	panic("kernels: no AVX-512")
+}
+func wino4OutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool) {
+	panic("kernels: no AVX-512")
+}

@@ -138,8 +138,19 @@ func winoKernel(p int) *microKernel {
 // conv2DWinograd is Conv2DOpts for c (c.winograd()) with U packed for mk
 // in u.
 func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvOpts) {
-	tc := c.patchConv()
-	tiles := c.N * c.tilesPerImage()
+	conv2DWinogradF(c, mk, u, x, y, o, false)
+}
+
+// conv2DWinogradF is conv2DWinograd, or with f4 the F(4×4, 3×3) form
+// (winograd4.go) with U packed by packWino4.
+func conv2DWinogradF(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvOpts, f4 bool) {
+	var tc conv
+	tiles, xis := c.N*c.tilesPerImage(), 16
+	if f4 {
+		tiles, xis = c.N*c.tiles4PerImage(), 36
+	} else {
+		tc = c.patchConv()
+	}
 	t := maxProcs()
 	nr := mk.nr
 	// Blocks of two B panels of tiles (32 tiles with the 16×16 kernel;
@@ -162,7 +173,7 @@ func conv2DWinograd(c conv, mk *microKernel, u winoPack, x, y []float32, o ConvO
 	}
 	pb := roundUp((tiles+nb-1)/nb, nr)
 	nb = (tiles + pb - 1) / pb
-	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb}
+	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb, xis: xis, f4: f4}
 	if nb >= t && t > 1 {
 		parallelFor(t, nb, func(_, b int) {
 			s := wb.scratch(1)
@@ -186,10 +197,12 @@ type winoBlock struct {
 	u     winoPack
 	x, y  []float32
 	o     ConvOpts
-	pb    int // tiles per block, a multiple of mk.nr
+	pb    int  // tiles per block, a multiple of mk.nr
+	xis   int  // the transformed tile's size: 16, or 36 for F(4×4, 3×3)
+	f4    bool // F(4×4, 3×3) (winograd4.go)
 }
 
-// vStride and mStride are the floats between V's (and M's) 16 matrices:
+// vStride and mStride are the floats between V's (and M's) xis matrices:
 // their size, padded so that the matrices do not start a multiple of
 // 4 KiB apart (the transforms touch all 16 at once, and rows that far
 // apart would compete for the same L1 sets).
@@ -204,9 +217,9 @@ type winoScratch struct {
 }
 
 func (wb *winoBlock) scratch(threads int) *winoScratch {
-	s := &winoScratch{v: getBuf(16 * wb.vStride()), m: getBuf(16 * wb.mStride())}
+	s := &winoScratch{v: getBuf(wb.xis * wb.vStride()), m: getBuf(wb.xis * wb.mStride())}
 	for range threads {
-		if hasMaskedCopy {
+		if hasMaskedCopy || wb.f4 {
 			s.stage = append(s.stage, &buf{}) // inputDirect needs no panel
 			continue
 		}
@@ -247,7 +260,7 @@ func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 	}
 	parallelFor(threads, parts, func(_, i int) {
 		r0, r1 := strips*i/parts*mr, strips*(i+1)/parts*mr
-		for xi := 0; xi < 16; xi++ {
+		for xi := 0; xi < wb.xis; xi++ {
 			wb.gemm(s.v.s, s.m.s, xi, r0, r1, nt)
 		}
 		if k0, k1 := min(r0, c.K), min(r1, c.K); k0 < k1 {
@@ -259,6 +272,10 @@ func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 // input transforms channels [c0, c0+cn) of tiles [t0, t0+nt) into V.
 func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
 	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	if wb.f4 {
+		wb.inputDirect4(v, c0, c0+cn, t0, nt)
+		return
+	}
 	if hasMaskedCopy {
 		wb.inputDirect(v, c0, c0+cn, t0, nt)
 		return
@@ -318,6 +335,11 @@ func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
 // block, n its length, and (img, ty, tx) its first tile.
 func (c *conv) forTileRuns(t0, nt int, split func(j int) int, f func(j, n, img, ty, tx int)) {
 	tY, tX := c.tileGrid()
+	forTileRunsIn(tY, tX, t0, nt, split, f)
+}
+
+// forTileRunsIn is forTileRuns over a grid of tY×tX tiles an image.
+func forTileRunsIn(tY, tX, t0, nt int, split func(j int) int, f func(j, n, img, ty, tx int)) {
 	tpi := tY * tX
 	img, r := t0/tpi, t0%tpi
 	ty, tx := r/tX, r%tX
@@ -428,6 +450,10 @@ func (wb *winoBlock) gemmCols(a, b, m []float32, kc, r0, r1, n int, first bool) 
 // them to y with the epilogue.
 func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 	c, o, pb := wb.c, wb.o, wb.pb
+	if wb.f4 {
+		wb.outputDirect4(m, k0, k1, t0, nt)
+		return
+	}
 	if hasMaskedCopy {
 		wb.outputDirect(m, k0, k1, t0, nt)
 		return

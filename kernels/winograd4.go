@@ -1,0 +1,203 @@
+package kernels
+
+import "math/bits"
+
+// Winograd F(4×4, 3×3) (Lavin & Gray, 2016): each 4×4 block of outputs is
+// computed from the 6×6 input patch under it as Y = Aᵀ·[U ⊙ V]·A, with
+// U = G·g·Gᵀ and V = Bᵀ·d·B:
+//
+//	Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+//	G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1]
+//	Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+//
+// 36 multiplies per tile and channel pair for 16 outputs (2.25 an output,
+// against 4 for F(2×2, 3×3) and 9 direct), as 36 GEMMs run the same way as
+// F(2×2)'s 16 (winoBlock), with fewer transformed values per output to
+// move as well. The cost is rounding: the transforms multiply by up to 8
+// and divide by 24, so results differ from the direct sum by a few times
+// more than F(2×2)'s. AVX-512 only (the transforms read and write the
+// image straight, wino_amd64.s); elsewhere F(2×2) runs.
+
+// wino4On lets tests and benchmarks compare against F(2×2).
+var wino4On = true
+
+// Where F(4×4) runs instead of F(2×2): enough channels that the products
+// outweigh the transforms, and four 16-tile panels or more. Two threads,
+// alternating in one process (BenchmarkWinograd4), GFLOP/s of the direct
+// method, F(4×4) against F(2×2): batch 64, PreAct-ResNet18's 3×3 layers
+// with 64 / 128 / 256 / 512 channels 569/544, 756/584, 714/671, 870/631;
+// batch 8, ResNet-101's 3×3 stride-1 layers 675/577, 853/673, 828/672,
+// 804/559. At batch 1 (16 to 196 tiles) the two were within noise of each
+// other, and F(4×4)'s filters take 36/16 the memory of F(2×2)'s, so it is
+// kept to products of 64 tiles or more.
+const (
+	wino4MinChannels = 64
+	wino4MinTiles    = 64
+)
+
+// wino4 reports whether c (c.winograd()) takes F(4×4, 3×3) with mk.
+func (c *conv) wino4(mk *microKernel) bool {
+	return wino4On && hasMaskedCopy && mk.mr == 16 && mk.nr == 16 &&
+		c.C >= wino4MinChannels && c.K >= wino4MinChannels && c.N*c.tiles4PerImage() >= wino4MinTiles
+}
+
+// tileGrid4 is the number of 4×4 output tiles down and across an image.
+func (c *conv) tileGrid4() (ty, tx int) { return (c.oh + 3) / 4, (c.ow + 3) / 4 }
+
+func (c *conv) tiles4PerImage() int {
+	ty, tx := c.tileGrid4()
+	return ty * tx
+}
+
+// wino4Size is the floats packWino4 needs for c and mk.
+func (c *conv) wino4Size(mk *microKernel) int { return 36 * roundUp(c.K, mk.mr) * c.C }
+
+// wino4Filters writes U = G·g·Gᵀ of filters [lo, hi) (of the kc = K·C 3×3
+// filters in w) to u, which holds 36 K×C matrices, one per ξ = 6i+j.
+func wino4Filters(w []float32, lo, hi, kc int, u []float32) {
+	u = u[:36*kc]
+	for kci := lo; kci < hi; kci++ {
+		g := w[kci*9 : kci*9+9 : kci*9+9]
+		var t [6][3]float32 // G·g
+		for j := 0; j < 3; j++ {
+			t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = wino4G(g[j], g[3+j], g[6+j])
+		}
+		for i := 0; i < 6; i++ {
+			r0, r1, r2, r3, r4, r5 := wino4G(t[i][0], t[i][1], t[i][2])
+			o := 6*i*kc + kci
+			u[o], u[o+kc], u[o+2*kc], u[o+3*kc], u[o+4*kc], u[o+5*kc] = r0, r1, r2, r3, r4, r5
+		}
+	}
+}
+
+// wino4G is G·(g0, g1, g2), in float64 and rounded once.
+func wino4G(g0, g1, g2 float32) (r0, r1, r2, r3, r4, r5 float32) {
+	a, b, c := float64(g0), float64(g1), float64(g2)
+	return float32(a / 4), float32(-(a + b + c) / 6), float32(-(a - b + c) / 6),
+		float32(a/24 + b/12 + c/6), float32(a/24 - b/12 + c/6), g2
+}
+
+// packWino4 packs filters w (K×C×3×3) for mk into dst, which must hold
+// 36·roundUp(K, mk.mr)·C floats and be zero, a block of output channels at
+// a time as packWino does.
+func packWino4(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
+	mpad := roundUp(K, mk.mr)
+	rows := max(mk.mr, winoFilterScratch/(36*C)/mk.mr*mk.mr)
+	u := getBuf(max(winoFilterScratch, 36*rows*C))
+	defer putBuf(u)
+	for k0 := 0; k0 < K; k0 += rows {
+		m := min(rows, K-k0)
+		kc := m * C
+		ParallelRange(kc, 36*kc, func(lo, hi int) { wino4Filters(w[k0*C*9:], lo, hi, kc, u.s) })
+		ParallelRange(36, 36*kc, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				packRows(mk, dst[xi*mpad*C:], u.s[xi*kc:], k0, m, mpad, C)
+			}
+		})
+	}
+	return winoPack{s: dst, mpad: mpad}
+}
+
+// forWino4 returns the F(4×4) filters packed for mk, packing on first use.
+func (pc *PackedConv) forWino4(mk *microKernel) winoPack {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if u, ok := pc.winos4[mk]; ok {
+		return u
+	}
+	n := pc.c.wino4Size(mk)
+	var dst []float32
+	if pc.scratch {
+		b := getBuf(n)
+		pc.bufs = append(pc.bufs, b)
+		dst = b.s[:n]
+		clear(dst) // the padding rows must be zero
+	} else {
+		dst = make([]float32, n)
+	}
+	if pc.winos4 == nil {
+		pc.winos4 = make(map[*microKernel]winoPack)
+	}
+	u := packWino4(mk, pc.w, pc.c.K, pc.c.C, dst)
+	pc.winos4[mk] = u
+	return u
+}
+
+// inputDirect4 is input for F(4×4): patches read straight from the image,
+// up to 16 tiles along a tile row at a time.
+func (wb *winoBlock) inputDirect4(v []float32, c0, c1, t0, nt int) {
+	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	step := kStep(c.C)
+	vs := wb.vStride()
+	tY, tX := c.tileGrid4()
+	forTileRunsIn(tY, tX, t0, nt, func(j int) int { return 16 - j%16 }, func(j, n, img, ty, tx int) {
+		iy0, ix0 := 4*ty-c.PadT, 4*tx-c.PadL
+		rows := 0
+		for a := range 6 {
+			if iy := iy0 + a; iy >= 0 && iy < c.H {
+				rows |= 1 << a
+			}
+		}
+		// The run's patches cover 4n+2 columns from ix0, loaded 16 at a time.
+		var masks [5]uint32
+		for q := range masks {
+			masks[q] = laneMask(ix0+16*q, min(16, max(0, 4*n+2-16*q)), c.W)
+		}
+		base := img*c.C*c.hw + iy0*c.W + ix0
+		// Check that the lanes the loads keep lie in x.
+		if lo, hi := maskSpan16(masks[:]); rows != 0 && hi >= lo {
+			_ = wb.x[base+(c1-1)*c.hw+(bits.Len(uint(rows))-1)*c.W+hi]
+			_ = wb.x[base+c0*c.hw+bits.TrailingZeros(uint(rows))*c.W+lo]
+		}
+		for ch := c0; ch < c1; {
+			pc := ch / step * step
+			bk := min(step, c.C-pc)
+			end := min(c1, pc+bk)
+			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
+			_ = v[off+(end-ch-1)*nr+35*vs+n-1]
+			wino4InputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, end-ch, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
+			ch = end
+		}
+	})
+}
+
+// maskSpan16 is the first and last column (from the run's first) that
+// the loads of 16 columns each keep under masks; hi < lo when they keep
+// none.
+func maskSpan16(masks []uint32) (lo, hi int) {
+	lo, hi = 1<<30, -1
+	for q, m := range masks {
+		if m != 0 {
+			lo = min(lo, 16*q+bits.TrailingZeros32(m))
+			hi = max(hi, 16*q+bits.Len32(m)-1)
+		}
+	}
+	return lo, hi
+}
+
+// outputDirect4 is output for F(4×4): up to 16 tiles along a tile row at
+// a time, all of [k0, k1) in one call, transformed and written straight
+// to y.
+func (wb *winoBlock) outputDirect4(m []float32, k0, k1, t0, nt int) {
+	c, o, pb := wb.c, wb.o, wb.pb
+	ms := wb.mStride()
+	var bias *float32
+	if o.Bias != nil {
+		bias = &o.Bias[k0:k1][0]
+	}
+	tY, tX := c.tileGrid4()
+	forTileRunsIn(tY, tX, t0, nt, func(int) int { return 16 }, func(j, n, img, ty, tx int) {
+		ox := 4 * tx
+		cnt, rows := min(4*n, c.ow-ox), min(4, c.oh-4*ty)
+		off := ((img*c.K+k0)*c.oh+4*ty)*c.ow + ox
+		last := off + (k1-k0-1)*c.ohw + (rows-1)*c.ow + cnt - 1
+		_ = wb.y[last]
+		_ = m[35*ms+(k1-1)*pb+j+15]
+		var res *float32
+		if o.Residual != nil {
+			_ = o.Residual[last]
+			res = &o.Residual[off]
+		}
+		wino4OutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
+	})
+}
