@@ -570,6 +570,158 @@ o("wino4OutputX_next:")
 epilogue("wino4OutputX", "DX", ["\tADDQ R9, SI", "\tADDQ R11, DI", "\tTESTQ R15, R15",
                                 "\tJEQ wino4OutputX_nores", "\tADDQ R11, R15", "wino4OutputX_nores:"])
 
+o('''// func wino4InputG(x *float32, offs *[16]int32, masks *[36]uint16, w, hw, cn int, dst *float32, dcstride, dstride int, store uint32)
+//
+// V = Bᵀ·d·B (F(4×4, 3×3)) for up to 16 tiles anywhere in the batch (the
+// small maps whose tile rows are shorter than 16 tiles): lane l's 6×6 patch
+// d[a][b] is x[offs[l] + a·w + b] (+ i·hw for channel i), gathered under
+// masks[6a+b] (the lanes whose element lies in the image; the others are
+// zeros). V's row ξ = 6a+b of channel i goes to dst + i·dcstride +
+// ξ·dstride, lanes in store.''')
+prologue("wino4InputG", 76, [("x", 0, "SI", False), ("offs", 8, "AX", False)], local=36 * 64 + 64)
+o("\tLEAQ 63(SP), R14")
+o("\tANDQ $-64, R14")
+o("\tVMOVDQU32 (AX), Z27")  # the lanes' patch origins
+o("\tMOVQ masks+16(FP), BX")
+o("\tMOVQ w+24(FP), R8")
+o("\tVPBROADCASTD R8, Z28")  # w, added to the index from row to row
+for arg, off, reg in (("hw", 32, "R9"),):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tMOVQ cn+40(FP), CX")
+o("\tMOVQ dst+48(FP), DI")
+for arg, off, reg in (("dcstride", 56, "R11"), ("dstride", 64, "R12")):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tLEAQ (R12)(R12*2), R13")
+o("\tADDQ R13, R13")
+o("\tMOVL store+72(FP), DX")
+o("\tKMOVW DX, K6")
+o("\tVBROADCASTSS w4consts<>+0(SB), Z24")
+o("\tVBROADCASTSS w4consts<>+4(SB), Z25")
+o("\tTESTQ CX, CX")
+o("\tJEQ wino4InputG_done")
+o("wino4InputG_loop:")
+o("\tVMOVDQA32 Z27, Z26")  # index of row a
+PG = [Z(5 + i) for i in range(6)]
+TG = [Z(11 + i) for i in range(6)]
+for a in range(6):
+    for b in range(6):
+        o(f"\tKMOVW {2 * (6 * a + b)}(BX), K1")
+        o(f"\tVXORPS {PG[b]}, {PG[b]}, {PG[b]}")
+        o(f"\tVGATHERDPS {4 * b}(SI)(Z26*4), K1, {PG[b]}")
+    input6(PG, TG, "Z24", "Z25", "Z17", "Z18")
+    for b in range(6):
+        o(f"\tVMOVAPS {TG[b]}, {64 * (6 * a + b)}(R14)")
+    if a < 5:
+        o("\tVPADDD Z28, Z26, Z26")
+o("\tMOVQ DI, DX")
+for b in range(6):
+    for a in range(6):
+        o(f"\tVMOVAPS {64 * (6 * a + b)}(R14), {PG[a]}")
+    input6(PG, TG, "Z24", "Z25", "Z17", "Z18")
+    o("\tMOVQ DX, AX")
+    for a in range(6):
+        o(f"\tVMOVUPS {TG[a]}, K6, (AX)")
+        if a < 5:
+            o("\tADDQ R13, AX")
+    o("\tADDQ R12, DX")
+epilogue("wino4InputG", "CX", ["\tADDQ R9, SI", "\tADDQ R11, DI"])
+
+o('''// func wino4OutputG(m *float32, mstride, mkstride int, y *float32, ykstride, ow int, u *wino4OutUnit, kn int, bias, res *float32, relu bool)
+//
+// Y = Aᵀ·M·A (F(4×4, 3×3)) for up to 16 tiles anywhere in the batch, for
+// kn output channels, with the epilogue: channel i's M row ξ is at m +
+// i·mkstride + ξ·mstride; lane l's output tile starts at y + u.offs[l] +
+// i·ykstride, row r stored under u.masks[r][l] (its columns in the image,
+// none for rows past it and unused lanes), as act(z + bias[i] + res[same
+// place]); bias and res may be nil.''')
+prologue("wino4OutputG", 81, [("m", 0, "SI", False), ("mstride", 8, "R8", True)], local=24 * 64 + 64)
+o("\tLEAQ 63(SP), R13")
+o("\tANDQ $-64, R13")
+o("\tMOVQ mkstride+16(FP), R9")
+o("\tSHLQ $2, R9")
+o("\tMOVQ y+24(FP), DI")
+for arg, off, reg in (("ykstride", 32, "R11"), ("ow", 40, "R12")):
+    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+    o(f"\tSHLQ $2, {reg}")
+o("\tMOVQ u+48(FP), BX")
+o("\tMOVQ kn+56(FP), DX")
+o("\tMOVQ bias+64(FP), R14")
+o("\tMOVQ res+72(FP), R15")
+# K7: all lanes when there is no ReLU (ORed into its keep mask).
+o("\tMOVBLZX relu+80(FP), AX")
+o("\tDECL AX")
+o("\tKMOVW AX, K7")
+o("\tVMOVUPS zipLo<>(SB), Z30")
+o("\tVMOVUPS zipHi<>(SB), Z31")
+o("\tVXORPS Z25, Z25, Z25")
+o("\tTESTQ DX, DX")
+o("\tJEQ wino4OutputG_done")
+o("wino4OutputG_loop:")
+o("\tLEAQ (R8)(R8*2), R10")
+o("\tADDQ R10, R10")
+o("\tMOVQ SI, CX")
+for j in range(6):
+    o("\tMOVQ CX, AX")
+    for i in range(6):
+        o(f"\tVMOVUPS (AX), {M6[i]}")
+        if i < 5:
+            o("\tADDQ R10, AX")
+    output6(M6, Y4, *S4)
+    for i in range(4):
+        o(f"\tVMOVAPS {Y4[i]}, {64 * (6 * i + j)}(R13)")
+    o("\tADDQ R8, CX")
+o("\tVMOVAPS Z25, Z24")
+o("\tTESTQ R14, R14")
+o("\tJEQ wino4OutputG_nobias")
+o("\tVBROADCASTSS (R14), Z24")
+o("\tADDQ $4, R14")
+o("wino4OutputG_nobias:")
+# R10 walks the output rows, AX the residual's.
+o("\tMOVQ DI, R10")
+o("\tMOVQ R15, AX")
+outs = ["Z18", "Z19", "Z20", "Z21"]
+resv = ["Z26", "Z27", "Z28", "Z29"]
+for r in range(4):
+    for j in range(6):
+        o(f"\tVMOVAPS {64 * (6 * r + j)}(R13), {M6[j]}")
+    output6(M6, Y4, *S4)
+    y0, y1, y2, y3 = Y4
+    for dst, src, tab, idx in (("Z14", y0, y2, "Z30"), ("Z15", y0, y2, "Z31"),
+                               ("Z16", y1, y3, "Z30"), ("Z17", y1, y3, "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    for dst, src, tab, idx in ((outs[0], "Z14", "Z16", "Z30"), (outs[1], "Z14", "Z16", "Z31"),
+                               (outs[2], "Z15", "Z17", "Z30"), (outs[3], "Z15", "Z17", "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    for q in range(4):
+        o(f"\tVADDPS Z24, {outs[q]}, {outs[q]}")
+    o("\tTESTQ R15, R15")
+    o(f"\tJEQ wino4OutputG_act{r}")
+    for l in range(16):
+        o(f"\tMOVQ {8 * l}(BX), CX")
+        o(f"\tKMOVW {128 + 2 * (16 * r + l)}(BX), K1")
+        o("\tVMOVUPS.Z (AX)(CX*4), K1, X22")
+        o(f"\tVINSERTF32X4 ${l % 4}, X22, {resv[l // 4]}, {resv[l // 4]}")
+    for q in range(4):
+        o(f"\tVADDPS {resv[q]}, {outs[q]}, {outs[q]}")
+    o(f"wino4OutputG_act{r}:")
+    for q in range(4):
+        o(f"\tVCMPPS $5, Z25, {outs[q]}, K5")
+        o("\tKORW K7, K5, K5")
+        o(f"\tVMOVAPS.Z {outs[q]}, K5, {outs[q]}")
+    for l in range(16):
+        o(f"\tMOVQ {8 * l}(BX), CX")
+        o(f"\tKMOVW {128 + 2 * (16 * r + l)}(BX), K1")
+        o(f"\tVEXTRACTF32X4 ${l % 4}, {outs[l // 4]}, K1, (R10)(CX*4)")
+    if r < 3:
+        o("\tADDQ R12, R10")
+        o("\tADDQ R12, AX")
+epilogue("wino4OutputG", "DX", ["\tADDQ R9, SI", "\tADDQ R11, DI", "\tTESTQ R15, R15",
+                                "\tJEQ wino4OutputG_nores", "\tADDQ R11, R15", "wino4OutputG_nores:"])
+
 # transpose16: unpack pairs of floats, pairs of doubles, then 128-bit lanes twice.
 o('''// func transpose16(dst *float32, ldd int, src *float32, lds int)
 //

@@ -56,3 +56,9 @@ func wino4InputX(x *float32, off, w, hw, cn int, masks *[5]uint32, rows int, dst
 func wino4OutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool) {
 	panic("kernels: no AVX-512")
 }
+func wino4InputG(x *float32, offs *[16]int32, masks *[36]uint16, w, hw, cn int, dst *float32, dcstride, dstride int, store uint32) {
+	panic("kernels: no AVX-512")
+}
+func wino4OutputG(m *float32, mstride, mkstride int, y *float32, ykstride, ow int, u *wino4OutUnit, kn int, bias, res *float32, relu bool) {
+	panic("kernels: no AVX-512")
+}

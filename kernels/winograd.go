@@ -173,7 +173,7 @@ func conv2DWinogradF(c conv, mk *microKernel, u winoPack, x, y []float32, o Conv
 	}
 	pb := roundUp((tiles+nb-1)/nb, nr)
 	nb = (tiles + pb - 1) / pb
-	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb, xis: xis, f4: f4}
+	wb := &winoBlock{c: &c, tc: &tc, mk: mk, u: u, x: x, y: y, o: o, pb: pb, xis: xis, f4: f4, g4: f4 && c.gather4()}
 	if nb >= t && t > 1 {
 		parallelFor(t, nb, func(_, b int) {
 			s := wb.scratch(1)
@@ -200,6 +200,7 @@ type winoBlock struct {
 	pb    int  // tiles per block, a multiple of mk.nr
 	xis   int  // the transformed tile's size: 16, or 36 for F(4×4, 3×3)
 	f4    bool // F(4×4, 3×3) (winograd4.go)
+	g4    bool // F(4×4) gathering its input (gather4)
 }
 
 // vStride and mStride are the floats between V's (and M's) xis matrices:
@@ -214,6 +215,8 @@ func (wb *winoBlock) mStride() int { return roundUp(wb.u.mpad*wb.pb, 1024) + 32 
 type winoScratch struct {
 	v, m  *buf
 	stage []*buf
+	units []wino4Unit    // the block's tiles, for inputGather4
+	outs  []wino4OutUnit // and for outputGather4
 }
 
 func (wb *winoBlock) scratch(threads int) *winoScratch {
@@ -250,7 +253,16 @@ const winoChunk = packKC / 16
 func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 	c, mr := wb.c, wb.mk.mr
 	chunks := (c.C + winoChunk - 1) / winoChunk
+	if wb.g4 {
+		s.units = c.units4(t0, nt, s.units[:0])
+		s.outs = c.outUnits4(t0, nt, s.outs[:0])
+	}
 	parallelFor(threads, chunks, func(w, ch int) {
+		if wb.g4 {
+			c0 := ch * winoChunk
+			wb.inputGather4(s.v.s, s.units, c0, min(c.C, c0+winoChunk), nt)
+			return
+		}
 		wb.input(s.stage[w].s, s.v.s, ch*winoChunk, min(winoChunk, c.C-ch*winoChunk), t0, nt)
 	})
 	strips := wb.u.mpad / mr
@@ -264,6 +276,10 @@ func (wb *winoBlock) run(s *winoScratch, t0, nt, threads int) {
 			wb.gemm(s.v.s, s.m.s, xi, r0, r1, nt)
 		}
 		if k0, k1 := min(r0, c.K), min(r1, c.K); k0 < k1 {
+			if wb.g4 {
+				wb.outputGather4(s.m.s, s.outs, k0, k1, nt)
+				return
+			}
 			wb.output(s.m.s, k0, k1, t0, nt)
 		}
 	})

@@ -1,6 +1,9 @@
 package kernels
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Winograd F(4×4, 3×3) (Lavin & Gray, 2016): each 4×4 block of outputs is
 // computed from the 6×6 input patch under it as Y = Aᵀ·[U ⊙ V]·A, with
@@ -200,4 +203,149 @@ func (wb *winoBlock) outputDirect4(m []float32, k0, k1, t0, nt int) {
 		}
 		wino4OutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
 	})
+}
+
+// wino4GatherMaxTX is the longest tile row (in tiles) whose patches
+// inputGather4 gathers rather than inputDirect4 loads a run at a time:
+// runs of a short row fill few of a vector's 16 lanes.
+const wino4GatherMaxTX = 4
+
+// wino4Unit is up to 16 consecutive tiles of a block, anywhere in the
+// batch, as wino4InputG gathers them: each lane's patch origin (from
+// channel 0 of x) and the lanes of each of the 36 patch positions that lie
+// in the image; lo and hi bound the elements read (hi < 0: none).
+type wino4Unit struct {
+	offs   [16]int32
+	masks  [36]uint16
+	lo, hi int
+}
+
+// gather4 reports whether c's F(4×4) input gathers its patches.
+func (c *conv) gather4() bool {
+	_, tX := c.tileGrid4()
+	return tX <= wino4GatherMaxTX && c.N*c.C*c.hw < math.MaxInt32
+}
+
+// units4 describes tiles [t0, t0+nt) in units of 16 (the last shorter).
+func (c *conv) units4(t0, nt int, dst []wino4Unit) []wino4Unit {
+	tY, tX := c.tileGrid4()
+	tpi := tY * tX
+	for j := 0; j < nt; j += 16 {
+		u := wino4Unit{lo: math.MaxInt, hi: -1}
+		var rowm, colm [6]uint16
+		for l := range min(16, nt-j) {
+			t := t0 + j + l
+			img, r := t/tpi, t%tpi
+			iy0, ix0 := 4*(r/tX)-c.PadT, 4*(r%tX)-c.PadL
+			off := img*c.C*c.hw + iy0*c.W + ix0
+			u.offs[l] = int32(off)
+			a0, a1 := max(0, -iy0), min(6, c.H-iy0) // rows and columns in the image
+			b0, b1 := max(0, -ix0), min(6, c.W-ix0)
+			for a := a0; a < a1; a++ {
+				rowm[a] |= 1 << l
+			}
+			for b := b0; b < b1; b++ {
+				colm[b] |= 1 << l
+			}
+			if a0 < a1 && b0 < b1 {
+				u.lo = min(u.lo, off+a0*c.W+b0)
+				u.hi = max(u.hi, off+(a1-1)*c.W+b1-1)
+			}
+		}
+		for a := range 6 {
+			for b := range 6 {
+				u.masks[6*a+b] = rowm[a] & colm[b]
+			}
+		}
+		dst = append(dst, u)
+	}
+	return dst
+}
+
+// inputGather4 is input for F(4×4) on maps with short tile rows: 16
+// tiles a unit wherever they lie (units, from units4 over the block's
+// tiles).
+func (wb *winoBlock) inputGather4(v []float32, units []wino4Unit, c0, c1, nt int) {
+	c, nr, pb := wb.c, wb.mk.nr, wb.pb
+	step := kStep(c.C)
+	vs := wb.vStride()
+	for ui := range units {
+		u := &units[ui]
+		j := 16 * ui
+		n := min(16, nt-j)
+		if u.hi >= 0 {
+			_ = wb.x[u.hi+(c1-1)*c.hw]
+			_ = wb.x[u.lo+c0*c.hw]
+		}
+		for ch := c0; ch < c1; {
+			pc := ch / step * step
+			bk := min(step, c.C-pc)
+			end := min(c1, pc+bk)
+			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
+			_ = v[off+(end-ch-1)*nr+35*vs+n-1]
+			wino4InputG(&wb.x[ch*c.hw], &u.offs, &u.masks, c.W, c.hw, end-ch, &v[off], nr, vs, uint32(1)<<n-1)
+			ch = end
+		}
+	}
+}
+
+// wino4OutUnit is up to 16 consecutive tiles of a block as wino4OutputG
+// writes them: each lane's output tile (its first element in channel 0's
+// plane) and, per tile row r, the columns of each lane's row r that lie in
+// the image (none past the image or for unused lanes). The layout is
+// wino4_amd64's: offs at 0, masks at 128.
+type wino4OutUnit struct {
+	offs  [16]int64
+	masks [4][16]uint16
+	last  int // the largest element written, from channel 0's plane (-1: none)
+}
+
+// outUnits4 describes output tiles [t0, t0+nt) in units of 16.
+func (c *conv) outUnits4(t0, nt int, dst []wino4OutUnit) []wino4OutUnit {
+	tY, tX := c.tileGrid4()
+	tpi := tY * tX
+	for j := 0; j < nt; j += 16 {
+		u := wino4OutUnit{last: -1}
+		for l := range min(16, nt-j) {
+			t := t0 + j + l
+			img, r := t/tpi, t%tpi
+			oy, ox := 4*(r/tX), 4*(r%tX)
+			u.offs[l] = int64((img*c.K*c.oh+oy)*c.ow + ox)
+			rows, cols := min(4, c.oh-oy), min(4, c.ow-ox)
+			for a := range rows {
+				u.masks[a][l] = uint16(1)<<cols - 1
+			}
+			u.last = max(u.last, int(u.offs[l])+(rows-1)*c.ow+cols-1)
+		}
+		dst = append(dst, u)
+	}
+	return dst
+}
+
+// outputGather4 is output for F(4×4) on maps with short tile rows:
+// output channels [k0, k1), 16 tiles a unit wherever they lie.
+func (wb *winoBlock) outputGather4(m []float32, units []wino4OutUnit, k0, k1, nt int) {
+	c, o, pb := wb.c, wb.o, wb.pb
+	ms := wb.mStride()
+	var bias *float32
+	if o.Bias != nil {
+		bias = &o.Bias[k0:k1][0]
+	}
+	for ui := range units {
+		u := &units[ui]
+		j := 16 * ui
+		if u.last < 0 {
+			continue
+		}
+		base := k0 * c.ohw
+		last := base + (k1-k0-1)*c.ohw + u.last
+		_ = wb.y[last]
+		_ = m[35*ms+(k1-1)*pb+j+15]
+		var res *float32
+		if o.Residual != nil {
+			_ = o.Residual[last]
+			res = &o.Residual[base]
+		}
+		wino4OutputG(&m[k0*pb+j], ms, pb, &wb.y[base], c.ohw, c.ow, u, k1-k0, bias, res, o.Act == ActReLU)
+	}
 }
