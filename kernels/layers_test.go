@@ -61,6 +61,7 @@ func poolCases(rng *rand.Rand) []PoolParams {
 		{N: 1, C: 2, H: 6, W: 6, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Ceil: true, CountIncludePad: true},
 		{N: 1, C: 1, H: 7, W: 5, R: 2, S: 3, StrideH: 2, StrideW: 2, DilH: 3, DilW: 2, PadT: 2, PadB: 1, Ceil: true},
 		{N: 1, C: 1, H: 1, W: 1, R: 1, S: 1, PadB: 3, PadR: 2}, // windows wholly in the padding
+		{N: 1, C: 2, H: 3, W: 3, R: 2, S: 2, PadT: 2, PadL: 3, PadB: 3, PadR: 3},
 	}
 	for len(cases) < 40 {
 		p := PoolParams{N: 1 + rng.IntN(2), C: 1 + rng.IntN(3), H: 1 + rng.IntN(9), W: 1 + rng.IntN(9),
@@ -103,6 +104,9 @@ func TestPoolingMatchesReference(t *testing.T) {
 			arg := make([]int32, len(y))
 			MaxPool2D(p, x, y, arg)
 			assert.Equal(t, refPool(p, x, true), y, "max")
+			y2 := randSlice(rng, len(y))
+			MaxPool2D(p, x, y2, nil) // maxPoolRows, where it applies
+			assert.Equal(t, y, y2, "max without arg")
 			for o, at := range arg {
 				if at >= 0 {
 					assert.Equal(t, y[o], x[o/(oh*ow)*p.H*p.W+int(at)], "arg %d", o)
@@ -140,6 +144,19 @@ func TestMaxPoolNaNAndTies(t *testing.T) {
 	assert.Equal(t, float32(3), y[0])
 	assert.Equal(t, int32(0), arg[0], "the first of equal maxima takes the gradient")
 	assert.True(t, math.IsNaN(float64(y[1])), "NaN propagates")
+	// The same down a window's rows (maxPoolRows): NaN in the first row
+	// of one window, the second of another, and −0 against +0.
+	nz := float32(math.Copysign(0, -1))
+	p = PoolParams{N: 1, C: 1, H: 2, W: 4, R: 2, S: 2, StrideH: 2, StrideW: 2}
+	x = []float32{float32(math.NaN()), 1, nz, 5, 2, 3, 0, -1}
+	y = make([]float32, 2)
+	MaxPool2D(p, x, y, nil)
+	assert.True(t, math.IsNaN(float64(y[0])), "NaN propagates")
+	assert.Equal(t, float32(5), y[1])
+	x = []float32{1, 2, nz, nz, 3, float32(math.NaN()), 0, nz}
+	MaxPool2D(p, x, y, nil)
+	assert.True(t, math.IsNaN(float64(y[0])), "NaN propagates")
+	assert.False(t, math.Signbit(float64(y[1])), "+0 is above −0")
 }
 
 func TestGlobalPools(t *testing.T) {
