@@ -31,11 +31,14 @@ var wino4On = true
 // with 64 / 128 / 256 / 512 channels 569/544, 756/584, 714/671, 870/631;
 // batch 8, ResNet-101's 3×3 stride-1 layers 675/577, 853/673, 828/672,
 // 804/559. At batch 1 (16 to 196 tiles) the two were within noise of each
-// other, and F(4×4)'s filters take 36/16 the memory of F(2×2)'s, so it is
-// kept to products of 64 tiles or more.
+// other, in the layers and in the networks (a threshold of 16 tiles against
+// 64: PreAct-ResNet18, ResNet-101, WRN-28-10, PyramidNet-272 no faster),
+// and F(4×4)'s filters take 36/16 the memory of F(2×2)'s, so it is kept to
+// products of 32 tiles or more: ResNet-101's 7×7 layers at batch 8 (32
+// tiles, gathered) 933/561 and 899/562.
 const (
 	wino4MinChannels = 64
-	wino4MinTiles    = 64
+	wino4MinTiles    = 32
 )
 
 // wino4 reports whether c (c.winograd()) takes F(4×4, 3×3) with mk.
