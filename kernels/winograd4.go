@@ -210,8 +210,11 @@ func (wb *winoBlock) outputDirect4(m []float32, k0, k1, t0, nt int) {
 
 // wino4GatherMaxTX is the longest tile row (in tiles) whose patches
 // inputGather4 gathers rather than inputDirect4 loads a run at a time:
-// runs of a short row fill few of a vector's 16 lanes.
-const wino4GatherMaxTX = 4
+// runs of a short row fill few of a vector's 16 lanes. At 7 tiles (28×28,
+// ResNet-101 at batch 8) gathering was 783 and 801 GFLOP/s of the direct
+// method against runs' 750 and 778; at 8 (32×32, PreAct-ResNet18 at batch
+// 64) 529 and 513 against 581 and 563.
+const wino4GatherMaxTX = 7
 
 // wino4Unit is up to 16 consecutive tiles of a block, anywhere in the
 // batch, as wino4InputG gathers them: each lane's patch origin (from
