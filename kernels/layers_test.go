@@ -293,3 +293,33 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 		return float64(SoftmaxCrossEntropy(n, k, logits, targets, nil))
 	}), d, "dlogits")
 }
+
+// TestMaxPoolRowsSpecialValues compares max pooling without arg (the
+// row-wise and AVX-512 forms) with the per-window form bit for bit on
+// inputs full of NaNs, ±0 and ±Inf, for the 3×3 stride-2 window and
+// others.
+func TestMaxPoolRowsSpecialValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	special := []float32{float32(math.NaN()), 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1}
+	for _, p := range []PoolParams{
+		{N: 1, C: 3, H: 9, W: 37, R: 3, S: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{N: 2, C: 2, H: 8, W: 66, R: 3, S: 3, StrideH: 2, StrideW: 2, PadL: 2, PadR: 2},
+		{N: 1, C: 2, H: 6, W: 40, R: 2, S: 3, StrideH: 1, StrideW: 2},
+		{N: 1, C: 2, H: 5, W: 19, R: 3, S: 2, StrideH: 2, StrideW: 1, PadT: 1, PadL: 1},
+	} {
+		oh, ow := p.OutHW()
+		x := randSlice(rng, p.N*p.C*p.H*p.W)
+		for i := range x {
+			if rng.IntN(3) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		want, got := make([]float32, p.N*p.C*oh*ow), make([]float32, p.N*p.C*oh*ow)
+		MaxPool2D(p, x, want, make([]int32, len(want)))
+		MaxPool2D(p, x, got, nil)
+		for i := range want {
+			require.Equal(t, math.Float32bits(want[i]) == math.Float32bits(got[i]) || (want[i] != want[i] && got[i] != got[i]), true,
+				"%+v: output %d: want %v, got %v", p, i, want[i], got[i])
+		}
+	}
+}

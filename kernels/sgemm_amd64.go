@@ -184,3 +184,11 @@ func wino4InputG(x *float32, offs *[16]int32, masks *[36]uint16, w, hw, cn int, 
 
 //go:noescape
 func wino4OutputG(m *float32, mstride, mkstride int, y *float32, ykstride, ow int, u *wino4OutUnit, kn int, bias, res *float32, relu bool)
+
+// Max pooling rows (pool_amd64.s); AVX-512 (hasMaskedCopy).
+//
+//go:noescape
+func maxRowInto(dst, src *float32, n int)
+
+//go:noescape
+func maxPool3s2Row(dst, rowp *float32, n int)

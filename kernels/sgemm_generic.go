@@ -62,3 +62,5 @@ func wino4InputG(x *float32, offs *[16]int32, masks *[36]uint16, w, hw, cn int, 
 func wino4OutputG(m *float32, mstride, mkstride int, y *float32, ykstride, ow int, u *wino4OutUnit, kn int, bias, res *float32, relu bool) {
 	panic("kernels: no AVX-512")
 }
+func maxRowInto(dst, src *float32, n int)     { panic("kernels: no AVX-512") }
+func maxPool3s2Row(dst, rowp *float32, n int) { panic("kernels: no AVX-512") }
