@@ -182,7 +182,7 @@ func maxPoolRows(p PoolParams, win window, x, y []float32, oh, ow int) {
 	// The row with its left padding in front (rowp[pl+i] = row[i]) and, for
 	// the 3-wide stride-2 kernel, −Inf wherever a window reaches past it.
 	pl := max(p.PadL, 0)
-	s32 := hasMaskedCopy && p.S == 3 && p.StrideW == 2
+	s32 := hasMaxRange && p.S == 3 && p.StrideW == 2
 	n := max(pl+p.W, 2*ow+1)
 	ParallelRange(p.N*p.C, p.N*p.C*oh*ow*p.R*p.S, func(lo, hi int) {
 		t := getBuf(n)
@@ -207,7 +207,7 @@ func maxPoolRows(p PoolParams, win window, x, y []float32, oh, ow int) {
 				copy(row, xc[(iy+ylo)*p.W:(iy+ylo+1)*p.W])
 				for ty := ylo + 1; ty < yhi; ty++ {
 					src := xc[(iy+ty)*p.W : (iy+ty+1)*p.W]
-					if hasMaskedCopy {
+					if hasMaxRange {
 						maxRowInto(&row[0], &src[0], len(row))
 						continue
 					}

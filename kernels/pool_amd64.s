@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// Max pooling rows (pool2d.go); AVX-512 (hasMaskedCopy). As Go's max:
+// Max pooling rows (pool2d.go); AVX-512 with DQ (hasMaxRange). As Go's max:
 // VRANGEPS $5 (the maximum, with its own sign) orders −0 below +0, and
 // where either input is a NaN (VCMPPS $3, unordered) their sum, a NaN,
 // replaces its result (VRANGEPS returns the other input).

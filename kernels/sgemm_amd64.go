@@ -99,6 +99,10 @@ func hasFMAPeak() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ }
 // to cover the portable packing path.
 var hasMaskedCopy = cpu.X86.HasAVX512F
 
+// hasMaxRange reports whether pool_amd64.s runs here (VRANGEPS is
+// AVX512DQ).
+var hasMaxRange = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
 // packTapRows fills one run of columns of kc rows of a patch panel; see
 // pack_amd64.s. It needs AVX-512 (hasMaskedCopy).
 //

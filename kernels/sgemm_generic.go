@@ -11,6 +11,8 @@ func hasFMAPeak() bool { return false }
 
 var hasMaskedCopy = false
 
+var hasMaxRange = false
+
 func packTapRows(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint32, segBase, iy0, h int, store uint32) {
 	panic("kernels: no masked copy in this build")
 }
