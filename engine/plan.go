@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fmixzoo/zoo/internal/arena"
 	"github.com/fmixzoo/zoo/internal/funcop"
@@ -243,6 +244,11 @@ func outputNames(names []string) string {
 // on, is not.
 const longLived = 8
 
+// stepTimer, when set, is told how long each step of a run took, with
+// its output's shape and its second input's (a Conv's weights): the step
+// profile of step_profile_test.go. Nil outside that test.
+var stepTimer func(op string, out, second []int, d time.Duration)
+
 // newInstance builds the plan's Gorgonia graph: graph inputs are input
 // nodes, each step a funcop.Op applied to the nodes of its runtime inputs.
 func (p *plan) newInstance() (*instance, error) {
@@ -344,7 +350,17 @@ func (p *plan) newInstance() (*instance, error) {
 						data[j] = consts[j]
 					}
 				}
-				s.fn(data, out)
+				if st := stepTimer; st != nil {
+					t0 := time.Now()
+					s.fn(data, out)
+					var w []int
+					if len(s.in) > 1 && s.in[1] != nil {
+						w = s.in[1].shape
+					}
+					st(s.name, s.out.shape, w, time.Since(t0))
+				} else {
+					s.fn(data, out)
+				}
 				for _, p := range producers {
 					ar.Read(p)
 				}
