@@ -58,11 +58,15 @@ const implicitCols = 512
 // When packed is not nil it supplies the weights pre-packed.
 func conv2DImplicit(c conv, x, w []float32, packed *PackedConv, y []float32, o ConvOpts) {
 	if c.winograd() {
+		// F(4×4) only for weights packed once and kept (PackedConv): where
+		// filters change from call to call (training), transforming them
+		// into 36 matrices each call cost more than the products saved.
+		kept := packed != nil && !packed.scratch
 		if packed == nil {
 			packed = packOnce(c.ConvParams, c, w)
 			defer packed.release()
 		}
-		if mk := winoKernel(c.N * c.tiles4PerImage()); c.wino4(mk) {
+		if mk := winoKernel(c.N * c.tiles4PerImage()); kept && c.wino4(mk) {
 			conv2DWinogradF(c, mk, packed.forWino4(mk), x, y, o, true)
 			return
 		}
