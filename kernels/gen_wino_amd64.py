@@ -463,6 +463,52 @@ for b in range(6):
     o("\tADDQ R12, DX")
 epilogue("wino4InputX", "CX", ["\tADDQ R9, SI", "\tADDQ R11, DI"])
 
+M6 = [Z(i) for i in range(6)]
+Y4 = [Z(6 + i) for i in range(4)]
+S4 = [Z(10 + i) for i in range(4)]
+OUTS = ["Z18", "Z19", "Z20", "Z21"]
+
+
+def output_columns(tmp):
+    """The first half of Aᵀ·M·A for both F(4×4) output kernels: down the
+    columns of channel SI's M (rows j, j+6, …, j+30, R8 apart by ξ; R10
+    is set to 6·R8 here) into the scratch at R13 (rows 6i+j, i < 4); CX
+    and tmp walk M."""
+    o("\tLEAQ (R8)(R8*2), R10")
+    o("\tADDQ R10, R10")  # 6·mstride
+    o("\tMOVQ SI, CX")
+    for j in range(6):
+        o(f"\tMOVQ CX, {tmp}")
+        for i in range(6):
+            o(f"\tVMOVUPS ({tmp}), {M6[i]}")
+            if i < 5:
+                o(f"\tADDQ R10, {tmp}")
+        output6(M6, Y4, *S4)
+        for i in range(4):
+            o(f"\tVMOVAPS {Y4[i]}, {64 * (6 * i + j)}(R13)")
+        o("\tADDQ R8, CX")
+
+
+def output_row(r):
+    """The second half for output row r: scratch rows 6r…6r+5 to the row's
+    four columns of 16 tiles, interleaved (zipLo/zipHi in Z30/Z31) into OUTS
+    (tiles 4q…4q+3 in OUTS[q]), plus the bias in Z24."""
+    for j in range(6):
+        o(f"\tVMOVAPS {64 * (6 * r + j)}(R13), {M6[j]}")
+    output6(M6, Y4, *S4)
+    y0, y1, y2, y3 = Y4
+    for dst, src, tab, idx in (("Z14", y0, y2, "Z30"), ("Z15", y0, y2, "Z31"),
+                               ("Z16", y1, y3, "Z30"), ("Z17", y1, y3, "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    for dst, src, tab, idx in ((OUTS[0], "Z14", "Z16", "Z30"), (OUTS[1], "Z14", "Z16", "Z31"),
+                               (OUTS[2], "Z15", "Z17", "Z30"), (OUTS[3], "Z15", "Z17", "Z31")):
+        o(f"\tVMOVAPS {src}, {dst}")
+        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
+    for q in range(4):
+        o(f"\tVADDPS Z24, {OUTS[q]}, {OUTS[q]}")
+
+
 o('''// func wino4OutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, rows, cnt, kn int, bias, res *float32, relu bool)
 //
 // Y = Aᵀ·M·A (F(4×4, 3×3)) for up to 16 tiles along one tile row, for kn
@@ -504,52 +550,22 @@ o("\tVXORPS Z25, Z25, Z25")
 o("\tTESTQ DX, DX")
 o("\tJEQ wino4OutputX_done")
 o("wino4OutputX_loop:")
-o("\tLEAQ (R8)(R8*2), R10")
-o("\tADDQ R10, R10")  # 6·mstride
-M6 = [Z(i) for i in range(6)]
-Y4 = [Z(6 + i) for i in range(4)]
-S4 = [Z(10 + i) for i in range(4)]
-# Down the columns: rows j, j+6, …, j+30 → rows j, j+6, j+12, j+18.
-o("\tMOVQ SI, CX")
-for j in range(6):
-    o("\tMOVQ CX, BX")
-    for i in range(6):
-        o(f"\tVMOVUPS (BX), {M6[i]}")
-        if i < 5:
-            o("\tADDQ R10, BX")
-    output6(M6, Y4, *S4)
-    for i in range(4):
-        o(f"\tVMOVAPS {Y4[i]}, {64 * (6 * i + j)}(R13)")
-    o("\tADDQ R8, CX")
+output_columns("BX")
 o("\tVMOVAPS Z25, Z24")
 o("\tTESTQ R14, R14")
 o("\tJEQ wino4OutputX_nobias")
 o("\tVBROADCASTSS (R14), Z24")
 o("\tADDQ $4, R14")
 o("wino4OutputX_nobias:")
-# Along the rows: scratch rows 6r…6r+5 → output row r; BX walks the
-# output rows, R10 the residual's.
+# Along the rows: BX walks the output rows, R10 the residual's.
 o("\tMOVQ DI, BX")
 o("\tMOVQ R15, R10")
+outs = OUTS
 for r in range(4):
     if r > 0:
         o(f"\tCMPQ rows+48(FP), ${r + 1}")
         o("\tJLT wino4OutputX_next")
-    for j in range(6):
-        o(f"\tVMOVAPS {64 * (6 * r + j)}(R13), {M6[j]}")
-    output6(M6, Y4, *S4)
-    y0, y1, y2, y3 = Y4
-    for dst, src, tab, idx in (("Z14", y0, y2, "Z30"), ("Z15", y0, y2, "Z31"),
-                               ("Z16", y1, y3, "Z30"), ("Z17", y1, y3, "Z31")):
-        o(f"\tVMOVAPS {src}, {dst}")
-        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
-    outs = ["Z18", "Z19", "Z20", "Z21"]
-    for dst, src, tab, idx in ((outs[0], "Z14", "Z16", "Z30"), (outs[1], "Z14", "Z16", "Z31"),
-                               (outs[2], "Z15", "Z17", "Z30"), (outs[3], "Z15", "Z17", "Z31")):
-        o(f"\tVMOVAPS {src}, {dst}")
-        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
-    for q in range(4):
-        o(f"\tVADDPS Z24, {outs[q]}, {outs[q]}")
+    output_row(r)
     o("\tTESTQ R15, R15")
     o(f"\tJEQ wino4OutputX_act{r}")
     for q in range(4):
@@ -659,19 +675,7 @@ o("\tVXORPS Z25, Z25, Z25")
 o("\tTESTQ DX, DX")
 o("\tJEQ wino4OutputG_done")
 o("wino4OutputG_loop:")
-o("\tLEAQ (R8)(R8*2), R10")
-o("\tADDQ R10, R10")
-o("\tMOVQ SI, CX")
-for j in range(6):
-    o("\tMOVQ CX, AX")
-    for i in range(6):
-        o(f"\tVMOVUPS (AX), {M6[i]}")
-        if i < 5:
-            o("\tADDQ R10, AX")
-    output6(M6, Y4, *S4)
-    for i in range(4):
-        o(f"\tVMOVAPS {Y4[i]}, {64 * (6 * i + j)}(R13)")
-    o("\tADDQ R8, CX")
+output_columns("AX")
 o("\tVMOVAPS Z25, Z24")
 o("\tTESTQ R14, R14")
 o("\tJEQ wino4OutputG_nobias")
@@ -681,23 +685,10 @@ o("wino4OutputG_nobias:")
 # R10 walks the output rows, AX the residual's.
 o("\tMOVQ DI, R10")
 o("\tMOVQ R15, AX")
-outs = ["Z18", "Z19", "Z20", "Z21"]
+outs = OUTS
 resv = ["Z26", "Z27", "Z28", "Z29"]
 for r in range(4):
-    for j in range(6):
-        o(f"\tVMOVAPS {64 * (6 * r + j)}(R13), {M6[j]}")
-    output6(M6, Y4, *S4)
-    y0, y1, y2, y3 = Y4
-    for dst, src, tab, idx in (("Z14", y0, y2, "Z30"), ("Z15", y0, y2, "Z31"),
-                               ("Z16", y1, y3, "Z30"), ("Z17", y1, y3, "Z31")):
-        o(f"\tVMOVAPS {src}, {dst}")
-        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
-    for dst, src, tab, idx in ((outs[0], "Z14", "Z16", "Z30"), (outs[1], "Z14", "Z16", "Z31"),
-                               (outs[2], "Z15", "Z17", "Z30"), (outs[3], "Z15", "Z17", "Z31")):
-        o(f"\tVMOVAPS {src}, {dst}")
-        o(f"\tVPERMT2PS {tab}, {idx}, {dst}")
-    for q in range(4):
-        o(f"\tVADDPS Z24, {outs[q]}, {outs[q]}")
+    output_row(r)
     o("\tTESTQ R15, R15")
     o(f"\tJEQ wino4OutputG_act{r}")
     for l in range(16):

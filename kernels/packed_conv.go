@@ -43,13 +43,21 @@ func (pc *PackedConv) release() {
 
 // forWino returns the Winograd-transformed filters packed for mk,
 // packing on first use.
-func (pc *PackedConv) forWino(mk *microKernel) winoPack {
+func (pc *PackedConv) forWino(mk *microKernel) winoPack { return pc.winoPacked(mk, false) }
+
+// forWino4 is forWino for F(4×4, 3×3).
+func (pc *PackedConv) forWino4(mk *microKernel) winoPack { return pc.winoPacked(mk, true) }
+
+func (pc *PackedConv) winoPacked(mk *microKernel, f4 bool) winoPack {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if u, ok := pc.winos[mk]; ok {
+	packs, n, pack := &pc.winos, pc.c.winoSize(mk), packWino
+	if f4 {
+		packs, n, pack = &pc.winos4, pc.c.wino4Size(mk), packWino4
+	}
+	if u, ok := (*packs)[mk]; ok {
 		return u
 	}
-	n := pc.c.winoSize(mk)
 	var dst []float32
 	if pc.scratch {
 		b := getBuf(n)
@@ -59,11 +67,11 @@ func (pc *PackedConv) forWino(mk *microKernel) winoPack {
 	} else {
 		dst = make([]float32, n)
 	}
-	if pc.winos == nil {
-		pc.winos = make(map[*microKernel]winoPack)
+	if *packs == nil {
+		*packs = make(map[*microKernel]winoPack)
 	}
-	u := packWino(mk, pc.w, pc.c.K, pc.c.C, dst)
-	pc.winos[mk] = u
+	u := pack(mk, pc.w, pc.c.K, pc.c.C, dst)
+	(*packs)[mk] = u
 	return u
 }
 

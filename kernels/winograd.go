@@ -89,23 +89,30 @@ type winoPack struct {
 }
 
 // packWino packs filters w (K×C×3×3) for mk into dst, which must hold
-// 16·roundUp(K, mk.mr)·C floats and be zero. The filters are transformed a
-// block of output channels at a time, through scratch space of one size
-// (winoFilterScratch floats) whatever the layer: a whole-layer buffer regrew from
-// layer to layer and left a layer's worth of garbage each time (90 MB
-// over PyramidNet-272's first run).
+// 16·roundUp(K, mk.mr)·C floats and be zero.
 func packWino(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
+	return packWinoFilters(mk, w, K, C, dst, 16, winoFilters)
+}
+
+// packWinoFilters packs filters w (K×C×3×3), transformed by filters into
+// xis matrices (winoFilters: 16, wino4Filters: 36), for mk into dst, which
+// must hold xis·roundUp(K, mk.mr)·C floats and be zero. The filters are
+// transformed a block of output channels at a time, through scratch space
+// of one size (winoFilterScratch floats) whatever the layer: a
+// whole-layer buffer regrew from layer to layer and left a layer's worth
+// of garbage each time (90 MB over PyramidNet-272's first run).
+func packWinoFilters(mk *microKernel, w []float32, K, C int, dst []float32, xis int, filters func(w []float32, lo, hi, kc int, u []float32)) winoPack {
 	mpad := roundUp(K, mk.mr)
-	rows := max(mk.mr, winoFilterScratch/(16*C)/mk.mr*mk.mr)
-	u := getBuf(max(winoFilterScratch, 16*rows*C))
+	rows := max(mk.mr, winoFilterScratch/(xis*C)/mk.mr*mk.mr)
+	u := getBuf(max(winoFilterScratch, xis*rows*C))
 	defer putBuf(u)
 	for k0 := 0; k0 < K; k0 += rows {
 		m := min(rows, K-k0)
 		kc := m * C
 		// Training transforms the filters twice a step (forward and data
 		// gradient): both cores do it.
-		ParallelRange(kc, 16*kc, func(lo, hi int) { winoFilters(w[k0*C*9:], lo, hi, kc, u.s) })
-		ParallelRange(16, 16*kc, func(lo, hi int) {
+		ParallelRange(kc, xis*kc, func(lo, hi int) { filters(w[k0*C*9:], lo, hi, kc, u.s) })
+		ParallelRange(xis, xis*kc, func(lo, hi int) {
 			for xi := lo; xi < hi; xi++ {
 				packRows(mk, dst[xi*mpad*C:], u.s[xi*kc:], k0, m, mpad, C)
 			}

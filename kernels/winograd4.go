@@ -83,50 +83,10 @@ func wino4G(g0, g1, g2 float32) (r0, r1, r2, r3, r4, r5 float32) {
 		float32(a/24 + b/12 + c/6), float32(a/24 - b/12 + c/6), g2
 }
 
-// packWino4 packs filters w (K×C×3×3) for mk into dst, which must hold
-// 36·roundUp(K, mk.mr)·C floats and be zero, a block of output channels at
-// a time as packWino does.
+// packWino4 is packWino for F(4×4): dst must hold 36·roundUp(K, mk.mr)·C
+// floats and be zero.
 func packWino4(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
-	mpad := roundUp(K, mk.mr)
-	rows := max(mk.mr, winoFilterScratch/(36*C)/mk.mr*mk.mr)
-	u := getBuf(max(winoFilterScratch, 36*rows*C))
-	defer putBuf(u)
-	for k0 := 0; k0 < K; k0 += rows {
-		m := min(rows, K-k0)
-		kc := m * C
-		ParallelRange(kc, 36*kc, func(lo, hi int) { wino4Filters(w[k0*C*9:], lo, hi, kc, u.s) })
-		ParallelRange(36, 36*kc, func(lo, hi int) {
-			for xi := lo; xi < hi; xi++ {
-				packRows(mk, dst[xi*mpad*C:], u.s[xi*kc:], k0, m, mpad, C)
-			}
-		})
-	}
-	return winoPack{s: dst, mpad: mpad}
-}
-
-// forWino4 returns the F(4×4) filters packed for mk, packing on first use.
-func (pc *PackedConv) forWino4(mk *microKernel) winoPack {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if u, ok := pc.winos4[mk]; ok {
-		return u
-	}
-	n := pc.c.wino4Size(mk)
-	var dst []float32
-	if pc.scratch {
-		b := getBuf(n)
-		pc.bufs = append(pc.bufs, b)
-		dst = b.s[:n]
-		clear(dst) // the padding rows must be zero
-	} else {
-		dst = make([]float32, n)
-	}
-	if pc.winos4 == nil {
-		pc.winos4 = make(map[*microKernel]winoPack)
-	}
-	u := packWino4(mk, pc.w, pc.c.K, pc.c.C, dst)
-	pc.winos4[mk] = u
-	return u
+	return packWinoFilters(mk, w, K, C, dst, 36, wino4Filters)
 }
 
 // inputDirect4 is input for F(4×4): patches read straight from the image,
