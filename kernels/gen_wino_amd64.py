@@ -143,8 +143,6 @@ o("")
 table("zipLo", [i // 2 + (16 if i % 2 else 0) for i in range(16)],
       "// Interleaving two rows of 16 (a0 b0 a1 b1 …), for VPERMT2PS.")
 table("zipHi", [8 + i // 2 + (16 if i % 2 else 0) for i in range(16)], "")
-table("winoOdd", [2 * i + 1 for i in range(16)],
-      "// Odd lanes 1, 3, …, 31 of a pair of vectors, for VPERMI2PS (the even\n// ones are pack_amd64.s's evenLanes).")
 input_transform()
 
 # winoInputX: tiles in lanes, straight from NCHW x.
@@ -174,7 +172,7 @@ o("\tLEAQ (R12)(R12*2), R13")
 o("\tMOVL store+80(FP), BX")
 o("\tKMOVW BX, K5")
 o("\tVMOVUPS ·evenLanes(SB), Z30")
-o("\tVMOVUPS winoOdd<>(SB), Z31")
+o("\tVMOVUPS ·oddLanes(SB), Z31")
 o("\tTESTQ CX, CX")
 o("\tJEQ winoInputX_done")
 o("winoInputX_loop:")

@@ -62,7 +62,7 @@ packTapRows_done:
 	RET
 
 // Even lanes 0, 2, …, 30 of a pair of vectors, for VPERMT2PS here and
-// VPERMI2PS in wino_amd64.s.
+// VPERMI2PS in wino_amd64.s and pool_amd64.s.
 DATA ·evenLanes+0(SB)/4, $0
 DATA ·evenLanes+4(SB)/4, $2
 DATA ·evenLanes+8(SB)/4, $4
@@ -80,6 +80,26 @@ DATA ·evenLanes+52(SB)/4, $26
 DATA ·evenLanes+56(SB)/4, $28
 DATA ·evenLanes+60(SB)/4, $30
 GLOBL ·evenLanes(SB), RODATA|NOPTR, $64
+
+// Odd lanes 1, 3, …, 31 of a pair of vectors, for VPERMI2PS in
+// wino_amd64.s and pool_amd64.s.
+DATA ·oddLanes+0(SB)/4, $1
+DATA ·oddLanes+4(SB)/4, $3
+DATA ·oddLanes+8(SB)/4, $5
+DATA ·oddLanes+12(SB)/4, $7
+DATA ·oddLanes+16(SB)/4, $9
+DATA ·oddLanes+20(SB)/4, $11
+DATA ·oddLanes+24(SB)/4, $13
+DATA ·oddLanes+28(SB)/4, $15
+DATA ·oddLanes+32(SB)/4, $17
+DATA ·oddLanes+36(SB)/4, $19
+DATA ·oddLanes+40(SB)/4, $21
+DATA ·oddLanes+44(SB)/4, $23
+DATA ·oddLanes+48(SB)/4, $25
+DATA ·oddLanes+52(SB)/4, $27
+DATA ·oddLanes+56(SB)/4, $29
+DATA ·oddLanes+60(SB)/4, $31
+GLOBL ·oddLanes(SB), RODATA|NOPTR, $64
 
 // func packTapRows2(dst *float32, nr int, x *float32, kc int, taps *patchTap, masks *uint64, segBase, iy0, h int, store uint32)
 //

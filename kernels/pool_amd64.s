@@ -7,25 +7,6 @@
 // where either input is a NaN (VCMPPS $3, unordered) their sum, a NaN,
 // replaces its result (VRANGEPS returns the other input).
 
-// Odd lanes 1, 3, …, 31 of a pair of vectors, for VPERMI2PS.
-DATA poolOdd<>+0(SB)/4, $1
-DATA poolOdd<>+4(SB)/4, $3
-DATA poolOdd<>+8(SB)/4, $5
-DATA poolOdd<>+12(SB)/4, $7
-DATA poolOdd<>+16(SB)/4, $9
-DATA poolOdd<>+20(SB)/4, $11
-DATA poolOdd<>+24(SB)/4, $13
-DATA poolOdd<>+28(SB)/4, $15
-DATA poolOdd<>+32(SB)/4, $17
-DATA poolOdd<>+36(SB)/4, $19
-DATA poolOdd<>+40(SB)/4, $21
-DATA poolOdd<>+44(SB)/4, $23
-DATA poolOdd<>+48(SB)/4, $25
-DATA poolOdd<>+52(SB)/4, $27
-DATA poolOdd<>+56(SB)/4, $29
-DATA poolOdd<>+60(SB)/4, $31
-GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
-
 // func maxRowInto(dst, src *float32, n int)
 //
 // dst[i] = max(dst[i], src[i]) for i < n.
@@ -73,7 +54,7 @@ TEXT ·maxPool3s2Row(SB), NOSPLIT, $0-24
 	MOVQ rowp+8(FP), SI
 	MOVQ n+16(FP), R10
 	VMOVUPS ·evenLanes(SB), Z30
-	VMOVUPS poolOdd<>(SB), Z31
+	VMOVUPS ·oddLanes(SB), Z31
 maxPool3s2Row_loop:
 	TESTQ R10, R10
 	JEQ maxPool3s2Row_done

@@ -47,26 +47,6 @@ DATA zipHi<>+56(SB)/4, $15
 DATA zipHi<>+60(SB)/4, $31
 GLOBL zipHi<>(SB), RODATA|NOPTR, $64
 
-// Odd lanes 1, 3, …, 31 of a pair of vectors, for VPERMI2PS (the even
-// ones are pack_amd64.s's evenLanes).
-DATA winoOdd<>+0(SB)/4, $1
-DATA winoOdd<>+4(SB)/4, $3
-DATA winoOdd<>+8(SB)/4, $5
-DATA winoOdd<>+12(SB)/4, $7
-DATA winoOdd<>+16(SB)/4, $9
-DATA winoOdd<>+20(SB)/4, $11
-DATA winoOdd<>+24(SB)/4, $13
-DATA winoOdd<>+28(SB)/4, $15
-DATA winoOdd<>+32(SB)/4, $17
-DATA winoOdd<>+36(SB)/4, $19
-DATA winoOdd<>+40(SB)/4, $21
-DATA winoOdd<>+44(SB)/4, $23
-DATA winoOdd<>+48(SB)/4, $25
-DATA winoOdd<>+52(SB)/4, $27
-DATA winoOdd<>+56(SB)/4, $29
-DATA winoOdd<>+60(SB)/4, $31
-GLOBL winoOdd<>(SB), RODATA|NOPTR, $64
-
 #define WINO_INPUT_TRANSFORM \
 	VSUBPS Z8, Z0, Z0; \
 	VADDPS Z8, Z4, Z18; \
@@ -141,7 +121,7 @@ TEXT ·winoInputX(SB), NOSPLIT, $0-84
 	MOVL store+80(FP), BX
 	KMOVW BX, K5
 	VMOVUPS ·evenLanes(SB), Z30
-	VMOVUPS winoOdd<>(SB), Z31
+	VMOVUPS ·oddLanes(SB), Z31
 	TESTQ CX, CX
 	JEQ winoInputX_done
 winoInputX_loop:

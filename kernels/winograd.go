@@ -473,11 +473,7 @@ func (wb *winoBlock) gemmCols(a, b, m []float32, kc, r0, r1, n int, first bool) 
 // them to y with the epilogue.
 func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 	c, o, pb := wb.c, wb.o, wb.pb
-	if wb.f4 {
-		wb.outputDirect4(m, k0, k1, t0, nt)
-		return
-	}
-	if hasMaskedCopy {
+	if hasMaskedCopy || wb.f4 {
 		wb.outputDirect(m, k0, k1, t0, nt)
 		return
 	}
@@ -505,7 +501,9 @@ func (wb *winoBlock) output(m []float32, k0, k1, t0, nt int) {
 }
 
 // outputDirect is output on AVX-512: up to 16 tiles along a tile row at a
-// time, all of [k0, k1) in one call, transformed and written straight to y.
+// time, all of [k0, k1) in one call, transformed and written straight to y
+// (winoOutputX, or wino4OutputX for F(4×4): the same arguments over 4×4
+// tiles and 36 rows of M).
 func (wb *winoBlock) outputDirect(m []float32, k0, k1, t0, nt int) {
 	c, o, pb := wb.c, wb.o, wb.pb
 	ms := wb.mStride()
@@ -513,19 +511,25 @@ func (wb *winoBlock) outputDirect(m []float32, k0, k1, t0, nt int) {
 	if o.Bias != nil {
 		bias = &o.Bias[k0:k1][0]
 	}
-	c.forTileRuns(t0, nt, func(int) int { return 16 }, func(j, n, img, ty, tx int) {
-		ox := 2 * tx
-		cnt, rows := min(2*n, c.ow-ox), min(2, c.oh-2*ty)
-		off := ((img*c.K+k0)*c.oh+2*ty)*c.ow + ox
+	ts, kernel := 2, winoOutputX
+	tY, tX := c.tileGrid()
+	if wb.f4 {
+		ts, kernel = 4, wino4OutputX
+		tY, tX = c.tileGrid4()
+	}
+	forTileRunsIn(tY, tX, t0, nt, func(int) int { return 16 }, func(j, n, img, ty, tx int) {
+		ox := ts * tx
+		cnt, rows := min(ts*n, c.ow-ox), min(ts, c.oh-ts*ty)
+		off := ((img*c.K+k0)*c.oh+ts*ty)*c.ow + ox
 		last := off + (k1-k0-1)*c.ohw + (rows-1)*c.ow + cnt - 1
 		_ = wb.y[last]
-		_ = m[15*ms+(k1-1)*pb+j+15]
+		_ = m[(wb.xis-1)*ms+(k1-1)*pb+j+15]
 		var res *float32
 		if o.Residual != nil {
 			_ = o.Residual[last]
 			res = &o.Residual[off]
 		}
-		winoOutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
+		kernel(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
 	})
 }
 

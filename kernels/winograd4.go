@@ -141,33 +141,6 @@ func maskSpan16(masks []uint32) (lo, hi int) {
 	return lo, hi
 }
 
-// outputDirect4 is output for F(4×4): up to 16 tiles along a tile row at
-// a time, all of [k0, k1) in one call, transformed and written straight
-// to y.
-func (wb *winoBlock) outputDirect4(m []float32, k0, k1, t0, nt int) {
-	c, o, pb := wb.c, wb.o, wb.pb
-	ms := wb.mStride()
-	var bias *float32
-	if o.Bias != nil {
-		bias = &o.Bias[k0:k1][0]
-	}
-	tY, tX := c.tileGrid4()
-	forTileRunsIn(tY, tX, t0, nt, func(int) int { return 16 }, func(j, n, img, ty, tx int) {
-		ox := 4 * tx
-		cnt, rows := min(4*n, c.ow-ox), min(4, c.oh-4*ty)
-		off := ((img*c.K+k0)*c.oh+4*ty)*c.ow + ox
-		last := off + (k1-k0-1)*c.ohw + (rows-1)*c.ow + cnt - 1
-		_ = wb.y[last]
-		_ = m[35*ms+(k1-1)*pb+j+15]
-		var res *float32
-		if o.Residual != nil {
-			_ = o.Residual[last]
-			res = &o.Residual[off]
-		}
-		wino4OutputX(&m[k0*pb+j], ms, pb, &wb.y[off], c.ohw, c.ow, rows, cnt, k1-k0, bias, res, o.Act == ActReLU)
-	})
-}
-
 // wino4GatherMaxTX is the longest tile row (in tiles) whose patches
 // inputGather4 gathers rather than inputDirect4 loads a run at a time:
 // runs of a short row fill few of a vector's 16 lanes. At 7 tiles (28×28,
