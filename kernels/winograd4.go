@@ -24,8 +24,9 @@ import (
 // wino4On lets tests and benchmarks compare against F(2×2).
 var wino4On = true
 
-// Where F(4×4) runs instead of F(2×2): enough channels that the products
-// outweigh the transforms, and four 16-tile panels or more. Two threads,
+// Where F(4×4) runs instead of F(2×2) (for weights packed once and kept:
+// conv2DImplicit): enough channels that the products outweigh the
+// transforms, and two 16-tile panels or more. Two threads,
 // alternating in one process (BenchmarkWinograd4), GFLOP/s of the direct
 // method, F(4×4) against F(2×2): batch 64, PreAct-ResNet18's 3×3 layers
 // with 64 / 128 / 256 / 512 channels 569/544, 756/584, 714/671, 870/631;
