@@ -270,3 +270,58 @@ func BenchmarkResNet101Layers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResNet101Stage3 runs ResNet-101's 14×14 stage at batch 1 (22
+// bottleneck blocks: 1024→256 1×1, 3×3 256, 256→1024 1×1 with the residual,
+// each block's output the next one's input) as the engine does: "cold" with
+// each block's own weights (100 MB, from memory every pass, as in a served
+// model), "hot" with the first block's weights 22 times (in cache). Against
+// BenchmarkResNet101Layers (the same layers called on their own) it shows
+// what the chain costs: each layer reads the last one's output, which the
+// other cores wrote.
+//
+//	GOMAXPROCS=2 go test -run '^$' -bench ResNet101Stage3 ./kernels/
+func BenchmarkResNet101Stage3(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	const blocks = 22
+	reduce, conv3, expand := layerConv(1024, 14, 256, 1, 1), layerConv(256, 14, 256, 3, 1), layerConv(256, 14, 1024, 1, 1)
+	type block struct{ r, c, e *PackedConv }
+	var all []block
+	for range blocks {
+		_, wr := randConv(rng, reduce)
+		_, wc := randConv(rng, conv3)
+		_, we := randConv(rng, expand)
+		all = append(all, block{NewPackedConv(reduce, wr), NewPackedConv(conv3, wc), NewPackedConv(expand, we)})
+	}
+	x := randSlice(rng, 1024*196)
+	t1, t2, out := make([]float32, 256*196), make([]float32, 256*196), make([]float32, 1024*196)
+	bias := randSlice(rng, 1024)
+	run := func(bl block) {
+		bl.r.Conv2D(1, x, t1, ConvOpts{Bias: bias[:256], Act: ActReLU})
+		bl.c.Conv2D(1, t1, t2, ConvOpts{Bias: bias[:256], Act: ActReLU})
+		bl.e.Conv2D(1, t2, out, ConvOpts{Bias: bias, Residual: x, Act: ActReLU})
+		x, out = out, x
+	}
+	for _, bl := range all {
+		run(bl) // pack every layer's weights (PackedConv does it on first use)
+	}
+	var flops float64
+	for _, p := range []ConvParams{reduce, conv3, expand} {
+		p.N = 1
+		flops += blocks * convFlops(p)
+	}
+	for _, mode := range []string{"cold", "hot"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				for i := range blocks {
+					if mode == "cold" {
+						run(all[i])
+					} else {
+						run(all[0])
+					}
+				}
+			}
+			reportGFLOPS(b, flops)
+		})
+	}
+}

@@ -201,5 +201,16 @@ func gemmSrcThreads(mk *microKernel, t, m, n, k int, a []float32, lda int, pa *p
 	}
 	parts := min(4*t, m/mk.mr)
 	chunk := roundUp((m+parts-1)/parts, mk.mr)
-	parallelFor(t, (m+chunk-1)/chunk, func(_, i int) { rowPart(i*chunk, min(chunk, m-i*chunk), &shared) })
+	// op(B) read as it lies is most often the last layer's output, half
+	// of it in the other cores' caches: each goroutine asks for all of it
+	// before its first part, instead of waiting for it line by line.
+	fetched := make([]bool, t)
+	db, dldb, _ := src.direct()
+	parallelFor(t, (m+chunk-1)/chunk, func(w, i int) {
+		if direct && !fetched[w] {
+			fetched[w] = true
+			prefetchL2(&db[0], (k-1)*dldb+n)
+		}
+		rowPart(i*chunk, min(chunk, m-i*chunk), &shared)
+	})
 }

@@ -158,6 +158,12 @@ func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, ro
 // spinPause runs two PAUSE instructions (pack_amd64.s), for spin loops.
 func spinPause()
 
+// prefetchL2 asks for the n floats at p in L2 (pack_amd64.s) and returns
+// without waiting for them.
+//
+//go:noescape
+func prefetchL2(p *float32, n int)
+
 //go:noescape
 func winoInputC(x *float32, offs *[16]int, cg int, cstride int, dst *float32, dcstride, dstride int)
 

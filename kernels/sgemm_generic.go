@@ -44,6 +44,8 @@ func winoOutputX(m *float32, mstride, mkstride int, y *float32, ykstride, ow, ro
 }
 
 func spinPause() {}
+
+func prefetchL2(p *float32, n int) {}
 func winoInputC(x *float32, offs *[16]int, cg int, cstride int, dst *float32, dcstride, dstride int) {
 	panic("kernels: no AVX-512")
 }

@@ -223,6 +223,21 @@ type packedA struct {
 	row0 int
 }
 
+// after returns the strip read after the one at row r (from row0) of k
+// block pc, kc deep, in a product of m rows and k deep split in blocks of
+// step: the block's next strip, or the next block's first; nil after the
+// last.
+func (pa *packedA) after(pc, kc, r, m, k, step, mr int) []float32 {
+	if r+mr < m {
+		return pa.s[pc*pa.mpad+(pa.row0+r+mr)*kc:][:mr*kc]
+	}
+	if pc+kc < k {
+		kc2 := min(step, k-pc-kc)
+		return pa.s[(pc+kc)*pa.mpad+pa.row0*kc2:][:mr*kc2]
+	}
+	return nil
+}
+
 // packWhole packs the m×k row-major matrix a for mk into dst (at least
 // roundUp(m, mk.mr)·k floats): for each kc block of columns, every strip of
 // mr rows, in the order sgemmPackedSrc reads them.
@@ -309,7 +324,19 @@ func sgemmPackedSrc(mk *microKernel, transA bool, m, n, k int, alpha float32, a 
 						aStrip = pa.s[pc*pa.mpad+(pa.row0+ic+ir)*kc:]
 					}
 					rows := min(mr, mc-ir)
+					// Pre-packed A comes from memory (a served model's
+					// weights, read once a call): ask for the next strip
+					// while this one's panels are computed, a part a panel.
+					var next []float32
+					if pa != nil {
+						next = pa.after(pc, kc, ic+ir, m, k, step, mr)
+					}
+					panels := (nc + nr - 1) / nr
+					per := roundUp((len(next)+panels-1)/panels, 16)
 					for jr := 0; jr < nc; jr += nr {
+						if lo := jr / nr * per; lo < len(next) {
+							prefetchL2(&next[lo], min(per, len(next)-lo))
+						}
 						cols := min(nr, nc-jr)
 						cOff := (ic+ir)*ldc + jc + jr
 						// B's panel: packed, kc rows of nr floats, or

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -176,6 +177,45 @@ func TestShortStrips(t *testing.T) {
 					require.Equal(t, yq[n*q.K*oh*ow:][:p.K*oh*ow], y[n*p.K*oh*ow:][:p.K*oh*ow], "image %d", n)
 				}
 			})
+		}
+	}
+}
+
+// TestPackedAAfter checks that packedA.after names the strip sgemmPackedSrc
+// reads next (the one it prefetches), over every strip of row parts of
+// products deeper than one k block.
+func TestPackedAAfter(t *testing.T) {
+	const mr = 12
+	for _, c := range []struct{ mpad, row0, m, k int }{
+		{mpad: 264, row0: 0, m: 256, k: 1024},
+		{mpad: 264, row0: 36, m: 36, k: 576},
+		{mpad: 264, row0: 252, m: 4, k: 700},
+		{mpad: 24, row0: 12, m: 12, k: 100},
+	} {
+		pa := &packedA{s: make([]float32, c.mpad*c.k), mpad: c.mpad, row0: c.row0}
+		step := kStep(c.k)
+		// The strips in the order sgemmPackedSrc reads them (one jc block).
+		var order []int
+		for pc := 0; pc < c.k; pc += step {
+			kc := min(step, c.k-pc)
+			for r := 0; r < c.m; r += mr {
+				order = append(order, pc*c.mpad+(c.row0+r)*kc)
+			}
+		}
+		i := 0
+		for pc := 0; pc < c.k; pc += step {
+			kc := min(step, c.k-pc)
+			for r := 0; r < c.m; r += mr {
+				next := pa.after(pc, kc, r, c.m, c.k, step, mr)
+				if i+1 == len(order) {
+					require.Nil(t, next, "%+v: the last strip has no next", c)
+					continue
+				}
+				require.NotNil(t, next, "%+v: strip %d", c, i)
+				off := int(uintptr(unsafe.Pointer(&next[0]))-uintptr(unsafe.Pointer(&pa.s[0]))) / 4
+				require.Equal(t, order[i+1], off, "%+v: strip %d", c, i)
+				i++
+			}
 		}
 	}
 }
