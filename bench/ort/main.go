@@ -17,6 +17,13 @@
 // writes them) it first runs that batch and prints the largest difference
 // from the recorded logits, failing when it exceeds 1e-4 × max(1, |max logit|).
 //
+// With -profile PREFIX, ONNX Runtime's own profiler records every run and
+// writes its trace when the session ends; -profile-summary FILE then prints
+// the time per operator and output shape, per run:
+//
+//	go run . -lib … -model M.onnx -batches 1 -min 2s -profile /tmp/ort
+//	go run . -profile-summary /tmp/ort_2026-….json
+//
 // With -paired N it instead loads the model into the engine too and runs the
 // two in turn in this process, N pairs of blocks of -block runs at the first
 // of -batches (see paired.go), printing both sides' run-time quantiles and
@@ -55,7 +62,16 @@ func main() {
 	block := flag.Int("block", 10, "with -paired: timed runs per block (after one untimed)")
 	pause := flag.Duration("pause", 100*time.Millisecond, "with -paired: the pause after each block")
 	control := flag.String("control", "", "with -paired: engine or ort, to pair that side with a copy of itself (the method's own bias)")
+	flag.StringVar(&profilePrefix, "profile", "", "ONNX Runtime's profiler on: its JSON trace goes to PREFIX_<date>.json when a session ends")
+	summary := flag.String("profile-summary", "", "instead: print the time per operator and output shape in this profiler trace, per run, largest first")
 	flag.Parse()
+	if *summary != "" {
+		if err := profileSummary(os.Stdout, *summary); err != nil {
+			fmt.Fprintln(os.Stderr, "ort:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := parseShape(*shape); err != nil {
 		fmt.Fprintln(os.Stderr, "ort: -shape:", err)
 		os.Exit(2)
@@ -187,6 +203,13 @@ func newSession(model string, threads, batch, classes int, input []float32) (*se
 		in.Destroy()
 		out.Destroy()
 		return nil, fmt.Errorf("intra-op threads %d: %w", threads, err)
+	}
+	if profilePrefix != "" {
+		if err := opts.EnableProfiling(profilePrefix); err != nil {
+			in.Destroy()
+			out.Destroy()
+			return nil, fmt.Errorf("profiling to %s: %w", profilePrefix, err)
+		}
 	}
 	s, err := ort.NewAdvancedSession(model, []string{"input"}, []string{"logits"},
 		[]ort.Value{in}, []ort.Value{out}, opts)
