@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand"
 	"runtime"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A panic in a worker goroutine reaches the caller, which can recover it
@@ -91,6 +93,29 @@ func TestSetHelperSpin(t *testing.T) {
 				}
 			}
 			time.Sleep(time.Duration(rand.Intn(400)) * time.Microsecond) // helpers spinning, or parked
+		}
+	}
+}
+
+// TestGuidedParts checks guidedParts' bounds: from 0 to units, parts of at
+// least one unit that never grow, none above a 2t-th of the whole, and few
+// (a part per unit only at the end).
+func TestGuidedParts(t *testing.T) {
+	require.Equal(t, []int{0, 6, 10, 13, 16, 18, 19, 20, 21, 22}, guidedParts(22, 2))
+	for _, threads := range []int{1, 2, 3, 8} {
+		for units := 1; units <= 300; units++ {
+			b := guidedParts(units, threads)
+			require.Equal(t, 0, b[0])
+			require.Equal(t, units, b[len(b)-1])
+			for i := 1; i < len(b); i++ {
+				size := b[i] - b[i-1]
+				require.GreaterOrEqual(t, size, 1)
+				require.LessOrEqual(t, size, max(1, (units+2*threads-1)/(2*threads)), "units %d threads %d", units, threads)
+				if i > 1 {
+					require.LessOrEqual(t, size, b[i-1]-b[i-2], "parts grow: units %d threads %d: %v", units, threads, b)
+				}
+			}
+			require.LessOrEqual(t, len(b)-1, 2*threads*(1+int(math.Log2(float64(units))))+2*threads, "units %d threads %d: %v", units, threads, b)
 		}
 	}
 }
