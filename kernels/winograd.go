@@ -321,8 +321,7 @@ func (wb *winoBlock) input(stage, v []float32, c0, cn, t0, nt int) {
 // inputDirect is input on AVX-512: patches are read straight from the
 // image, up to 16 tiles along a tile row at a time, no patch panel.
 func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
-	c, nr, pb := wb.c, wb.mk.nr, wb.pb
-	step := kStep(c.C)
+	c, nr := wb.c, wb.mk.nr
 	vs := wb.vStride()
 	// Runs within one 16-lane group of a panel row.
 	c.forTileRuns(t0, nt, func(j int) int { return 16 - j%16 }, func(j, n, img, ty, tx int) {
@@ -340,16 +339,27 @@ func (wb *winoBlock) inputDirect(v []float32, c0, c1, t0, nt int) {
 			_ = wb.x[base+(c1-1)*c.hw+(bits.Len(uint(rows))-1)*c.W+hi]
 			_ = wb.x[base+c0*c.hw+bits.TrailingZeros(uint(rows))*c.W+lo]
 		}
-		for ch := c0; ch < c1; {
-			pc := ch / step * step
-			bk := min(step, c.C-pc)
-			end := min(c1, pc+bk)
-			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
-			_ = v[off+(end-ch-1)*nr+15*vs+n-1]
-			winoInputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, end-ch, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
-			ch = end
-		}
+		wb.channelRuns(c0, c1, j, func(ch, cn, off int) {
+			_ = v[off+(cn-1)*nr+15*vs+n-1]
+			winoInputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, cn, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
+		})
 	})
+}
+
+// channelRuns calls f for the runs of channels [c0, c1) that lie in one k
+// block of V (kStep(C) channels deep), with ch the run's first channel, cn
+// its length and off where channel ch of the tile at block column j
+// starts in V's matrices.
+func (wb *winoBlock) channelRuns(c0, c1, j int, f func(ch, cn, off int)) {
+	c, nr := wb.c, wb.mk.nr
+	step := kStep(c.C)
+	for ch := c0; ch < c1; {
+		pc := ch / step * step
+		bk := min(step, c.C-pc)
+		end := min(c1, pc+bk)
+		f(ch, end-ch, pc*wb.pb+j/nr*nr*bk+(ch-pc)*nr+j%nr)
+		ch = end
+	}
 }
 
 // forTileRuns calls f for the runs of tiles [t0, t0+nt) that lie along one

@@ -93,8 +93,7 @@ func packWino4(mk *microKernel, w []float32, K, C int, dst []float32) winoPack {
 // inputDirect4 is input for F(4×4): patches read straight from the image,
 // up to 16 tiles along a tile row at a time.
 func (wb *winoBlock) inputDirect4(v []float32, c0, c1, t0, nt int) {
-	c, nr, pb := wb.c, wb.mk.nr, wb.pb
-	step := kStep(c.C)
+	c, nr := wb.c, wb.mk.nr
 	vs := wb.vStride()
 	tY, tX := c.tileGrid4()
 	forTileRunsIn(tY, tX, t0, nt, func(j int) int { return 16 - j%16 }, func(j, n, img, ty, tx int) {
@@ -116,15 +115,10 @@ func (wb *winoBlock) inputDirect4(v []float32, c0, c1, t0, nt int) {
 			_ = wb.x[base+(c1-1)*c.hw+(bits.Len(uint(rows))-1)*c.W+hi]
 			_ = wb.x[base+c0*c.hw+bits.TrailingZeros(uint(rows))*c.W+lo]
 		}
-		for ch := c0; ch < c1; {
-			pc := ch / step * step
-			bk := min(step, c.C-pc)
-			end := min(c1, pc+bk)
-			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
-			_ = v[off+(end-ch-1)*nr+35*vs+n-1]
-			wino4InputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, end-ch, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
-			ch = end
-		}
+		wb.channelRuns(c0, c1, j, func(ch, cn, off int) {
+			_ = v[off+(cn-1)*nr+35*vs+n-1]
+			wino4InputX(&wb.x[0], base+ch*c.hw, c.W, c.hw, cn, &masks, rows, &v[off], nr, vs, uint32(1)<<n-1)
+		})
 	})
 }
 
@@ -206,8 +200,7 @@ func (c *conv) units4(t0, nt int, dst []wino4Unit) []wino4Unit {
 // tiles a unit wherever they lie (units, from units4 over the block's
 // tiles).
 func (wb *winoBlock) inputGather4(v []float32, units []wino4Unit, c0, c1, nt int) {
-	c, nr, pb := wb.c, wb.mk.nr, wb.pb
-	step := kStep(c.C)
+	c, nr := wb.c, wb.mk.nr
 	vs := wb.vStride()
 	for ui := range units {
 		u := &units[ui]
@@ -217,15 +210,10 @@ func (wb *winoBlock) inputGather4(v []float32, units []wino4Unit, c0, c1, nt int
 			_ = wb.x[u.hi+(c1-1)*c.hw]
 			_ = wb.x[u.lo+c0*c.hw]
 		}
-		for ch := c0; ch < c1; {
-			pc := ch / step * step
-			bk := min(step, c.C-pc)
-			end := min(c1, pc+bk)
-			off := pc*pb + j/nr*nr*bk + (ch-pc)*nr + j%nr
-			_ = v[off+(end-ch-1)*nr+35*vs+n-1]
-			wino4InputG(&wb.x[ch*c.hw], &u.offs, &u.masks, c.W, c.hw, end-ch, &v[off], nr, vs, uint32(1)<<n-1)
-			ch = end
-		}
+		wb.channelRuns(c0, c1, j, func(ch, cn, off int) {
+			_ = v[off+(cn-1)*nr+35*vs+n-1]
+			wino4InputG(&wb.x[ch*c.hw], &u.offs, &u.masks, c.W, c.hw, cn, &v[off], nr, vs, uint32(1)<<n-1)
+		})
 	}
 }
 
