@@ -118,6 +118,30 @@ def prologue(name, frame, args, local=0):
             o(f"\tSHLQ $2, {reg}")
 
 
+def input_x_args(masks, mask_bytes):
+    """Loads the arguments winoInputX and wino4InputX share (their
+    signatures differ only in the masks' count), x+off being in SI and AX:
+    x+off in SI, w and hw in bytes in R8 and R9, cn in CX, the masks in
+    K1.., rows in R10, dst in DI, dcstride and dstride in bytes in R11 and
+    R12, 3·dstride in R13, and store in the K register after the masks."""
+    o("\tLEAQ (SI)(AX*4), SI")
+    for arg, off, reg in (("w", 16, "R8"), ("hw", 24, "R9")):
+        o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+        o(f"\tSHLQ $2, {reg}")
+    o("\tMOVQ cn+32(FP), CX")
+    o("\tMOVQ masks+40(FP), BX")
+    for k in range(masks):
+        o(f"\tKMOVW {mask_bytes * k}(BX), K{k + 1}")
+    o("\tMOVQ rows+48(FP), R10")
+    o("\tMOVQ dst+56(FP), DI")
+    for arg, off, reg in (("dcstride", 64, "R11"), ("dstride", 72, "R12")):
+        o(f"\tMOVQ {arg}+{off}(FP), {reg}")
+        o(f"\tSHLQ $2, {reg}")
+    o("\tLEAQ (R12)(R12*2), R13")
+    o("\tMOVL store+80(FP), BX")
+    o(f"\tKMOVW BX, K{masks + 1}")
+
+
 def epilogue(name, counter, loop_tail):
     for line in loop_tail:
         o(line)
@@ -155,22 +179,7 @@ o('''// func winoInputX(x *float32, off, w, hw, cn int, masks *[2]uint32, rows i
 // halves); bit a of rows says input row a does. V's row ξ of channel i goes
 // to dst + i·dcstride + ξ·dstride, lanes in store.''')
 prologue("winoInputX", 84, [("x", 0, "SI", False), ("off", 8, "AX", False)])
-o("\tLEAQ (SI)(AX*4), SI")
-for arg, off, reg in (("w", 16, "R8"), ("hw", 24, "R9")):
-    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
-    o(f"\tSHLQ $2, {reg}")
-o("\tMOVQ cn+32(FP), CX")
-o("\tMOVQ masks+40(FP), BX")
-for k in range(4):
-    o(f"\tKMOVW {2 * k}(BX), K{k + 1}")
-o("\tMOVQ rows+48(FP), R10")
-o("\tMOVQ dst+56(FP), DI")
-for arg, off, reg in (("dcstride", 64, "R11"), ("dstride", 72, "R12")):
-    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
-    o(f"\tSHLQ $2, {reg}")
-o("\tLEAQ (R12)(R12*2), R13")
-o("\tMOVL store+80(FP), BX")
-o("\tKMOVW BX, K5")
+input_x_args(4, 2)
 o("\tVMOVUPS ·evenLanes(SB), Z30")
 o("\tVMOVUPS ·oddLanes(SB), Z31")
 o("\tTESTQ CX, CX")
@@ -396,23 +405,8 @@ o('''// func wino4InputX(x *float32, off, w, hw, cn int, masks *[5]uint32, rows 
 prologue("wino4InputX", 84, [("x", 0, "SI", False), ("off", 8, "AX", False)], local=36 * 64 + 64)
 o("\tLEAQ 63(SP), R14")
 o("\tANDQ $-64, R14")
-o("\tLEAQ (SI)(AX*4), SI")
-for arg, off, reg in (("w", 16, "R8"), ("hw", 24, "R9")):
-    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
-    o(f"\tSHLQ $2, {reg}")
-o("\tMOVQ cn+32(FP), CX")
-o("\tMOVQ masks+40(FP), BX")
-for k in range(5):
-    o(f"\tKMOVW {4 * k}(BX), K{k + 1}")
-o("\tMOVQ rows+48(FP), R10")
-o("\tMOVQ dst+56(FP), DI")
-for arg, off, reg in (("dcstride", 64, "R11"), ("dstride", 72, "R12")):
-    o(f"\tMOVQ {arg}+{off}(FP), {reg}")
-    o(f"\tSHLQ $2, {reg}")
-o("\tLEAQ (R12)(R12*2), R13")
+input_x_args(5, 4)
 o("\tADDQ R13, R13")  # 6·dstride: from row ξ to ξ+6
-o("\tMOVL store+80(FP), BX")
-o("\tKMOVW BX, K6")
 for b in range(4):
     o(f"\tVMOVUPS w4phase{b}<>(SB), Z{20 + b}")
 o("\tVBROADCASTSS w4consts<>+0(SB), Z24")

@@ -789,9 +789,9 @@ TEXT ·wino4InputX(SB), $2368-84
 	MOVQ dstride+72(FP), R12
 	SHLQ $2, R12
 	LEAQ (R12)(R12*2), R13
-	ADDQ R13, R13
 	MOVL store+80(FP), BX
 	KMOVW BX, K6
+	ADDQ R13, R13
 	VMOVUPS w4phase0<>(SB), Z20
 	VMOVUPS w4phase1<>(SB), Z21
 	VMOVUPS w4phase2<>(SB), Z22
